@@ -1,0 +1,17 @@
+//! The processor contract and the layers every processor runs inside.
+//!
+//! A phase crate implements [`Processor`]: read inputs through the context's
+//! backends, compute, write its tables idempotently, and return what it did
+//! plus any records it quarantined. [`run_processor`] wraps that uniformly:
+//! retry with jitter on retryable errors only, quarantine bookkeeping, and a
+//! `nba_processing.processor_runs` row for every run.
+
+pub mod processor;
+pub mod quarantine;
+pub mod run;
+
+pub use processor::{
+    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
+};
+pub use quarantine::Quarantine;
+pub use run::{RunReport, run_processor};

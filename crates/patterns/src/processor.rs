@@ -1,0 +1,162 @@
+//! What a processor is and what it is given.
+
+use crate::quarantine::Quarantine;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use propcast_core::TableDef;
+use propcast_platform::{LandingError, LandingZone, StateError, StateStore, Warehouse, WarehouseError};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The pipeline phase a processor belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Raw = 2,
+    Analytics = 3,
+    Precompute = 4,
+    Predictions = 5,
+}
+
+impl Phase {
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+}
+
+/// How a run was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// One date as the daily pipeline would run it.
+    Daily,
+    /// Part of a backfill over a range of dates.
+    Backfill,
+}
+
+impl fmt::Display for RunMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunMode::Daily => "daily",
+            RunMode::Backfill => "backfill",
+        })
+    }
+}
+
+/// Everything a processor may use. Phase logic names no backend.
+#[derive(Clone)]
+pub struct ProcessContext {
+    pub warehouse: Arc<dyn Warehouse>,
+    pub landing: Arc<dyn LandingZone>,
+    pub state: Arc<dyn StateStore>,
+    pub game_date: NaiveDate,
+    pub mode: RunMode,
+    /// One id for the whole invocation (a backfill, a daily run).
+    pub execution_id: String,
+    /// Carried from the payload that started the chain to its predictions.
+    pub correlation_id: String,
+    /// The instant stamped into `*_at` columns written by this run.
+    pub now: DateTime<Utc>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Everything processed.
+    Success,
+    /// Processed, but some records were quarantined.
+    Partial,
+    /// Nothing to do for this date (no payloads, no games).
+    NoData,
+    Skipped,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Success => "success",
+            RunStatus::Partial => "partial",
+            RunStatus::NoData => "no_data",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessOutput {
+    /// Rows written per table (`dataset.table`).
+    pub rows_written: BTreeMap<String, u64>,
+    /// Records set aside; the run continued without them.
+    pub quarantine: Quarantine,
+    /// True when there was nothing to process for the date.
+    pub no_data: bool,
+    /// Per-run facts worth showing in a summary (e.g. "unresolved_names": 3).
+    pub counters: BTreeMap<String, i64>,
+}
+
+impl ProcessOutput {
+    pub fn wrote(&mut self, def: &TableDef, rows: u64) {
+        *self.rows_written.entry(def.qualified()).or_default() += rows;
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.rows_written.values().sum()
+    }
+
+    pub fn status(&self) -> RunStatus {
+        if !self.quarantine.is_empty() {
+            RunStatus::Partial
+        } else if self.no_data {
+            RunStatus::NoData
+        } else {
+            RunStatus::Success
+        }
+    }
+}
+
+/// Why a run failed. Each error knows whether retrying may help.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error(transparent)]
+    Landing(#[from] LandingError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// An upstream table lacks what this processor needs.
+    #[error("missing dependency: {0}")]
+    Dependency(String),
+    /// A configuration or input problem that retrying cannot fix.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ProcessError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProcessError::Warehouse(e) => e.is_retryable(),
+            ProcessError::Landing(e) => e.is_retryable(),
+            ProcessError::State(e) => e.is_retryable(),
+            ProcessError::Dependency(_) | ProcessError::Permanent(_) => false,
+        }
+    }
+}
+
+/// A unit of pipeline work for one game date.
+#[async_trait]
+pub trait Processor: Send + Sync {
+    /// Stable name, used in run history and completion messages
+    /// ("player_game_summary").
+    fn name(&self) -> &'static str;
+
+    fn phase(&self) -> Phase;
+
+    /// The tables this processor writes (created before the first run).
+    fn outputs(&self) -> Vec<TableDef>;
+
+    /// Processes `ctx.game_date`. Writes must be idempotent: running twice
+    /// leaves the same rows.
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError>;
+}

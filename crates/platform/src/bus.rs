@@ -1,0 +1,73 @@
+//! The event bus: at-least-once topics and subscriptions. Pub/Sub in
+//! production; a durable queue in the SQLite state file embedded.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventBusError {
+    #[error("unknown topic {0}")]
+    UnknownTopic(String),
+    #[error("unknown subscription {0}")]
+    UnknownSubscription(String),
+    #[error("transient event-bus error: {0}")]
+    Transient(String),
+    #[error("event-bus error: {0}")]
+    Other(String),
+}
+
+impl EventBusError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, EventBusError::Transient(_))
+    }
+}
+
+/// A message handed to a subscriber; it is redelivered unless acked before
+/// its visibility timeout ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// Pass to `ack`/`nack`.
+    pub ack_id: String,
+    pub message_id: String,
+    pub data: Bytes,
+    pub attributes: BTreeMap<String, String>,
+    /// 1 on first delivery.
+    pub attempt: u32,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn create_topic(&self, topic: &str) -> Result<(), EventBusError>;
+
+    /// Creates a subscription on a topic; messages published after this are
+    /// delivered to it. After `max_attempts` deliveries without an ack a
+    /// message moves to the subscription's dead-letter list.
+    async fn create_subscription(
+        &self,
+        topic: &str,
+        subscription: &str,
+        ack_deadline: Duration,
+        max_attempts: u32,
+    ) -> Result<(), EventBusError>;
+
+    /// Publishes a message; returns its id.
+    async fn publish(
+        &self,
+        topic: &str,
+        data: Bytes,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<String, EventBusError>;
+
+    /// Up to `max` messages that are not currently leased.
+    async fn pull(&self, subscription: &str, max: usize) -> Result<Vec<Delivery>, EventBusError>;
+
+    async fn ack(&self, subscription: &str, ack_ids: &[String]) -> Result<(), EventBusError>;
+
+    /// Makes the messages available again at once.
+    async fn nack(&self, subscription: &str, ack_ids: &[String]) -> Result<(), EventBusError>;
+
+    /// Messages that exhausted their attempts.
+    async fn dead_letters(&self, subscription: &str) -> Result<Vec<Delivery>, EventBusError>;
+}

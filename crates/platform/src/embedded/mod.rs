@@ -1,0 +1,2 @@
+//! Embedded backends: DuckDB warehouse, SQLite state store and event bus,
+//! local-directory landing zone.

@@ -1,0 +1,42 @@
+//! The landing zone: scraped payloads as received (a local directory, or
+//! GCS in production), read through `object_store`.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LandingError {
+    #[error("landing zone: {path}: not found")]
+    NotFound { path: String },
+    #[error("landing zone: {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("landing zone: {0}")]
+    Other(String),
+}
+
+impl LandingError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, LandingError::Io { .. })
+    }
+}
+
+/// One stored payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandingObject {
+    /// Path relative to the landing-zone root, `/`-separated
+    /// ("nba-com/player-boxscores/2025-03-15/20250316_080500.json").
+    pub path: String,
+    pub size: u64,
+}
+
+#[async_trait]
+pub trait LandingZone: Send + Sync {
+    /// Objects under `prefix` (a folder path without trailing slash, or ""),
+    /// recursively, sorted by path.
+    async fn list(&self, prefix: &str) -> Result<Vec<LandingObject>, LandingError>;
+
+    async fn get(&self, path: &str) -> Result<Bytes, LandingError>;
+
+    /// A human-readable location for error messages ("/data/landing").
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,21 @@
+//! Backends behind traits: warehouse, state store, event bus, landing zone.
+//!
+//! Phase logic only ever sees these traits. The embedded implementations
+//! (feature `embedded`, on by default) are a DuckDB file for the warehouse, a
+//! SQLite file for state and the event bus, and a local directory for the
+//! landing zone. No backend type crosses a trait: rows travel as JSON
+//! records shaped by the table catalog in `propcast-core`, so BigQuery,
+//! Firestore, Pub/Sub and GCS fit the same traits.
+
+pub mod bus;
+pub mod landing;
+pub mod state;
+pub mod warehouse;
+
+#[cfg(feature = "embedded")]
+pub mod embedded;
+
+pub use bus::{Delivery, EventBus, EventBusError};
+pub use landing::{LandingError, LandingObject, LandingZone};
+pub use state::{StateError, StateStore, TxDecision};
+pub use warehouse::{Record, Warehouse, WarehouseError, WarehouseExt, WriteStats};

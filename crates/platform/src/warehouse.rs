@@ -1,0 +1,138 @@
+//! The analytical warehouse: tables addressed as `dataset.table`, written
+//! idempotently (replace a date partition, or merge by primary key).
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use propcast_core::{Table, TableDef};
+use serde::de::DeserializeOwned;
+
+/// One row as a JSON object: column name → value. Dates are `YYYY-MM-DD`
+/// strings, timestamps RFC 3339 strings in UTC, NULL is JSON null.
+pub type Record = serde_json::Map<String, serde_json::Value>;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub rows_deleted: u64,
+    pub rows_written: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("table {table}: {message}")]
+    Schema { table: String, message: String },
+    #[error("row {row} of {table}: column {column}: {message}")]
+    BadValue {
+        table: String,
+        row: usize,
+        column: String,
+        message: String,
+    },
+    #[error("query failed: {message}\n  sql: {sql}")]
+    Query { sql: String, message: String },
+    #[error("the warehouse is read-only: {0}")]
+    ReadOnly(String),
+    /// Lock contention, lost connection, quota: worth retrying.
+    #[error("transient warehouse error: {0}")]
+    Transient(String),
+    #[error("warehouse error: {0}")]
+    Other(String),
+}
+
+impl WarehouseError {
+    /// Whether retrying the same call may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, WarehouseError::Transient(_))
+    }
+}
+
+#[async_trait]
+pub trait Warehouse: Send + Sync {
+    /// Creates the dataset and table if missing (adds no columns to existing
+    /// tables; a mismatch is a `Schema` error).
+    async fn ensure_table(&self, def: &TableDef) -> Result<(), WarehouseError>;
+
+    /// Runs a read-only SQL query. Tables are addressed as `dataset.table`;
+    /// date literals as `DATE 'YYYY-MM-DD'`.
+    async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError>;
+
+    /// Atomically replaces the rows of one date partition whose `scope`
+    /// columns equal the given values (all rows of the date when `scope` is
+    /// empty) with `rows`. Readers see either the old or the new rows.
+    async fn replace_partition(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError>;
+
+    /// Upserts `rows` by the table's primary key, atomically.
+    async fn merge(&self, def: &TableDef, rows: Vec<Record>) -> Result<WriteStats, WarehouseError>;
+}
+
+/// Typed helpers over any [`Warehouse`].
+#[async_trait]
+pub trait WarehouseExt: Warehouse {
+    /// Runs a query and deserialises each record into `T`.
+    async fn query_as<T: DeserializeOwned + Send>(&self, sql: &str) -> Result<Vec<T>, WarehouseError> {
+        let records = self.query(sql).await?;
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                serde_json::from_value(serde_json::Value::Object(r)).map_err(|e| WarehouseError::Query {
+                    sql: sql.to_string(),
+                    message: format!("row {i} does not fit the expected shape: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces one date partition (within `scope`) of `T`'s table with `rows`.
+    async fn replace_rows<T: Table>(
+        &self,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: &[T],
+    ) -> Result<WriteStats, WarehouseError> {
+        let records = to_records(rows)?;
+        self.replace_partition(&T::DEF, date, scope, records).await
+    }
+
+    /// Upserts rows of `T` by primary key.
+    async fn merge_rows<T: Table>(&self, rows: &[T]) -> Result<WriteStats, WarehouseError> {
+        let records = to_records(rows)?;
+        self.merge(&T::DEF, records).await
+    }
+}
+
+impl<W: Warehouse + ?Sized> WarehouseExt for W {}
+
+/// Serialises typed rows into records.
+pub fn to_records<T: Table>(rows: &[T]) -> Result<Vec<Record>, WarehouseError> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| match serde_json::to_value(row) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(_) => Err(WarehouseError::Other(format!(
+                "row {i} of {} did not serialise to an object",
+                T::DEF.qualified()
+            ))),
+            Err(e) => Err(WarehouseError::Other(format!(
+                "row {i} of {}: {e}",
+                T::DEF.qualified()
+            ))),
+        })
+        .collect()
+}
+
+/// A SQL date literal, portable across DuckDB and BigQuery.
+pub fn date_literal(date: NaiveDate) -> String {
+    format!("DATE '{}'", date.format("%Y-%m-%d"))
+}
+
+/// A SQL string literal with quotes escaped.
+pub fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
