@@ -14,4 +14,4 @@ pub use processor::{
     Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
 };
 pub use quarantine::Quarantine;
-pub use run::{RunReport, run_processor};
+pub use run::{RunReport, execute_processor, record_reports, run_processor, skip_report};

@@ -1,14 +1,18 @@
 //! Runs one processor for one date inside the common layers: retry with
 //! jitter on retryable errors, quarantine bookkeeping, run history.
+//!
+//! Executing and recording are separate so a driver running many processors
+//! for a date can record them all in two writes ([`record_reports`]) instead
+//! of two per processor; [`run_processor`] does both for a single processor.
 
 use crate::processor::{ProcessContext, ProcessError, ProcessOutput, Processor, RunStatus};
 use backon::{ExponentialBuilder, Retryable};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use propcast_core::tables::{ProcessorRun, QuarantineRecord};
-use propcast_platform::WarehouseExt;
+use propcast_platform::{Warehouse, WarehouseError, WarehouseExt};
 use std::time::{Duration, Instant};
 
-/// The outcome of one processor run, as recorded in run history.
+/// The outcome of one processor run, with the rows run history will hold.
 #[derive(Debug)]
 pub struct RunReport {
     pub processor: &'static str,
@@ -17,10 +21,14 @@ pub struct RunReport {
     pub output: ProcessOutput,
     pub error: Option<String>,
     pub duration: Duration,
+    /// The `nba_processing.processor_runs` row of this run.
+    pub run: ProcessorRun,
+    /// The `nba_processing.quarantine` rows of this run.
+    pub quarantine_rows: Vec<QuarantineRecord>,
 }
 
-/// Retry policy for transient errors: exponential backoff with full jitter,
-/// 4 attempts, 200 ms to 5 s.
+/// Retry policy for transient errors: exponential backoff with jitter,
+/// 4 attempts in all, 200 ms to 5 s apart.
 fn retry_policy() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
@@ -29,13 +37,9 @@ fn retry_policy() -> ExponentialBuilder {
         .with_jitter()
 }
 
-/// Runs `processor` for `ctx.game_date`, then records its quarantine and a
-/// `processor_runs` row. A failed run returns `Failed` in the report (the
-/// caller decides whether to stop); bookkeeping errors are returned as `Err`.
-pub async fn run_processor(
-    processor: &dyn Processor,
-    ctx: &ProcessContext,
-) -> Result<RunReport, ProcessError> {
+/// Runs `processor` for `ctx.game_date`, retrying retryable errors, without
+/// writing run history. A failure is a `Failed` report, not an `Err`.
+pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) -> RunReport {
     let run_id = uuid::Uuid::new_v4().to_string();
     let started_at = Utc::now();
     let clock = Instant::now();
@@ -56,17 +60,6 @@ pub async fn run_processor(
             (RunStatus::Failed, ProcessOutput::default(), Some(e.to_string()))
         }
     };
-
-    // The quarantine of a date is replaced per processor, so a rerun that
-    // fixed a file clears its old entries.
-    let rows = output
-        .quarantine
-        .to_rows(ctx.game_date, name, &run_id, ctx.now);
-    if status != RunStatus::Failed {
-        ctx.warehouse
-            .replace_rows::<QuarantineRecord>(ctx.game_date, &[("processor", name)], &rows)
-            .await?;
-    }
     for entry in output.quarantine.entries() {
         tracing::warn!(
             processor = name,
@@ -78,7 +71,9 @@ pub async fn run_processor(
             "record quarantined"
         );
     }
-
+    let quarantine_rows = output
+        .quarantine
+        .to_rows(ctx.game_date, name, &run_id, ctx.now);
     let run = ProcessorRun {
         run_id: run_id.clone(),
         execution_id: ctx.execution_id.clone(),
@@ -96,20 +91,85 @@ pub async fn run_processor(
         started_at,
         finished_at: Utc::now(),
     };
-    ctx.warehouse.merge_rows(std::slice::from_ref(&run)).await?;
-    tracing::debug!(
-        processor = name,
-        game_date = %ctx.game_date,
-        status = status.as_str(),
-        rows = output.total_rows(),
-        "processor run recorded"
-    );
-    Ok(RunReport {
+    RunReport {
         processor: name,
         run_id,
         status,
         output,
         error,
         duration,
-    })
+        run,
+        quarantine_rows,
+    }
+}
+
+/// A report for a processor that was not run, and why (run history keeps
+/// skips too).
+pub fn skip_report(processor: &dyn Processor, ctx: &ProcessContext, reason: &str) -> RunReport {
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    tracing::debug!(processor = processor.name(), game_date = %ctx.game_date, reason, "processor skipped");
+    RunReport {
+        processor: processor.name(),
+        run_id: run_id.clone(),
+        status: RunStatus::Skipped,
+        output: ProcessOutput::default(),
+        error: None,
+        duration: Duration::ZERO,
+        run: ProcessorRun {
+            run_id,
+            execution_id: ctx.execution_id.clone(),
+            correlation_id: ctx.correlation_id.clone(),
+            processor: processor.name().to_string(),
+            phase: processor.phase().number(),
+            game_date: ctx.game_date,
+            status: RunStatus::Skipped.as_str().to_string(),
+            skip_reason: Some(reason.to_string()),
+            error: None,
+            rows_written: 0,
+            records_quarantined: 0,
+            duration_ms: 0,
+            mode: ctx.mode.to_string(),
+            started_at: now,
+            finished_at: now,
+        },
+        quarantine_rows: Vec::new(),
+    }
+}
+
+/// Writes the run history of every processor run for `date` in two writes:
+/// the date's quarantine is replaced by the reports' entries (the reports
+/// must cover every processor of the date; a failed processor keeps no
+/// entries), and the `processor_runs` rows are appended.
+pub async fn record_reports(
+    warehouse: &dyn Warehouse,
+    date: NaiveDate,
+    reports: &[RunReport],
+) -> Result<(), WarehouseError> {
+    let quarantine: Vec<QuarantineRecord> = reports
+        .iter()
+        .flat_map(|r| r.quarantine_rows.iter().cloned())
+        .collect();
+    warehouse.replace_rows(date, &[], &quarantine).await?;
+    let runs: Vec<ProcessorRun> = reports.iter().map(|r| r.run.clone()).collect();
+    warehouse.merge_rows(&runs).await?;
+    Ok(())
+}
+
+/// Runs one processor and records it: its quarantine entries for the date
+/// replace its earlier ones, and its `processor_runs` row is appended.
+pub async fn run_processor(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+) -> Result<RunReport, ProcessError> {
+    let report = execute_processor(processor, ctx).await;
+    if report.status != RunStatus::Failed {
+        ctx.warehouse
+            .replace_rows(ctx.game_date, &[("processor", report.processor)], &report.quarantine_rows)
+            .await?;
+    }
+    ctx.warehouse
+        .merge_rows(std::slice::from_ref(&report.run))
+        .await?;
+    Ok(report)
 }
