@@ -1,0 +1,106 @@
+//! Phase 3 analytics: per-game summaries computed from the raw box scores.
+//!
+//! Three processors, run in this order for one game date (see
+//! [`processors`]):
+//!
+//! | processor | reads | writes |
+//! |---|---|---|
+//! | `team_offense_game_summary` | `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.team_offense_game_summary` |
+//! | `team_defense_game_summary` | `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.team_defense_game_summary` |
+//! | `player_game_summary` | `nba_raw.player_boxscores`, `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.player_game_summary` |
+//!
+//! Each reads Phase 2 tables directly (none depends on another's output, so
+//! they may also run in parallel), replaces the date's partition of its
+//! table (also when empty, so a rerun clears stale rows) and checks the row
+//! count the warehouse reports. The computation is in pure functions
+//! (`summarize_*`) over the input rows; the processors only read and write.
+
+pub mod efficiency;
+mod inputs;
+pub mod player_game_summary;
+#[cfg(test)]
+mod real_data;
+pub mod team_defense_game_summary;
+pub mod team_games;
+pub mod team_offense_game_summary;
+
+pub use player_game_summary::{PlayerGameSummaryProcessor, summarize_player_games};
+pub use team_defense_game_summary::{TeamDefenseGameSummaryProcessor, summarize_team_defense};
+pub use team_games::Counters;
+pub use team_offense_game_summary::{TeamOffenseGameSummaryProcessor, summarize_team_offense};
+
+use propcast_core::Table;
+use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
+use propcast_platform::WarehouseExt;
+use std::sync::Arc;
+
+/// The Phase 3 processors in the order they run for a date.
+pub fn processors() -> Vec<Arc<dyn Processor>> {
+    vec![
+        Arc::new(TeamOffenseGameSummaryProcessor),
+        Arc::new(TeamDefenseGameSummaryProcessor),
+        Arc::new(PlayerGameSummaryProcessor),
+    ]
+}
+
+/// The output of one summary for one date.
+#[derive(Debug, Clone)]
+pub struct DateSummary<T> {
+    /// Sorted by the table's key.
+    pub rows: Vec<T>,
+    /// Filtered, derived and unreconciled counts (see each module).
+    pub counters: Counters,
+    /// Input records set aside; the rest of the date proceeded.
+    pub quarantine: Quarantine,
+    /// Input rows read for the date (0 means there was nothing to do).
+    pub input_rows: usize,
+}
+
+impl<T> Default for DateSummary<T> {
+    fn default() -> Self {
+        DateSummary {
+            rows: Vec::new(),
+            counters: Counters::default(),
+            quarantine: Quarantine::default(),
+            input_rows: 0,
+        }
+    }
+}
+
+/// Replaces the date's partition of `T`'s table with the summary's rows and
+/// verifies the warehouse wrote exactly that many.
+async fn write_partition<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    summary: DateSummary<T>,
+) -> Result<ProcessOutput, ProcessError> {
+    let stats = ctx
+        .warehouse
+        .replace_rows::<T>(ctx.game_date, &[], &summary.rows)
+        .await?;
+    let expected = summary.rows.len() as u64;
+    if stats.rows_written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {} rows for {} but computed {expected}",
+            T::DEF.qualified(),
+            stats.rows_written,
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        game_date = %ctx.game_date,
+        rows = expected,
+        replaced = stats.rows_deleted,
+        quarantined = summary.quarantine.len(),
+        "partition replaced"
+    );
+    let mut output = ProcessOutput {
+        quarantine: summary.quarantine,
+        no_data: summary.input_rows == 0,
+        counters: summary.counters.0,
+        ..ProcessOutput::default()
+    };
+    output.wrote(&T::DEF, stats.rows_written);
+    Ok(output)
+}
