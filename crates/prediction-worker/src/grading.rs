@@ -1,0 +1,225 @@
+//! The `prediction_grading` processor: every prediction of date D against
+//! what the player scored (REFERENCE §4.5, DESIGN invariant 5).
+//!
+//! Reads `nba_predictions.player_prop_predictions` (D) and
+//! `nba_analytics.player_game_summary` (D); writes
+//! `nba_predictions.prediction_accuracy` by replacing partition D.
+//!
+//! Per prediction:
+//! * The actual row is the player's `player_game_summary` row of D with the
+//!   same `player_lookup` **and** the same `player_id` (a lookup shared by
+//!   two players is not a match).
+//! * **Voided** (`did_not_play`) when there is no such row, the row is a
+//!   DNP, or the player logged 0 minutes and 0 points. Voided rows carry no
+//!   errors and no `prediction_correct`.
+//! * Otherwise errors are computed on every row (PASS and NO_LINE included:
+//!   they count toward MAE), in hundredths, so `within_3_points` holds for
+//!   an error of exactly 3.
+//! * `prediction_correct` is set only for an OVER/UNDER call on a real line
+//!   (`line_source` ACTUAL_PROP, line present) that did not push:
+//!   `(actual > line) == (recommendation == OVER)`. PASS, NO_LINE, pushes and
+//!   voided rows stay NULL: they are neither wins nor losses.
+//! * A real line of exactly 20.0 is graded like any other. The reference
+//!   system refused 20.0 because it had been its invented placeholder; here
+//!   lines are never invented, so the line source alone decides.
+
+use crate::error::PredictionError;
+use crate::prop_line::LineSource;
+use crate::recommendation::{Recommendation, hundredths};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use propcast_core::tables::{PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy};
+use propcast_core::{Table, TableDef};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::date_literal;
+use std::collections::HashMap;
+
+pub const NAME: &str = "prediction_grading";
+
+/// `void_reason` of a player who did not play.
+pub const VOID_DID_NOT_PLAY: &str = "did_not_play";
+
+/// Whether a prediction's line is a real sportsbook line, the only kind
+/// graded for hit rate.
+pub fn has_real_line(line_source: &str, line_value: Option<f64>) -> bool {
+    line_source == LineSource::ActualProp.as_str() && line_value.is_some_and(f64::is_finite)
+}
+
+/// Whether a box score row means the player did not play.
+fn did_not_play(game: &PlayerGameSummary) -> bool {
+    game.is_dnp || (game.minutes <= 0.0 && game.points == 0)
+}
+
+/// Grades one prediction against the player's game of that date, if any.
+pub fn grade_prediction(
+    prediction: &PlayerPropPrediction,
+    game: Option<&PlayerGameSummary>,
+    graded_at: DateTime<Utc>,
+) -> PredictionAccuracy {
+    let mut row = PredictionAccuracy {
+        game_date: prediction.game_date,
+        game_id: prediction.game_id.clone(),
+        player_lookup: prediction.player_lookup.clone(),
+        system_id: prediction.system_id.clone(),
+        predicted_points: prediction.predicted_points,
+        confidence: prediction.confidence,
+        line_value: prediction.line_value,
+        line_source: prediction.line_source.clone(),
+        recommendation: prediction.recommendation.clone(),
+        actual_points: game.map(|g| g.points),
+        absolute_error: None,
+        signed_error: None,
+        within_3_points: None,
+        within_5_points: None,
+        prediction_correct: None,
+        is_push: false,
+        is_voided: false,
+        void_reason: None,
+        graded_at,
+    };
+    let Some(game) = game.filter(|g| !did_not_play(g)) else {
+        row.is_voided = true;
+        row.void_reason = Some(VOID_DID_NOT_PLAY.to_string());
+        return row;
+    };
+
+    let actual = game.points;
+    let error = hundredths(prediction.predicted_points) - actual * 100;
+    row.absolute_error = Some(error.abs() as f64 / 100.0);
+    row.signed_error = Some(error as f64 / 100.0);
+    row.within_3_points = Some(error.abs() <= 300);
+    row.within_5_points = Some(error.abs() <= 500);
+
+    let call = Recommendation::parse(&prediction.recommendation);
+    let is_call = matches!(call, Some(Recommendation::Over | Recommendation::Under));
+    let real_line = prediction
+        .line_value
+        .filter(|&line| has_real_line(&prediction.line_source, Some(line)));
+    if is_call && let Some(line) = real_line {
+        let versus_line = (actual * 100).cmp(&hundredths(line));
+        if versus_line.is_eq() {
+            row.is_push = true;
+        } else {
+            row.prediction_correct =
+                Some(versus_line.is_gt() == (call == Some(Recommendation::Over)));
+        }
+    }
+    row
+}
+
+/// Grades every prediction of `game_date` against that date's box scores.
+/// Rows come out sorted by player, then system.
+pub fn grade_predictions(
+    game_date: NaiveDate,
+    predictions: &[PlayerPropPrediction],
+    games: &[PlayerGameSummary],
+    graded_at: DateTime<Utc>,
+) -> Vec<PredictionAccuracy> {
+    let by_player: HashMap<(&str, i64), &PlayerGameSummary> = games
+        .iter()
+        .filter(|g| g.game_date == game_date)
+        .map(|g| ((g.player_lookup.as_str(), g.player_id), g))
+        .collect();
+    let mut rows: Vec<PredictionAccuracy> = predictions
+        .iter()
+        .filter(|p| p.game_date == game_date)
+        .map(|p| {
+            let game = by_player
+                .get(&(p.player_lookup.as_str(), p.player_id))
+                .copied();
+            grade_prediction(p, game, graded_at)
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id)));
+    rows
+}
+
+/// The `prediction_grading` processor (phase 5).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PredictionGrading;
+
+#[async_trait]
+impl Processor for PredictionGrading {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Predictions
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![PredictionAccuracy::DEF]
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let date = ctx.game_date;
+        let predictions: Vec<PlayerPropPrediction> = ctx
+            .warehouse
+            .query_as(&format!(
+                "SELECT * FROM {} WHERE game_date = {}",
+                PlayerPropPrediction::DEF.qualified(),
+                date_literal(date)
+            ))
+            .await?;
+        let games: Vec<PlayerGameSummary> = ctx
+            .warehouse
+            .query_as(&format!(
+                "SELECT * FROM {} WHERE game_date = {}",
+                PlayerGameSummary::DEF.qualified(),
+                date_literal(date)
+            ))
+            .await?;
+        if !predictions.is_empty() && games.is_empty() {
+            return Err(PredictionError::ResultsMissing {
+                game_date: date,
+                predictions: predictions.len(),
+            }
+            .into());
+        }
+
+        let rows = grade_predictions(date, &predictions, &games, ctx.now);
+        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
+        let expected = rows.len() as u64;
+        if stats.rows_written != expected {
+            return Err(PredictionError::WriteCountMismatch {
+                table: PredictionAccuracy::DEF.qualified(),
+                game_date: date,
+                expected,
+                written: stats.rows_written,
+            }
+            .into());
+        }
+        let summary = crate::accuracy_summary::accuracy_summary(&rows);
+        tracing::info!(
+            processor = NAME,
+            game_date = %date,
+            correlation_id = %ctx.correlation_id,
+            predictions = summary.predictions,
+            graded = summary.graded,
+            correct = summary.correct,
+            pushes = summary.pushes,
+            voided = summary.voided,
+            "predictions graded"
+        );
+
+        let mut output = ProcessOutput {
+            no_data: predictions.is_empty(),
+            ..ProcessOutput::default()
+        };
+        output.wrote(&PredictionAccuracy::DEF, stats.rows_written);
+        for (name, value) in [
+            ("predictions", summary.predictions),
+            ("graded", summary.graded),
+            ("correct", summary.correct),
+            ("pushes", summary.pushes),
+            ("voided", summary.voided),
+            ("pass", summary.pass),
+            ("no_line", summary.no_line),
+        ] {
+            output.counters.insert(name.into(), value as i64);
+        }
+        Ok(output)
+    }
+}

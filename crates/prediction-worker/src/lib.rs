@@ -1,0 +1,30 @@
+//! Phase 5: predictions of player points against real sportsbook lines, and
+//! their grading.
+//!
+//! * [`prop_line`]: which real pre-tip line a prediction is made against
+//!   (book preference, main line among alternates, never an invented line).
+//! * [`recommendation`]: the shared confidence score and OVER/UNDER/PASS rule.
+//! * [`prediction_system`]: the [`PredictionSystem`] trait; [`moving_average`]
+//!   is system 1.
+//! * [`coordinator`]: the `prediction_coordinator` processor, every cached
+//!   player × every system → `nba_predictions.player_prop_predictions`.
+//! * [`grading`]: the `prediction_grading` processor →
+//!   `nba_predictions.prediction_accuracy`; [`accuracy_summary`] condenses it.
+
+pub mod accuracy_summary;
+pub mod coordinator;
+pub mod error;
+pub mod grading;
+pub mod moving_average;
+pub mod prediction_system;
+pub mod prop_line;
+pub mod recommendation;
+
+pub use accuracy_summary::{AccuracySummary, accuracy_summary, accuracy_summary_by_system};
+pub use coordinator::{PredictionCoordinator, PredictionCounts, build_predictions};
+pub use error::PredictionError;
+pub use grading::{PredictionGrading, grade_prediction, grade_predictions};
+pub use moving_average::{MovingAverage, moving_average};
+pub use prediction_system::{PlayerInputs, PredictionSystem, SkipReason, SystemPrediction};
+pub use prop_line::{LineChoice, LineSource, PropLine, choose_line};
+pub use recommendation::{Confidence, Recommendation, confidence, recommend};

@@ -1,0 +1,334 @@
+//! Real-data fixtures read from `/work/shared/data` (never copied into the
+//! repository).
+//!
+//! * Props: `props_odds_api_2025_26_before_2025-11-10.csv.gz` (The Odds API
+//!   event odds, one row per player × market × book × line), shaped as
+//!   `nba_raw.player_props` rows. Team tricodes come from the landing
+//!   zone's event folders (`<event_id>-<AWAY><HOME>`); player ids are
+//!   resolved by `player_lookup` against the season's game logs, and names
+//!   the logs do not know stay unresolved (NULL), as in the raw phase.
+//! * Box scores: `player_game_logs_2025_26_before_2025-11-10.csv.gz`, shaped
+//!   as `nba_analytics.player_game_summary` rows.
+//! * Daily cache: built here from those game logs with games strictly
+//!   before the date, standing in for the precompute phase.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use propcast_core::normalize_name_for_lookup;
+use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::sync::OnceLock;
+
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+pub const PROPS_FILE: &str = "props_odds_api_2025_26_before_2025-11-10.csv.gz";
+pub const LOGS_FILE: &str = "player_game_logs_2025_26_before_2025-11-10.csv.gz";
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
+}
+
+pub fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("test instant")
+        .with_timezone(&Utc)
+}
+
+fn read_gz(name: &str) -> String {
+    let path = format!("{DATA}/{name}");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    text
+}
+
+/// One row of the player game logs CSV.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogRow {
+    pub season: String,
+    pub game_id: String,
+    pub team: String,
+    pub player: String,
+    pub player_id: i64,
+    pub date: NaiveDate,
+    pub matchup: String,
+    pub minutes: f64,
+    pub fgm: i64,
+    pub fga: i64,
+    pub threes_made: i64,
+    pub threes_attempted: i64,
+    pub ftm: i64,
+    pub fta: i64,
+    pub oreb: i64,
+    pub dreb: i64,
+    pub reb: i64,
+    pub ast: i64,
+    pub stl: i64,
+    pub blk: i64,
+    pub tov: i64,
+    pub pf: i64,
+    pub pts: i64,
+    pub plus_minus: Option<i64>,
+    pub opponent: String,
+    pub home_away: String,
+}
+
+pub fn game_logs() -> &'static [LogRow] {
+    static LOGS: OnceLock<Vec<LogRow>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let text = read_gz(LOGS_FILE);
+        csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .map(|r| r.expect("game log row"))
+            .collect()
+    })
+}
+
+/// `player_lookup` → NBA id over the season's logs; lookups two players
+/// share are left out (unresolvable).
+pub fn player_ids() -> &'static HashMap<String, i64> {
+    static IDS: OnceLock<HashMap<String, i64>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids: HashMap<String, BTreeSet<i64>> = HashMap::new();
+        for row in game_logs() {
+            ids.entry(normalize_name_for_lookup(&row.player))
+                .or_default()
+                .insert(row.player_id);
+        }
+        ids.into_iter()
+            .filter(|(_, set)| set.len() == 1)
+            .filter_map(|(lookup, set)| set.first().map(|id| (lookup, *id)))
+            .collect()
+    })
+}
+
+pub fn player_id(name: &str) -> i64 {
+    *player_ids()
+        .get(&normalize_name_for_lookup(name))
+        .unwrap_or_else(|| panic!("{name} is not in the game logs"))
+}
+
+/// event id → (away, home) tricodes, from the landing zone folder names.
+fn event_teams() -> HashMap<String, (String, String)> {
+    let root = format!("{DATA}/landing/odds-api/player-props-history");
+    let mut teams = HashMap::new();
+    for day in std::fs::read_dir(&root).expect("props landing dir") {
+        let day = day.expect("dir entry").path();
+        for event in std::fs::read_dir(&day).expect("date dir") {
+            let name = event.expect("dir entry").file_name();
+            let name = name.to_string_lossy();
+            if let Some((id, codes)) = name.rsplit_once('-')
+                && codes.len() == 6
+            {
+                teams.insert(
+                    id.to_string(),
+                    (codes[..3].to_string(), codes[3..].to_string()),
+                );
+            }
+        }
+    }
+    teams
+}
+
+#[derive(Debug, Deserialize)]
+struct PropCsvRow {
+    snapshot_utc: String,
+    event_id: String,
+    player: String,
+    market: String,
+    line: Option<f64>,
+    bookmaker: String,
+    game_time: String,
+    over_odds: Option<f64>,
+    under_odds: Option<f64>,
+    game_date_et: NaiveDate,
+}
+
+/// Every props row of the CSV with a line, as `nba_raw.player_props` rows.
+pub fn all_props() -> &'static [PlayerProp] {
+    static PROPS: OnceLock<Vec<PlayerProp>> = OnceLock::new();
+    PROPS.get_or_init(|| {
+        let teams = event_teams();
+        let text = read_gz(PROPS_FILE);
+        let mut rows = Vec::new();
+        for record in csv::Reader::from_reader(text.as_bytes()).deserialize() {
+            let r: PropCsvRow = record.expect("props row");
+            let Some(line) = r.line else { continue };
+            let snapshot_time = NaiveDateTime::parse_from_str(&r.snapshot_utc, "%Y%m%d_%H%M%S")
+                .expect("snapshot")
+                .and_utc();
+            let commence_time = instant(&r.game_time);
+            let (away, home) = teams
+                .get(&r.event_id)
+                .cloned()
+                .expect("event in landing zone");
+            let player_lookup = normalize_name_for_lookup(&r.player);
+            rows.push(PlayerProp {
+                game_date: r.game_date_et,
+                event_id: r.event_id,
+                snapshot_time,
+                commence_time,
+                minutes_before_tipoff: (commence_time - snapshot_time).num_minutes(),
+                home_team_abbr: home,
+                away_team_abbr: away,
+                bookmaker: r.bookmaker,
+                market: r.market,
+                player_id: player_ids().get(&player_lookup).copied(),
+                player_name: r.player,
+                player_lookup,
+                team_abbr: None,
+                line,
+                over_price: r.over_odds.map(|p| p as i64),
+                under_price: r.under_odds.map(|p| p as i64),
+                source_file: PROPS_FILE.to_string(),
+            });
+        }
+        rows
+    })
+}
+
+pub fn props_on(game_date: NaiveDate) -> Vec<PlayerProp> {
+    all_props()
+        .iter()
+        .filter(|p| p.game_date == game_date)
+        .cloned()
+        .collect()
+}
+
+/// The dates the props file covers.
+pub fn prop_dates() -> Vec<NaiveDate> {
+    all_props()
+        .iter()
+        .map(|p| p.game_date)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+pub fn game_summaries(game_date: NaiveDate) -> Vec<PlayerGameSummary> {
+    game_logs()
+        .iter()
+        .filter(|r| r.date == game_date)
+        .map(|r| PlayerGameSummary {
+            game_date: r.date,
+            game_id: r.game_id.clone(),
+            season: 2025,
+            player_id: r.player_id,
+            player_lookup: normalize_name_for_lookup(&r.player),
+            player_name: r.player.clone(),
+            team_abbr: r.team.clone(),
+            opponent_abbr: r.opponent.clone(),
+            is_home: r.home_away == "HOME",
+            minutes: r.minutes,
+            points: r.pts,
+            fgm: r.fgm,
+            fga: r.fga,
+            fg3m: r.threes_made,
+            fg3a: r.threes_attempted,
+            ftm: r.ftm,
+            fta: r.fta,
+            oreb: r.oreb,
+            dreb: r.dreb,
+            reb: r.reb,
+            ast: r.ast,
+            stl: r.stl,
+            blk: r.blk,
+            tov: r.tov,
+            pf: r.pf,
+            plus_minus: r.plus_minus,
+            ts_pct: None,
+            efg_pct: None,
+            usage_rate: None,
+            game_score: 0.0,
+            win_flag: None,
+            is_dnp: false,
+            data_quality: "player_only".to_string(),
+        })
+        .collect()
+}
+
+fn mean(values: &[i64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64)
+}
+
+/// Population standard deviation; `None` below two values.
+fn std_dev(values: &[i64]) -> Option<f64> {
+    let m = mean(values)?;
+    (values.len() >= 2).then(|| {
+        (values.iter().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+    })
+}
+
+/// The daily cache of `game_date` from the game logs: every logged player
+/// whose latest team (before the date, or on it for a debut) plays that
+/// date, with averages over games strictly before the date.
+pub fn daily_cache(game_date: NaiveDate) -> Vec<PlayerDailyCache> {
+    // The game of each team playing on the date: (game_id, opponent, is_home).
+    let mut games: HashMap<String, (String, String, bool)> = HashMap::new();
+    for r in game_logs().iter().filter(|r| r.date == game_date) {
+        let home = r.home_away == "HOME";
+        games
+            .entry(r.team.clone())
+            .or_insert((r.game_id.clone(), r.opponent.clone(), home));
+        games
+            .entry(r.opponent.clone())
+            .or_insert((r.game_id.clone(), r.team.clone(), !home));
+    }
+    let mut by_player: BTreeMap<i64, Vec<&LogRow>> = BTreeMap::new();
+    for r in game_logs().iter().filter(|r| r.date <= game_date) {
+        by_player.entry(r.player_id).or_default().push(r);
+    }
+    let mut rows = Vec::new();
+    for (player_id, mut logs) in by_player {
+        logs.sort_by_key(|r| r.date);
+        let before: Vec<&LogRow> = logs
+            .iter()
+            .copied()
+            .filter(|r| r.date < game_date)
+            .collect();
+        let Some(latest) = logs.last() else { continue };
+        let Some((game_id, opponent, is_home)) = games.get(&latest.team) else {
+            continue;
+        };
+        let points: Vec<i64> = before.iter().map(|r| r.pts).collect();
+        let minutes: Vec<i64> = before.iter().map(|r| r.minutes as i64).collect();
+        let last = |v: &[i64], n: usize| v[v.len().saturating_sub(n)..].to_vec();
+        let last_game_date = before.last().map(|r| r.date);
+        rows.push(PlayerDailyCache {
+            game_date,
+            player_lookup: normalize_name_for_lookup(&latest.player),
+            player_id,
+            player_name: latest.player.clone(),
+            team_abbr: latest.team.clone(),
+            opponent_abbr: opponent.clone(),
+            is_home: *is_home,
+            game_id: game_id.clone(),
+            season: 2025,
+            games_played_season: before.len() as i64,
+            points_avg_last_5: mean(&last(&points, 5)),
+            points_avg_last_10: mean(&last(&points, 10)),
+            points_avg_season: mean(&points),
+            points_std_last_10: std_dev(&last(&points, 10)),
+            minutes_avg_last_5: mean(&last(&minutes, 5)),
+            minutes_avg_last_10: mean(&last(&minutes, 10)),
+            minutes_avg_season: mean(&minutes),
+            games_last_7_days: before
+                .iter()
+                .filter(|r| (game_date - r.date).num_days() <= 7)
+                .count() as i64,
+            days_rest: last_game_date.map(|d| (game_date - d).num_days()),
+            last_game_date,
+            calculation_quality: match before.len() {
+                0 => "none",
+                1..=9 => "partial",
+                _ => "complete",
+            }
+            .to_string(),
+        });
+    }
+    rows
+}
