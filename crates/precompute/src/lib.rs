@@ -1,1 +1,108 @@
-//! Phase 4 precompute.
+//! Phase 4 precompute: per-date tables read by the prediction systems, built
+//! from Phase 3 tables with point-in-time discipline (a row for date D uses
+//! only games before D).
+//!
+//! | processor | reads | writes |
+//! |---|---|---|
+//! | `player_daily_cache` | `nba_analytics.player_game_summary`, `nba_raw.schedule`, `nba_raw.player_props` | `nba_precompute.player_daily_cache` |
+//!
+//! The computation is in pure functions over input rows
+//! ([`player_daily_cache::build_player_daily_cache`]); the processor reads
+//! with one history query per date, writes the date's partition (also when
+//! empty) and checks the row count the warehouse reports.
+
+pub mod player_daily_cache;
+#[cfg(test)]
+mod real_data;
+
+pub use player_daily_cache::{PlayerDailyCacheProcessor, build_player_daily_cache};
+
+use propcast_core::Table;
+use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
+use propcast_platform::WarehouseExt;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The Phase 4 processors in the order they run for a date.
+pub fn processors() -> Vec<Arc<dyn Processor>> {
+    vec![Arc::new(PlayerDailyCacheProcessor)]
+}
+
+/// Per-run counts (universe sources, collisions, skipped inputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters(pub BTreeMap<String, i64>);
+
+impl Counters {
+    pub fn add(&mut self, name: &str, n: i64) {
+        if n != 0 {
+            *self.0.entry(name.to_string()).or_default() += n;
+        }
+    }
+
+    pub fn bump(&mut self, name: &str) {
+        self.add(name, 1);
+    }
+
+    pub fn get(&self, name: &str) -> i64 {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// The output of one precompute for one date.
+#[derive(Debug, Clone)]
+pub struct DateSummary<T> {
+    /// Sorted by the table's key.
+    pub rows: Vec<T>,
+    pub counters: Counters,
+    pub quarantine: Quarantine,
+    /// Inputs that made the date worth processing (0 means nothing to do).
+    pub input_rows: usize,
+}
+
+impl<T> Default for DateSummary<T> {
+    fn default() -> Self {
+        DateSummary {
+            rows: Vec::new(),
+            counters: Counters::default(),
+            quarantine: Quarantine::default(),
+            input_rows: 0,
+        }
+    }
+}
+
+/// Replaces the date's partition of `T`'s table with the summary's rows and
+/// verifies the warehouse wrote exactly that many.
+async fn write_partition<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    summary: DateSummary<T>,
+) -> Result<ProcessOutput, ProcessError> {
+    let stats = ctx
+        .warehouse
+        .replace_rows::<T>(ctx.game_date, &[], &summary.rows)
+        .await?;
+    let expected = summary.rows.len() as u64;
+    if stats.rows_written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {} rows for {} but computed {expected}",
+            T::DEF.qualified(),
+            stats.rows_written,
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        game_date = %ctx.game_date,
+        rows = expected,
+        replaced = stats.rows_deleted,
+        "partition replaced"
+    );
+    let mut output = ProcessOutput {
+        quarantine: summary.quarantine,
+        no_data: summary.input_rows == 0,
+        counters: summary.counters.0,
+        ..ProcessOutput::default()
+    };
+    output.wrote(&T::DEF, stats.rows_written);
+    Ok(output)
+}

@@ -1,0 +1,776 @@
+//! `nba_precompute.player_daily_cache`: for each player expected to play on
+//! the cache date D, points and minutes form from games strictly before D.
+//!
+//! **Universe.** (a) Every player whose most recent game this season before
+//! D was for a team that plays on D per `nba_raw.schedule` (any game status),
+//! plus (b) every player with a resolved `player_points` line on D
+//! (`nba_raw.player_props`, `player_id` not NULL, snapshot taken before
+//! tip-off), even with no games yet; the prop's team wins over the last
+//! game's team when it plays on D (a traded player). A traded player with no
+//! prop whose old team also plays on D is cached with the old team: nothing
+//! before tip-off says otherwise (Luka Dončić on 2025-02-10: last game for
+//! DAL, first game for LAL that night).
+//!
+//! **Point in time.** Only games of D's season with `game_date < D` are read;
+//! rows on or after D never change D's cache.
+//!
+//! **Fields.** Averages over the last 5 / last 10 / all season games, over
+//! the games available when fewer (NULL with none). `points_std_last_10` is
+//! the *sample* standard deviation (n − 1) of up to 10 games, NULL with fewer
+//! than 2: with 3–10 games the sample estimate is the less biased spread of a
+//! scoring distribution. `games_last_7_days` counts games in [D−7, D−1].
+//! `days_rest` = D − last game date in calendar days, so **1 means a
+//! back-to-back** (the one semantics of the project). `calculation_quality`
+//! is `complete` with ≥ 10 games, `partial` with 1–9 (the number is in
+//! `games_played_season`), `none` with 0. `game_id` is the schedule's game
+//! id, or its game code while the id is not known (upcoming games).
+//!
+//! **Speed.** One history query per date returns, for the universe's
+//! players only, their 10 most recent games with season totals attached as
+//! window aggregates; averages are computed here. [`SeasonToDate::from_games`]
+//! is the same reduction over plain game rows (used by tests and as the
+//! definition).
+
+use crate::{Counters, DateSummary};
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDate};
+use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
+use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::{date_literal, string_literal};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Games in the longest window the cache averages over.
+pub const RECENT_GAMES: usize = 10;
+/// Games needed for a `complete` cache row.
+pub const COMPLETE_GAMES: i64 = 10;
+
+/// One of a player's games before the cache date (columns of
+/// `nba_analytics.player_game_summary`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PriorGame {
+    pub player_id: i64,
+    pub player_lookup: String,
+    pub player_name: String,
+    pub team_abbr: String,
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub points: i64,
+    pub minutes: f64,
+}
+
+/// A player's season before the cache date: totals over every game and the
+/// most recent games.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeasonToDate {
+    pub games: i64,
+    pub points: i64,
+    pub minutes: f64,
+    /// Newest first (by date, then game id), at most [`RECENT_GAMES`].
+    pub recent: Vec<PriorGame>,
+}
+
+fn newest_first(a: &PriorGame, b: &PriorGame) -> std::cmp::Ordering {
+    (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id))
+}
+
+/// The first date of `date`'s season and `date` itself: the half-open range
+/// of games that may inform the cache of `date`.
+pub fn history_window(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (Season::of(date).first_day(), date)
+}
+
+impl SeasonToDate {
+    /// Reduces game rows of any dates to each player's season before `date`
+    /// (games of `date`'s season strictly before `date`; others ignored).
+    pub fn from_games(
+        date: NaiveDate,
+        games: impl IntoIterator<Item = PriorGame>,
+    ) -> BTreeMap<i64, SeasonToDate> {
+        let (first, end) = history_window(date);
+        let mut by_player: BTreeMap<i64, Vec<PriorGame>> = BTreeMap::new();
+        for g in games {
+            if g.game_date >= first && g.game_date < end {
+                by_player.entry(g.player_id).or_default().push(g);
+            }
+        }
+        by_player
+            .into_iter()
+            .map(|(id, mut games)| {
+                games.sort_by(newest_first);
+                let season = SeasonToDate {
+                    games: games.len() as i64,
+                    points: games.iter().map(|g| g.points).sum(),
+                    minutes: games.iter().map(|g| g.minutes).sum(),
+                    recent: games.into_iter().take(RECENT_GAMES).collect(),
+                };
+                (id, season)
+            })
+            .collect()
+    }
+
+    /// Groups rows of the history query (recent games with season totals
+    /// attached) by player.
+    pub fn from_history(rows: Vec<HistoryRow>) -> BTreeMap<i64, SeasonToDate> {
+        let mut out: BTreeMap<i64, SeasonToDate> = BTreeMap::new();
+        for row in rows {
+            let entry = out.entry(row.player_id).or_insert_with(|| SeasonToDate {
+                games: row.season_games,
+                points: row.season_points,
+                minutes: row.season_minutes,
+                recent: Vec::new(),
+            });
+            entry.recent.push(PriorGame {
+                player_id: row.player_id,
+                player_lookup: row.player_lookup,
+                player_name: row.player_name,
+                team_abbr: row.team_abbr,
+                game_id: row.game_id,
+                game_date: row.game_date,
+                points: row.points,
+                minutes: row.minutes,
+            });
+        }
+        for season in out.values_mut() {
+            season.recent.sort_by(newest_first);
+            season.recent.truncate(RECENT_GAMES);
+        }
+        out
+    }
+}
+
+/// One row of the history query: a recent game plus the player's season
+/// totals before the cache date.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryRow {
+    pub player_id: i64,
+    pub player_lookup: String,
+    pub player_name: String,
+    pub team_abbr: String,
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub points: i64,
+    pub minutes: f64,
+    pub season_games: i64,
+    pub season_points: i64,
+    pub season_minutes: f64,
+}
+
+/// A player with a resolved points line on the cache date.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct PropPlayer {
+    pub player_id: i64,
+    pub team_abbr: Option<String>,
+    pub player_lookup: String,
+    pub player_name: String,
+}
+
+/// A team's game on the cache date.
+#[derive(Debug, Clone, Copy)]
+struct Fixture<'a> {
+    game: &'a ScheduleGame,
+    is_home: bool,
+}
+
+impl Fixture<'_> {
+    fn opponent(&self) -> &str {
+        if self.is_home {
+            &self.game.away_team_abbr
+        } else {
+            &self.game.home_team_abbr
+        }
+    }
+
+    fn game_id(&self) -> String {
+        match self.game.game_id.as_deref() {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => self.game.game_code.clone(),
+        }
+    }
+}
+
+/// The teams playing on `date`, each with its game. A schedule row naming
+/// the same team twice is skipped.
+fn fixtures<'a>(
+    date: NaiveDate,
+    schedule: &'a [ScheduleGame],
+    counters: &mut Counters,
+) -> BTreeMap<&'a str, Fixture<'a>> {
+    let mut games: Vec<&ScheduleGame> = schedule.iter().filter(|g| g.game_date == date).collect();
+    games.sort_by(|a, b| a.game_code.cmp(&b.game_code));
+    let mut out = BTreeMap::new();
+    for game in games {
+        if game.home_team_abbr == game.away_team_abbr || game.home_team_abbr.is_empty() {
+            counters.bump("schedule_rows_inconsistent");
+            continue;
+        }
+        for (team, is_home) in [(&game.home_team_abbr, true), (&game.away_team_abbr, false)] {
+            if out.contains_key(team.as_str()) {
+                counters.bump("teams_with_two_games");
+                continue;
+            }
+            out.insert(team.as_str(), Fixture { game, is_home });
+        }
+    }
+    out
+}
+
+/// Who goes into the cache and with which team.
+#[derive(Debug, Clone)]
+struct Member<'a> {
+    team_abbr: String,
+    player_lookup: String,
+    player_name: String,
+    season: Option<&'a SeasonToDate>,
+}
+
+fn mean(values: impl Iterator<Item = f64> + Clone) -> Option<f64> {
+    let n = values.clone().count();
+    (n > 0).then(|| values.sum::<f64>() / n as f64)
+}
+
+/// Sample standard deviation (n − 1); `None` with fewer than 2 values.
+pub fn sample_std(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let m = values.iter().sum::<f64>() / n;
+    let ss: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
+    Some((ss / (n - 1.0)).sqrt())
+}
+
+fn quality(games: i64) -> &'static str {
+    match games {
+        0 => "none",
+        g if g >= COMPLETE_GAMES => "complete",
+        _ => "partial",
+    }
+}
+
+/// Computes the cache rows of `date`, sorted by `player_lookup`.
+///
+/// `seasons` holds each candidate player's season before `date` (players
+/// outside the universe are ignored); `props` the players with a resolved
+/// points line on `date`.
+pub fn build_player_daily_cache(
+    date: NaiveDate,
+    schedule: &[ScheduleGame],
+    props: &[PropPlayer],
+    seasons: &BTreeMap<i64, SeasonToDate>,
+) -> DateSummary<PlayerDailyCache> {
+    let mut summary = DateSummary::<PlayerDailyCache>::default();
+    let teams = fixtures(date, schedule, &mut summary.counters);
+    summary.input_rows = teams.len();
+
+    // (a) players whose last game was for a team playing today.
+    let mut members: BTreeMap<i64, Member<'_>> = BTreeMap::new();
+    for (&player_id, season) in seasons {
+        let Some(last) = season.recent.first() else {
+            continue;
+        };
+        if teams.contains_key(last.team_abbr.as_str()) {
+            members.insert(
+                player_id,
+                Member {
+                    team_abbr: last.team_abbr.clone(),
+                    player_lookup: last.player_lookup.clone(),
+                    player_name: last.player_name.clone(),
+                    season: Some(season),
+                },
+            );
+        }
+    }
+    summary
+        .counters
+        .add("universe_from_schedule", members.len() as i64);
+
+    // (b) players with a points line today; one entry per player id.
+    let mut props: Vec<&PropPlayer> = props.iter().collect();
+    props.sort();
+    props.dedup_by_key(|p| p.player_id);
+    for prop in props {
+        let prop_team = prop.team_abbr.as_deref().filter(|t| teams.contains_key(t));
+        match (members.get_mut(&prop.player_id), prop_team) {
+            (Some(member), Some(team)) => {
+                if member.team_abbr != team {
+                    summary.counters.bump("prop_team_overrides_last_team");
+                    member.team_abbr = team.to_string();
+                }
+            }
+            (Some(_), None) => {}
+            (None, Some(team)) => {
+                let season = seasons.get(&prop.player_id);
+                let last = season.and_then(|s| s.recent.first());
+                summary.counters.bump("universe_from_props_only");
+                members.insert(
+                    prop.player_id,
+                    Member {
+                        team_abbr: team.to_string(),
+                        player_lookup: last.map_or_else(
+                            || prop.player_lookup.clone(),
+                            |g| g.player_lookup.clone(),
+                        ),
+                        player_name: last
+                            .map_or_else(|| prop.player_name.clone(), |g| g.player_name.clone()),
+                        season,
+                    },
+                );
+            }
+            (None, None) => {
+                summary.counters.bump("prop_players_without_game");
+                tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
+            }
+        }
+    }
+
+    // Keys: the lowest id keeps a lookup, later ids get theirs appended.
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let week_start = date - Duration::days(7);
+    for (player_id, member) in members {
+        let Some(fixture) = teams.get(member.team_abbr.as_str()) else {
+            continue;
+        };
+        let mut lookup = member.player_lookup.clone();
+        if lookup.is_empty() || taken.contains(&lookup) {
+            tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
+            summary.counters.bump("player_lookup_collisions");
+            lookup = format!("{lookup}{player_id}");
+        }
+        taken.insert(lookup.clone());
+
+        let empty = SeasonToDate {
+            games: 0,
+            points: 0,
+            minutes: 0.0,
+            recent: Vec::new(),
+        };
+        let s = member.season.unwrap_or(&empty);
+        let last = |n: usize| s.recent.iter().take(n);
+        let last10_points: Vec<f64> = last(10).map(|g| g.points as f64).collect();
+        let last_game_date = s.recent.first().map(|g| g.game_date);
+        summary.rows.push(PlayerDailyCache {
+            game_date: date,
+            player_lookup: lookup,
+            player_id,
+            player_name: member.player_name,
+            team_abbr: member.team_abbr.clone(),
+            opponent_abbr: fixture.opponent().to_string(),
+            is_home: fixture.is_home,
+            game_id: fixture.game_id(),
+            season: i64::from(Season::of(date).start_year()),
+            games_played_season: s.games,
+            points_avg_last_5: mean(last(5).map(|g| g.points as f64)),
+            points_avg_last_10: mean(last(10).map(|g| g.points as f64)),
+            points_avg_season: (s.games > 0).then(|| s.points as f64 / s.games as f64),
+            points_std_last_10: sample_std(&last10_points),
+            minutes_avg_last_5: mean(last(5).map(|g| g.minutes)),
+            minutes_avg_last_10: mean(last(10).map(|g| g.minutes)),
+            minutes_avg_season: (s.games > 0).then(|| s.minutes / s.games as f64),
+            games_last_7_days: s
+                .recent
+                .iter()
+                .filter(|g| g.game_date >= week_start && g.game_date < date)
+                .count() as i64,
+            days_rest: last_game_date.map(|d| (date - d).num_days()),
+            last_game_date,
+            calculation_quality: quality(s.games).to_string(),
+        });
+    }
+    summary
+        .rows
+        .sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+    summary
+}
+
+/// `IN (...)` of string literals, or `FALSE`-safe `NULL` when empty.
+fn text_list(values: &[&str]) -> String {
+    if values.is_empty() {
+        "(NULL)".to_string()
+    } else {
+        let items: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
+        format!("({})", items.join(", "))
+    }
+}
+
+fn int_list(values: &[i64]) -> String {
+    if values.is_empty() {
+        "(NULL)".to_string()
+    } else {
+        let items: Vec<String> = values.iter().map(i64::to_string).collect();
+        format!("({})", items.join(", "))
+    }
+}
+
+/// The history query of `date`: for players whose last game this season was
+/// for one of `teams`, or whose id is in `prop_ids`, their 10 most recent
+/// games before `date` with season totals. `IN (NULL)` matches nothing.
+pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String {
+    let (first, end) = history_window(date);
+    format!(
+        "WITH season_games AS (\
+           SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, points, minutes, \
+             ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY game_date DESC, game_id DESC) AS recency, \
+             COUNT(*) OVER (PARTITION BY player_id) AS season_games, \
+             CAST(SUM(points) OVER (PARTITION BY player_id) AS BIGINT) AS season_points, \
+             CAST(SUM(minutes) OVER (PARTITION BY player_id) AS DOUBLE) AS season_minutes \
+           FROM {table} WHERE game_date >= {first} AND game_date < {end}) \
+         SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, points, minutes, \
+           season_games, season_points, season_minutes \
+         FROM season_games \
+         WHERE recency <= {recent} AND (\
+           player_id IN (SELECT player_id FROM season_games WHERE recency = 1 AND team_abbr IN {teams}) \
+           OR player_id IN {props}) \
+         ORDER BY player_id, recency",
+        table = PlayerGameSummary::DEF.qualified(),
+        first = date_literal(first),
+        end = date_literal(end),
+        recent = RECENT_GAMES,
+        teams = text_list(teams),
+        props = int_list(prop_ids),
+    )
+}
+
+/// Phase 4 processor writing `nba_precompute.player_daily_cache`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlayerDailyCacheProcessor;
+
+async fn read_schedule(ctx: &ProcessContext) -> Result<Vec<ScheduleGame>, ProcessError> {
+    ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
+    let sql = format!(
+        "SELECT game_date, game_id, game_code, season, season_type, game_status, home_team_abbr, \
+         away_team_abbr, home_team_id, away_team_id, home_score, away_score, arena_name, source_file \
+         FROM {} WHERE game_date = {} ORDER BY game_code",
+        ScheduleGame::DEF.qualified(),
+        date_literal(ctx.game_date)
+    );
+    Ok(ctx.warehouse.query_as(&sql).await?)
+}
+
+/// Players with a resolved points line on the date, from snapshots taken
+/// before tip-off.
+async fn read_prop_players(ctx: &ProcessContext) -> Result<Vec<PropPlayer>, ProcessError> {
+    ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
+    let sql = format!(
+        "SELECT DISTINCT player_id, team_abbr, player_lookup, player_name FROM {} \
+         WHERE game_date = {} AND market = 'player_points' AND player_id IS NOT NULL \
+         AND minutes_before_tipoff >= 0 \
+         ORDER BY player_id, team_abbr, player_lookup, player_name",
+        PlayerProp::DEF.qualified(),
+        date_literal(ctx.game_date)
+    );
+    Ok(ctx.warehouse.query_as(&sql).await?)
+}
+
+#[async_trait]
+impl Processor for PlayerDailyCacheProcessor {
+    fn name(&self) -> &'static str {
+        "player_daily_cache"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Precompute
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![PlayerDailyCache::DEF]
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let date = ctx.game_date;
+        let schedule = read_schedule(ctx).await?;
+        let props = read_prop_players(ctx).await?;
+        let teams: BTreeSet<&str> = schedule
+            .iter()
+            .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
+            .filter(|t| !t.is_empty())
+            .collect();
+        let prop_ids: BTreeSet<i64> = props.iter().map(|p| p.player_id).collect();
+        let seasons = if teams.is_empty() && prop_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+            let teams: Vec<&str> = teams.into_iter().collect();
+            let prop_ids: Vec<i64> = prop_ids.into_iter().collect();
+            let rows: Vec<HistoryRow> = ctx
+                .warehouse
+                .query_as(&history_sql(date, &teams, &prop_ids))
+                .await?;
+            SeasonToDate::from_history(rows)
+        };
+        let summary = build_player_daily_cache(date, &schedule, &props, &seasons);
+        crate::write_partition(ctx, self.name(), summary).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::real_data::{date, real};
+
+    fn cache_from(
+        d: NaiveDate,
+        games: impl IntoIterator<Item = PriorGame>,
+        props: &[PropPlayer],
+    ) -> DateSummary<PlayerDailyCache> {
+        let seasons = SeasonToDate::from_games(d, games);
+        build_player_daily_cache(d, &real().schedule_on(d), props, &seasons)
+    }
+
+    fn cache_on(d: NaiveDate, props: &[PropPlayer]) -> DateSummary<PlayerDailyCache> {
+        cache_from(d, real().games.iter().cloned(), props)
+    }
+
+    fn row<'a>(s: &'a DateSummary<PlayerDailyCache>, lookup: &str) -> &'a PlayerDailyCache {
+        s.rows
+            .iter()
+            .find(|r| r.player_lookup == lookup)
+            .expect(lookup)
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn stephen_curry_before_2025_03_15_by_hand() {
+        // player_game_logs_2024_25, Curry's last 10 games before 2025-03-15,
+        // newest first (points, minutes):
+        //   03-13 SAC 11 30 | 03-10 POR 24 34 | 03-08 DET 32 33 | 03-06 @BKN 40 36
+        //   03-04 @NYK 28 33 | 03-03 @CHA 21 30 | 03-01 @PHI 29 36 | 02-27 @ORL 56 34
+        //   02-25 CHA 15 24 | 02-23 DAL 30 29
+        // and 57 games, 1,384 points, 1,829 minutes this season before the date.
+        let s = cache_on(date("2025-03-15"), &[]);
+        let c = row(&s, "stephencurry");
+        assert_eq!((c.player_id, c.team_abbr.as_str()), (201939, "GSW"));
+        assert_eq!((c.opponent_abbr.as_str(), c.is_home), ("NYK", true));
+        assert_eq!((c.game_id.as_str(), c.season), ("0022400974", 2024));
+        assert_eq!(c.games_played_season, 57);
+        assert!(close(
+            c.points_avg_last_5,
+            (11.0 + 24.0 + 32.0 + 40.0 + 28.0) / 5.0
+        ));
+        assert!(close(c.points_avg_last_5, 27.0));
+        assert!(close(c.points_avg_last_10, 28.6));
+        assert!(close(c.points_avg_season, 1384.0 / 57.0));
+        let last10 = [11.0, 24.0, 32.0, 40.0, 28.0, 21.0, 29.0, 56.0, 15.0, 30.0];
+        let m = 28.6;
+        let var: f64 = last10.iter().map(|x: &f64| (x - m) * (x - m)).sum::<f64>() / 9.0;
+        assert!(
+            (var.sqrt() - 12.773_235_9).abs() < 1e-6,
+            "sample, not population (12.1178)"
+        );
+        assert!(close(c.points_std_last_10, var.sqrt()));
+        assert!(close(c.minutes_avg_last_5, 33.2));
+        assert!(close(c.minutes_avg_last_10, 31.9));
+        assert!(close(c.minutes_avg_season, 1829.0 / 57.0));
+        // [03-08, 03-14]: 03-08, 03-10, 03-13.
+        assert_eq!(c.games_last_7_days, 3);
+        assert_eq!(
+            (c.days_rest, c.last_game_date),
+            (Some(2), Some(date("2025-03-13")))
+        );
+        assert_eq!(c.calculation_quality, "complete");
+    }
+
+    #[test]
+    fn back_to_back_is_one_day_of_rest() {
+        // Curry played 03-03 @CHA and 03-04 @NYK.
+        let s = cache_on(date("2025-03-04"), &[]);
+        let c = row(&s, "stephencurry");
+        assert_eq!(
+            (c.days_rest, c.last_game_date),
+            (Some(1), Some(date("2025-03-03")))
+        );
+        assert_eq!(c.opponent_abbr, "NYK");
+    }
+
+    #[test]
+    fn nothing_on_or_after_the_date_changes_the_cache() {
+        let r = real();
+        let dates: Vec<NaiveDate> = r
+            .schedule
+            .iter()
+            .map(|g| g.game_date)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .step_by(15)
+            .collect();
+        assert!(dates.len() > 10);
+        for d in dates {
+            let before: Vec<PriorGame> = r
+                .games
+                .iter()
+                .filter(|g| g.game_date < d)
+                .cloned()
+                .collect();
+            let mut changed = r.games.clone();
+            for g in changed.iter_mut().filter(|g| g.game_date >= d) {
+                g.points += 50;
+                g.minutes = 48.0;
+                g.team_abbr = "XXX".to_string();
+            }
+            let reference = cache_from(d, before, &[]);
+            assert_eq!(cache_on(d, &[]).rows, reference.rows, "{d}");
+            assert_eq!(cache_from(d, changed, &[]).rows, reference.rows, "{d}");
+        }
+    }
+
+    #[test]
+    fn universe_is_every_player_whose_last_team_plays_today() {
+        let d = date("2025-03-15");
+        let r = real();
+        let schedule = r.schedule_on(d);
+        let playing: BTreeSet<&str> = schedule
+            .iter()
+            .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
+            .collect();
+        assert_eq!(playing.len(), 16);
+        // Brute force: each player's latest game before d.
+        let mut expected = BTreeSet::new();
+        for g in r
+            .games
+            .iter()
+            .filter(|g| g.game_date < d && g.game_date >= date("2024-08-01"))
+        {
+            let newer = r.games.iter().any(|h| {
+                h.player_id == g.player_id && h.game_date < d && h.game_date > g.game_date
+            });
+            if !newer && playing.contains(g.team_abbr.as_str()) {
+                expected.insert(g.player_id);
+            }
+        }
+        let s = cache_on(d, &[]);
+        let got: BTreeSet<i64> = s.rows.iter().map(|c| c.player_id).collect();
+        assert_eq!(got, expected);
+        assert!(
+            s.rows
+                .iter()
+                .all(|c| playing.contains(c.team_abbr.as_str()))
+        );
+        assert!(
+            s.rows
+                .windows(2)
+                .all(|w| w[0].player_lookup < w[1].player_lookup)
+        );
+        assert_eq!(
+            s.counters.get("universe_from_schedule"),
+            expected.len() as i64
+        );
+    }
+
+    #[test]
+    fn a_points_line_moves_a_traded_player_to_his_new_team() {
+        // Luka Doncic's last game before 2025-02-10 was for DAL (2024-12-25);
+        // that night DAL hosted SAC and he debuted for LAL against UTA.
+        let d = date("2025-02-10");
+        let s = cache_on(d, &[]);
+        let luka = row(&s, "lukadoncic");
+        assert_eq!(
+            (luka.team_abbr.as_str(), luka.opponent_abbr.as_str()),
+            ("DAL", "SAC")
+        );
+        assert_eq!((luka.days_rest, luka.games_last_7_days), (Some(47), 0));
+
+        let prop = PropPlayer {
+            player_id: 1629029,
+            team_abbr: Some("LAL".to_string()),
+            player_lookup: "lukadoncic".to_string(),
+            player_name: "Luka Doncic".to_string(),
+        };
+        let s = cache_on(d, &[prop]);
+        let luka = row(&s, "lukadoncic");
+        assert_eq!(
+            (luka.team_abbr.as_str(), luka.opponent_abbr.as_str()),
+            ("LAL", "UTA")
+        );
+        assert!(luka.is_home);
+        assert_eq!(luka.game_id, "0022400768");
+        assert_eq!(s.counters.get("prop_team_overrides_last_team"), 1);
+    }
+
+    #[test]
+    fn opening_night_cache_holds_only_players_with_lines() {
+        // 2025-10-21: HOU @ OKC and GSW @ LAL. No 2025-26 game before it, and
+        // 2024-25 games do not count.
+        let d = date("2025-10-21");
+        let r = real();
+        let props = r.prop_players_on(d);
+        assert!(
+            props
+                .iter()
+                .any(|p| p.player_lookup == "shaigilgeousalexander")
+        );
+        let s = cache_on(d, &props);
+        assert_eq!(s.counters.get("universe_from_schedule"), 0);
+        assert_eq!(s.rows.len(), props.len());
+        for c in &s.rows {
+            assert_eq!(c.games_played_season, 0);
+            assert_eq!(c.calculation_quality, "none");
+            assert_eq!(
+                (c.points_avg_last_5, c.points_std_last_10, c.days_rest),
+                (None, None, None)
+            );
+            assert_eq!(c.games_last_7_days, 0);
+            assert_eq!(c.season, 2025);
+        }
+        let sga = row(&s, "shaigilgeousalexander");
+        assert_eq!(
+            (
+                sga.team_abbr.as_str(),
+                sga.opponent_abbr.as_str(),
+                sga.is_home
+            ),
+            ("OKC", "HOU", true)
+        );
+        // Without lines there is nobody to cache.
+        assert!(cache_on(d, &[]).rows.is_empty());
+    }
+
+    #[test]
+    fn second_night_of_2025_26_is_partial_from_one_game() {
+        // SGA scored 35 in 2025-10-21 (OKC 125-124 HOU, 2OT); OKC's next game
+        // was 2025-10-23 @ IND.
+        let d = date("2025-10-23");
+        let s = cache_on(d, &[]);
+        let sga = row(&s, "shaigilgeousalexander");
+        assert_eq!(sga.games_played_season, 1);
+        assert_eq!(sga.calculation_quality, "partial");
+        assert_eq!(sga.points_avg_season, Some(35.0));
+        assert_eq!(sga.minutes_avg_season, Some(47.0));
+        assert_eq!(sga.points_avg_last_5, sga.points_avg_season);
+        assert_eq!(sga.points_avg_last_10, sga.points_avg_season);
+        assert_eq!(sga.points_std_last_10, None);
+        assert_eq!((sga.days_rest, sga.games_last_7_days), (Some(2), 1));
+    }
+
+    #[test]
+    fn upcoming_games_are_keyed_by_game_code() {
+        let d = date("2025-03-15");
+        let r = real();
+        let mut schedule = r.schedule_on(d);
+        for g in &mut schedule {
+            (g.game_id, g.game_status, g.home_score, g.away_score) = (None, 1, None, None);
+        }
+        let seasons = SeasonToDate::from_games(d, r.games.iter().cloned());
+        let s = build_player_daily_cache(d, &schedule, &[], &seasons);
+        assert_eq!(row(&s, "stephencurry").game_id, "20250315/NYKGSW");
+        assert_eq!(
+            s.rows.len(),
+            cache_on(d, &[]).rows.len(),
+            "any game status counts"
+        );
+    }
+
+    #[test]
+    fn history_query_reads_only_the_season_before_the_date() {
+        let sql = history_sql(date("2025-03-15"), &["GSW", "NYK"], &[201939]);
+        assert!(sql.contains("game_date >= DATE '2024-08-01' AND game_date < DATE '2025-03-15'"));
+        assert!(sql.contains("team_abbr IN ('GSW', 'NYK')"));
+        assert!(sql.contains("player_id IN (201939)"));
+        assert!(sql.contains("recency <= 10"));
+        assert!(history_sql(date("2025-03-15"), &[], &[]).contains("IN (NULL)"));
+    }
+}
