@@ -1,0 +1,308 @@
+//! Resolving sportsbook player names to NBA player ids, point in time.
+//!
+//! A prop on date D names a player as the sportsbook spells it. Its
+//! `player_lookup` is matched against players in `nba_raw.player_boxscores`
+//! with games strictly before D (never D's own box scores) in D's season,
+//! or in the previous season when the name has no game this season. Each
+//! candidate's team is its most recent team before D. The name resolves iff
+//! exactly one candidate player's team is the event's home or away team.
+
+use chrono::NaiveDate;
+use propcast_core::Season;
+use propcast_core::tables::{PlayerProp, UnresolvedPlayerName};
+use propcast_platform::warehouse::date_literal;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The `source` of unresolved names from this processor.
+pub const SOURCE: &str = "odds_api";
+
+/// One (player, spelling, season, team) seen in box scores before a date,
+/// with the last date the player played for that team.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PlayerTeamHistory {
+    pub player_id: i64,
+    pub player_lookup: String,
+    pub season: i64,
+    pub team_abbr: String,
+    pub last_date: NaiveDate,
+}
+
+/// The query for the history a date's props are resolved against: box
+/// scores strictly before `date`, in its season and the previous one.
+pub fn history_sql(date: NaiveDate) -> String {
+    let season = i64::from(Season::of(date).start_year());
+    format!(
+        "SELECT player_id, player_lookup, season, team_abbr, MAX(game_date) AS last_date \
+         FROM nba_raw.player_boxscores \
+         WHERE game_date < {} AND season IN ({}, {}) \
+         GROUP BY player_id, player_lookup, season, team_abbr",
+        date_literal(date),
+        season - 1,
+        season
+    )
+}
+
+/// How a name resolved for one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Resolved { player_id: i64, team_abbr: String },
+    Unresolved { reason: String },
+}
+
+/// Candidate players by lookup, per season, with each player's latest team
+/// before the date.
+#[derive(Debug, Default)]
+pub struct PlayerIndex {
+    season: i64,
+    /// lookup → season → [(player_id, latest team)], sorted by player id.
+    by_lookup: HashMap<String, BTreeMap<i64, Vec<(i64, String)>>>,
+}
+
+impl PlayerIndex {
+    /// Builds the index for props on `date`. History rows on or after
+    /// `date` are ignored (point in time).
+    pub fn new(date: NaiveDate, history: &[PlayerTeamHistory]) -> Self {
+        let season = i64::from(Season::of(date).start_year());
+        // (player, season) → (last date, team) of the latest team.
+        let mut latest: HashMap<(i64, i64), (NaiveDate, &str)> = HashMap::new();
+        let mut lookups: BTreeSet<(&str, i64, i64)> = BTreeSet::new();
+        for h in history.iter().filter(|h| h.last_date < date) {
+            if h.season != season && h.season != season - 1 {
+                continue;
+            }
+            let entry = latest
+                .entry((h.player_id, h.season))
+                .or_insert((h.last_date, &h.team_abbr));
+            // Latest date wins; on the same date the larger tricode, so the
+            // choice does not depend on row order.
+            if (h.last_date, h.team_abbr.as_str()) > *entry {
+                *entry = (h.last_date, &h.team_abbr);
+            }
+            lookups.insert((&h.player_lookup, h.season, h.player_id));
+        }
+        let mut by_lookup: HashMap<String, BTreeMap<i64, Vec<(i64, String)>>> = HashMap::new();
+        for (lookup, s, player_id) in lookups {
+            if let Some((_, team)) = latest.get(&(player_id, s)) {
+                by_lookup
+                    .entry(lookup.to_string())
+                    .or_default()
+                    .entry(s)
+                    .or_default()
+                    .push((player_id, (*team).to_string()));
+            }
+        }
+        PlayerIndex { season, by_lookup }
+    }
+
+    /// Resolves `lookup` for an event between `home` and `away`.
+    pub fn resolve(&self, lookup: &str, home: &str, away: &str) -> Resolution {
+        let seasons = self.by_lookup.get(lookup);
+        let candidates = seasons
+            .and_then(|s| s.get(&self.season))
+            .or_else(|| seasons.and_then(|s| s.get(&(self.season - 1))));
+        let Some(candidates) = candidates.filter(|c| !c.is_empty()) else {
+            return Resolution::Unresolved {
+                reason: "no player with this name before this date".to_string(),
+            };
+        };
+        let on_event: Vec<&(i64, String)> = candidates
+            .iter()
+            .filter(|(_, team)| team == home || team == away)
+            .collect();
+        match on_event.as_slice() {
+            [(player_id, team)] => Resolution::Resolved {
+                player_id: *player_id,
+                team_abbr: team.clone(),
+            },
+            [] => Resolution::Unresolved {
+                reason: "name matches players on other teams only".to_string(),
+            },
+            many => Resolution::Unresolved {
+                reason: format!("ambiguous: {} players", many.len()),
+            },
+        }
+    }
+}
+
+/// Fills `player_id` / `team_abbr` of every prop row whose name resolves,
+/// and returns one unresolved-name row per lookup that did not (with the
+/// number of prop rows that carried it). Rows are never dropped.
+pub fn resolve_props(
+    date: NaiveDate,
+    rows: &mut [PlayerProp],
+    history: &[PlayerTeamHistory],
+) -> Vec<UnresolvedPlayerName> {
+    let index = PlayerIndex::new(date, history);
+    let mut memo: HashMap<(String, String, String), Resolution> = HashMap::new();
+    struct Miss {
+        name: String,
+        teams: BTreeSet<String>,
+        reasons: BTreeSet<String>,
+        occurrences: i64,
+    }
+    let mut misses: BTreeMap<String, Miss> = BTreeMap::new();
+    for row in rows.iter_mut() {
+        let key = (
+            row.player_lookup.clone(),
+            row.home_team_abbr.clone(),
+            row.away_team_abbr.clone(),
+        );
+        let resolution = memo.entry(key).or_insert_with(|| {
+            index.resolve(&row.player_lookup, &row.home_team_abbr, &row.away_team_abbr)
+        });
+        match resolution {
+            Resolution::Resolved {
+                player_id,
+                team_abbr,
+            } => {
+                row.player_id = Some(*player_id);
+                row.team_abbr = Some(team_abbr.clone());
+            }
+            Resolution::Unresolved { reason } => {
+                row.player_id = None;
+                row.team_abbr = None;
+                let miss = misses
+                    .entry(row.player_lookup.clone())
+                    .or_insert_with(|| Miss {
+                        name: row.player_name.clone(),
+                        teams: BTreeSet::new(),
+                        reasons: BTreeSet::new(),
+                        occurrences: 0,
+                    });
+                // The same spelling for every run: the smallest one.
+                if row.player_name < miss.name {
+                    miss.name = row.player_name.clone();
+                }
+                miss.teams
+                    .insert(format!("{},{}", row.away_team_abbr, row.home_team_abbr));
+                miss.reasons.insert(reason.clone());
+                miss.occurrences += 1;
+            }
+        }
+    }
+    misses
+        .into_iter()
+        .map(|(lookup, miss)| UnresolvedPlayerName {
+            game_date: date,
+            source: SOURCE.to_string(),
+            player_name: miss.name,
+            player_lookup: lookup,
+            candidate_teams: miss.teams.into_iter().collect::<Vec<_>>().join(";"),
+            occurrences: miss.occurrences,
+            reason: miss.reasons.into_iter().collect::<Vec<_>>().join("; "),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        propcast_core::date::parse_game_date(s).unwrap()
+    }
+
+    fn h(id: i64, lookup: &str, season: i64, team: &str, last: &str) -> PlayerTeamHistory {
+        PlayerTeamHistory {
+            player_id: id,
+            player_lookup: lookup.to_string(),
+            season,
+            team_abbr: team.to_string(),
+            last_date: d(last),
+        }
+    }
+
+    #[test]
+    fn latest_team_before_the_date_decides() {
+        // A player traded from MIA to GSW mid-season.
+        let history = [
+            h(202710, "jimmybutler", 2024, "MIA", "2025-01-20"),
+            h(202710, "jimmybutler", 2024, "GSW", "2025-03-14"),
+        ];
+        let index = PlayerIndex::new(d("2025-03-15"), &history);
+        assert_eq!(
+            index.resolve("jimmybutler", "GSW", "NYK"),
+            Resolution::Resolved {
+                player_id: 202710,
+                team_abbr: "GSW".to_string()
+            }
+        );
+        assert_eq!(
+            index.resolve("jimmybutler", "MIA", "BOS"),
+            Resolution::Unresolved {
+                reason: "name matches players on other teams only".to_string()
+            }
+        );
+        // Point in time: on the trade's eve he was still a MIA player.
+        let before = PlayerIndex::new(d("2025-02-01"), &history[..1]);
+        assert!(matches!(
+            before.resolve("jimmybutler", "MIA", "BOS"),
+            Resolution::Resolved { .. }
+        ));
+    }
+
+    #[test]
+    fn previous_season_only_when_nothing_this_season() {
+        let history = [
+            h(1, "alex", 2024, "BOS", "2025-04-10"),
+            h(1, "alex", 2025, "CHI", "2025-10-25"),
+            h(2, "sam", 2024, "DEN", "2025-04-10"),
+        ];
+        let index = PlayerIndex::new(d("2025-11-01"), &history);
+        assert!(matches!(
+            index.resolve("alex", "CHI", "NYK"),
+            Resolution::Resolved { .. }
+        ));
+        assert!(matches!(
+            index.resolve("alex", "BOS", "NYK"),
+            Resolution::Unresolved { .. }
+        ));
+        assert!(matches!(
+            index.resolve("sam", "DEN", "NYK"),
+            Resolution::Resolved { player_id: 2, .. }
+        ));
+        assert_eq!(
+            index.resolve("nobody", "DEN", "NYK"),
+            Resolution::Unresolved {
+                reason: "no player with this name before this date".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn two_players_one_name_on_the_event_is_ambiguous() {
+        let history = [
+            h(1, "jalenwilliams", 2024, "OKC", "2025-03-10"),
+            h(2, "jalenwilliams", 2024, "DEN", "2025-03-10"),
+        ];
+        let index = PlayerIndex::new(d("2025-03-15"), &history);
+        assert_eq!(
+            index.resolve("jalenwilliams", "OKC", "DEN"),
+            Resolution::Unresolved {
+                reason: "ambiguous: 2 players".to_string()
+            }
+        );
+        assert!(matches!(
+            index.resolve("jalenwilliams", "OKC", "BOS"),
+            Resolution::Resolved { player_id: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn rows_on_or_after_the_date_are_ignored() {
+        let history = [h(1, "alex", 2024, "BOS", "2025-03-15")];
+        let index = PlayerIndex::new(d("2025-03-15"), &history);
+        assert!(matches!(
+            index.resolve("alex", "BOS", "NYK"),
+            Resolution::Unresolved { .. }
+        ));
+    }
+
+    #[test]
+    fn history_sql_is_strictly_before_the_date() {
+        let sql = history_sql(d("2025-11-01"));
+        assert!(sql.contains("game_date < DATE '2025-11-01'"), "{sql}");
+        assert!(sql.contains("season IN (2024, 2025)"), "{sql}");
+    }
+}

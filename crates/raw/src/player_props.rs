@@ -1,0 +1,545 @@
+//! `nba_raw.player_props` (+ `nba_reference.unresolved_player_names`) from
+//! The Odds API v4 historical event odds:
+//! `odds-api/player-props-history/<game date ET>/<event_id>-<AWAY><HOME>/<YYYYMMDD_HHMMSS>-snap-<HHMM>.json`.
+//!
+//! Every file of the date is loaded (one per event and snapshot). All player
+//! markets are kept; one row per (snapshot, event, bookmaker, market,
+//! player, line) joins the Over and Under outcomes (a lone side keeps the
+//! other price NULL). Game-level markets (spreads, totals: outcomes without
+//! a player) are not player props: they are skipped and counted
+//! (`non_player_markets`). Prices may be American (`-115`) or decimal
+//! (`1.87`); decimal is converted to American.
+
+use crate::error::FileError;
+use crate::json_fields::{self, FieldError, Obj};
+use crate::landing_files;
+use crate::parsed::Parsed;
+use crate::player_identity::{self, PlayerTeamHistory};
+use crate::teams;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use propcast_core::date::eastern_date;
+use propcast_core::normalize_name_for_lookup;
+use propcast_core::tables::{PlayerBoxscore, PlayerProp, UnresolvedPlayerName};
+use propcast_core::{Table, TableDef};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// The landing folder of a date's player-prop snapshots.
+pub fn folder(date: NaiveDate) -> String {
+    format!("odds-api/player-props-history/{date}")
+}
+
+/// Converts decimal odds to American: `d >= 2` → `+round((d-1)·100)`,
+/// `d < 2` → `-round(100/(d-1))`. `None` for `d <= 1` (not odds).
+pub fn decimal_to_american(decimal: f64) -> Option<i64> {
+    if !decimal.is_finite() || decimal <= 1.0 {
+        return None;
+    }
+    let american = if decimal >= 2.0 {
+        ((decimal - 1.0) * 100.0).round()
+    } else {
+        -(100.0 / (decimal - 1.0)).round()
+    };
+    Some(american as i64)
+}
+
+/// A price as American odds. Numbers with `|x| >= 100` are American
+/// (`-115`, `120`, also as floats `-115.0`); numbers in `(1, 100)` are
+/// decimal odds and converted (`1.87` → `-115`).
+pub fn american_price(field: &str, value: &Value) -> Result<i64, FieldError> {
+    let bad = || {
+        FieldError::new(
+            field,
+            "American odds (|x| >= 100) or decimal odds (> 1)",
+            json_fields::describe(value),
+        )
+    };
+    let x = value.as_f64().filter(|x| x.is_finite()).ok_or_else(bad)?;
+    if x.abs() >= 100.0 {
+        Ok(x.round() as i64)
+    } else if x > 1.0 && x < 100.0 {
+        decimal_to_american(x).ok_or_else(bad)
+    } else {
+        Err(bad())
+    }
+}
+
+/// The event id and (away, home) tricodes of an event folder
+/// `<event_id>-<AWAY><HOME>`, if the path has one.
+pub fn event_folder(path: &str) -> Option<(&str, &str, &str)> {
+    let mut segments = path.rsplit('/');
+    segments.next()?;
+    let folder = segments.next()?;
+    let (id, teams) = folder.rsplit_once('-')?;
+    if id.is_empty() || teams.len() != 6 || !teams.is_ascii() {
+        return None;
+    }
+    Some((id, &teams[..3], &teams[3..]))
+}
+
+/// The snapshot instant in a file name `YYYYMMDD_HHMMSS[-snap-HHMM].json`.
+pub fn snapshot_of_file_name(path: &str) -> Option<DateTime<Utc>> {
+    let name = landing_files::file_name(path);
+    let stamp = name.get(..15)?;
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+struct Side {
+    price: i64,
+    outcome: usize,
+}
+
+/// Over and Under of one player and line in one market.
+struct Pair {
+    player_name: String,
+    player_lookup: String,
+    line: f64,
+    over: Option<Side>,
+    under: Option<Side>,
+}
+
+/// Parses one event-odds snapshot for game date `date`. Player id and team
+/// are left NULL (resolved later against box scores). Rows are sorted by
+/// key.
+pub fn parse_player_props(
+    bytes: &[u8],
+    path: &str,
+    date: NaiveDate,
+) -> Result<Parsed<PlayerProp>, FileError> {
+    let root: Value =
+        serde_json::from_slice(bytes).map_err(|e| FileError::from_json(path, bytes, &e))?;
+    let file_err = |record: &str, error: FieldError, excerpt: String| FileError::Field {
+        path: path.to_string(),
+        record: record.to_string(),
+        error: Box::new(error),
+        excerpt,
+    };
+    // Historical responses wrap the event in {timestamp, data}; a current
+    // event-odds response is the event itself.
+    let (event_value, event_record, timestamp) = match root.get("data") {
+        Some(data) => (data, "data", root.get("timestamp")),
+        None => (&root, "event", None),
+    };
+    let snapshot_time = match timestamp {
+        Some(ts) => json_fields::instant("timestamp", ts)
+            .map_err(|e| file_err("file", e, ts.to_string()))?,
+        None => snapshot_of_file_name(path).ok_or_else(|| {
+            file_err(
+                "file",
+                FieldError::new(
+                    "timestamp",
+                    "a payload timestamp or a file name YYYYMMDD_HHMMSS",
+                    "neither",
+                ),
+                landing_files::file_name(path).to_string(),
+            )
+        })?,
+    };
+    let event = Obj::new(event_record, event_value)
+        .map_err(|e| file_err(event_record, e, String::new()))?;
+    let head = |e: FieldError| file_err(event_record, e, excerpt_of_event(event_value));
+    let folder = event_folder(path);
+    let event_id = match event.opt_string("id").map_err(head)? {
+        Some(id) => id.to_string(),
+        None => match folder {
+            Some((id, _, _)) => id.to_string(),
+            None => return Err(head(FieldError::new("id", "event id", "null"))),
+        },
+    };
+    let commence_time = event.instant("commence_time").map_err(head)?;
+    let home = team_code(&event, "home_team", folder.map(|f| f.2)).map_err(head)?;
+    let away = team_code(&event, "away_team", folder.map(|f| f.1)).map_err(head)?;
+    if let Some((_, folder_away, folder_home)) = folder
+        && (folder_away != away || folder_home != home)
+    {
+        return Err(FileError::Inconsistent {
+            path: path.to_string(),
+            record: event_record.to_string(),
+            field: "home_team".to_string(),
+            reason: format!(
+                "event folder says {folder_away} @ {folder_home} but the payload teams are {away} @ {home}"
+            ),
+            excerpt: excerpt_of_event(event_value),
+        });
+    }
+    let minutes_before_tipoff = (commence_time - snapshot_time).num_seconds().div_euclid(60);
+
+    let mut out = Parsed::default();
+    if eastern_date(commence_time) != date {
+        out.count("events_off_date", 1);
+    }
+    let bookmakers: &[Value] = match event.get("bookmakers") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(b)) => b,
+        Some(other) => {
+            return Err(head(FieldError::new(
+                "bookmakers",
+                "array",
+                json_fields::describe(other),
+            )));
+        }
+    };
+    for (bi, bookmaker) in bookmakers.iter().enumerate() {
+        let record = format!("bookmakers[{bi}]");
+        let book = Obj::new("bookmaker", bookmaker).and_then(|b| {
+            let key = b.non_empty("key")?;
+            let markets = array(&b, "markets")?;
+            Ok((key, markets))
+        });
+        let (book_key, markets) = match book {
+            Ok(b) => b,
+            Err(e) => {
+                out.quarantine
+                    .add(path, &record, &e.field, e.reason(), bookmaker.to_string());
+                continue;
+            }
+        };
+        for (mi, market) in markets.iter().enumerate() {
+            let record = format!("bookmakers[{bi}].markets[{mi}]");
+            let parts = Obj::new("market", market).and_then(|m| {
+                let key = m.non_empty("key")?;
+                let outcomes = array(&m, "outcomes")?;
+                Ok((key, outcomes))
+            });
+            let (market_key, outcomes) = match parts {
+                Ok(p) => p,
+                Err(e) => {
+                    out.quarantine
+                        .add(path, &record, &e.field, e.reason(), market.to_string());
+                    continue;
+                }
+            };
+            if !market_key.starts_with("player_") {
+                out.count("non_player_markets", 1);
+                continue;
+            }
+            let pairs = pair_outcomes(outcomes, path, &record, &mut out);
+            for pair in pairs {
+                out.rows.push(PlayerProp {
+                    game_date: date,
+                    event_id: event_id.clone(),
+                    snapshot_time,
+                    commence_time,
+                    minutes_before_tipoff,
+                    home_team_abbr: home.to_string(),
+                    away_team_abbr: away.to_string(),
+                    bookmaker: book_key.to_string(),
+                    market: market_key.to_string(),
+                    player_name: pair.player_name,
+                    player_lookup: pair.player_lookup,
+                    player_id: None,
+                    team_abbr: None,
+                    line: pair.line,
+                    over_price: pair.over.map(|s| s.price),
+                    under_price: pair.under.map(|s| s.price),
+                    source_file: path.to_string(),
+                });
+            }
+        }
+    }
+    out.rows.sort_by(compare_props);
+    Ok(out)
+}
+
+/// Joins the Over and Under outcomes of one market by (player, line), in
+/// order of first appearance. Bad or duplicate outcomes are quarantined.
+fn pair_outcomes(
+    outcomes: &[Value],
+    path: &str,
+    market_record: &str,
+    out: &mut Parsed<PlayerProp>,
+) -> Vec<Pair> {
+    let mut pairs: Vec<Pair> = Vec::new();
+    let mut index: HashMap<(String, u64), usize> = HashMap::new();
+    for (oi, outcome) in outcomes.iter().enumerate() {
+        let record = format!("{market_record}.outcomes[{oi}]");
+        let parsed = Obj::new("outcome", outcome).and_then(|o| {
+            let side = o.non_empty("name")?;
+            let is_over = if side.eq_ignore_ascii_case("over") {
+                true
+            } else if side.eq_ignore_ascii_case("under") {
+                false
+            } else {
+                return Err(FieldError::new(
+                    "name",
+                    "\"Over\" or \"Under\"",
+                    format!("string {side:?}"),
+                ));
+            };
+            let player = o.non_empty("description")?;
+            let line = json_fields::float("point", o.get("point").unwrap_or(&Value::Null))?;
+            let price = american_price("price", o.get("price").unwrap_or(&Value::Null))?;
+            Ok((is_over, player, line, price))
+        });
+        let (is_over, player, line, price) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                out.quarantine
+                    .add(path, &record, &e.field, e.reason(), outcome.to_string());
+                continue;
+            }
+        };
+        let lookup = normalize_name_for_lookup(player);
+        if lookup.is_empty() {
+            out.quarantine.add(
+                path,
+                &record,
+                "description",
+                format!("player name {player:?} normalises to an empty player_lookup"),
+                outcome.to_string(),
+            );
+            continue;
+        }
+        // -0.0 and 0.0 are the same line.
+        let key = (lookup, (line + 0.0).to_bits());
+        let at = *index.entry(key.clone()).or_insert_with(|| {
+            pairs.push(Pair {
+                player_name: player.to_string(),
+                player_lookup: key.0.clone(),
+                line,
+                over: None,
+                under: None,
+            });
+            pairs.len() - 1
+        });
+        let pair = &mut pairs[at];
+        let slot = if is_over {
+            &mut pair.over
+        } else {
+            &mut pair.under
+        };
+        match slot {
+            Some(first) => out.quarantine.add(
+                path,
+                &record,
+                "name",
+                format!(
+                    "duplicate {} outcome for {} at {line}; first at {market_record}.outcomes[{}]",
+                    if is_over { "Over" } else { "Under" },
+                    pair.player_lookup,
+                    first.outcome
+                ),
+                outcome.to_string(),
+            ),
+            None => *slot = Some(Side { price, outcome: oi }),
+        }
+    }
+    pairs
+}
+
+fn array<'v>(obj: &Obj<'v>, key: &str) -> Result<&'v [Value], FieldError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(FieldError::new(key, "array", json_fields::describe(other))),
+    }
+}
+
+/// A team tricode from the payload's full name, else the event folder's.
+fn team_code(event: &Obj<'_>, key: &str, from_folder: Option<&str>) -> Result<String, FieldError> {
+    let name = event.opt_string(key)?;
+    if let Some(code) = name.and_then(teams::tricode_of_name) {
+        return Ok(code.to_string());
+    }
+    match from_folder {
+        Some(code) if teams::is_tricode(code) => Ok(code.to_string()),
+        _ => Err(FieldError::new(
+            key,
+            "an NBA team name",
+            name.map_or("null".to_string(), |n| format!("string {n:?}")),
+        )),
+    }
+}
+
+/// The event header without its bookmakers, for an excerpt.
+fn excerpt_of_event(event: &Value) -> String {
+    match event {
+        Value::Object(map) => {
+            let head: serde_json::Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "bookmakers")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Value::Object(head).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Orders rows by the table key (snapshot, event, bookmaker, market,
+/// player, line).
+pub fn compare_props(a: &PlayerProp, b: &PlayerProp) -> Ordering {
+    a.snapshot_time
+        .cmp(&b.snapshot_time)
+        .then_with(|| a.event_id.cmp(&b.event_id))
+        .then_with(|| a.bookmaker.cmp(&b.bookmaker))
+        .then_with(|| a.market.cmp(&b.market))
+        .then_with(|| a.player_lookup.cmp(&b.player_lookup))
+        .then_with(|| a.line.total_cmp(&b.line))
+}
+
+fn same_key(a: &PlayerProp, b: &PlayerProp) -> bool {
+    compare_props(a, b) == Ordering::Equal
+}
+
+/// Loads a date's player-prop snapshots into `nba_raw.player_props`, with
+/// player ids resolved from box scores before the date, and the names that
+/// could not be resolved into `nba_reference.unresolved_player_names`.
+#[derive(Debug, Default)]
+pub struct PlayerPropsProcessor;
+
+#[async_trait]
+impl Processor for PlayerPropsProcessor {
+    fn name(&self) -> &'static str {
+        "player_props"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Raw
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![PlayerProp::DEF, UnresolvedPlayerName::DEF]
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let date = ctx.game_date;
+        let files = landing_files::json_files(&*ctx.landing, &folder(date)).await?;
+        let mut output = ProcessOutput::default();
+        let mut rows: Vec<PlayerProp> = Vec::new();
+        for file in &files {
+            let bytes = ctx.landing.get(&file.path).await?;
+            match parse_player_props(&bytes, &file.path, date) {
+                Ok(parsed) => {
+                    output.quarantine.extend(parsed.quarantine);
+                    for (name, n) in parsed.counters {
+                        *output.counters.entry(name).or_default() += n;
+                    }
+                    rows.extend(parsed.rows);
+                }
+                Err(e) => {
+                    tracing::warn!(file = %file.path, reason = %e.reason(), "payload file quarantined");
+                    e.quarantine_into(&mut output.quarantine);
+                }
+            }
+        }
+        // Two files with the same snapshot of the same event: keep the
+        // first (by path), quarantine the repeats.
+        rows.sort_by(|a, b| compare_props(a, b).then_with(|| a.source_file.cmp(&b.source_file)));
+        let mut unique: Vec<PlayerProp> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match unique.last() {
+                Some(kept) if same_key(kept, &row) => output.quarantine.add(
+                    &row.source_file,
+                    format!(
+                        "{}/{}/{}/{}",
+                        row.bookmaker, row.market, row.player_lookup, row.line
+                    ),
+                    "point",
+                    format!(
+                        "duplicate of the same snapshot, event, bookmaker, market, player and line in {}",
+                        kept.source_file
+                    ),
+                    format!("{} {} {}", row.player_name, row.market, row.line),
+                ),
+                _ => unique.push(row),
+            }
+        }
+        let mut rows = unique;
+
+        let unresolved = if rows.is_empty() {
+            Vec::new()
+        } else {
+            ctx.warehouse.ensure_table(&PlayerBoxscore::DEF).await?;
+            let history: Vec<PlayerTeamHistory> = ctx
+                .warehouse
+                .query_as(&player_identity::history_sql(date))
+                .await?;
+            player_identity::resolve_props(date, &mut rows, &history)
+        };
+
+        output.no_data = files.is_empty() || (rows.is_empty() && output.quarantine.is_empty());
+        ctx.warehouse
+            .replace_rows::<PlayerProp>(date, &[], &rows)
+            .await?;
+        output.wrote(&PlayerProp::DEF, rows.len() as u64);
+        ctx.warehouse
+            .replace_rows::<UnresolvedPlayerName>(date, &[], &unresolved)
+            .await?;
+        output.wrote(&UnresolvedPlayerName::DEF, unresolved.len() as u64);
+        output
+            .counters
+            .insert("unresolved_names".to_string(), unresolved.len() as i64);
+        let unresolved_rows: i64 = unresolved.iter().map(|u| u.occurrences).sum();
+        output
+            .counters
+            .insert("unresolved_prop_rows".to_string(), unresolved_rows);
+        tracing::debug!(
+            processor = self.name(),
+            game_date = %date,
+            rows = rows.len(),
+            unresolved = unresolved.len(),
+            "player props loaded"
+        );
+        Ok(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decimal_prices_become_american() {
+        // Real decimal prices from the seed system's Odds API sample.
+        assert_eq!(decimal_to_american(1.87), Some(-115));
+        assert_eq!(decimal_to_american(1.91), Some(-110));
+        assert_eq!(decimal_to_american(1.83), Some(-120));
+        assert_eq!(decimal_to_american(1.88), Some(-114));
+        assert_eq!(decimal_to_american(2.0), Some(100));
+        assert_eq!(decimal_to_american(2.2), Some(120));
+        assert_eq!(decimal_to_american(3.5), Some(250));
+        assert_eq!(decimal_to_american(1.5), Some(-200));
+        assert_eq!(decimal_to_american(1.0), None);
+        assert_eq!(decimal_to_american(0.5), None);
+    }
+
+    #[test]
+    fn american_prices_pass_through() {
+        assert_eq!(american_price("price", &json!(-115)).unwrap(), -115);
+        assert_eq!(american_price("price", &json!(120)).unwrap(), 120);
+        assert_eq!(american_price("price", &json!(-115.0)).unwrap(), -115);
+        assert_eq!(american_price("price", &json!(1.87)).unwrap(), -115);
+        let e = american_price("price", &json!("-115")).unwrap_err();
+        assert_eq!(e.field, "price");
+        assert!(
+            e.reason().contains("found string \"-115\""),
+            "{}",
+            e.reason()
+        );
+        assert!(american_price("price", &json!(50.5)).is_ok());
+        assert!(american_price("price", &json!(0.9)).is_err());
+        assert!(american_price("price", &json!(-50)).is_err());
+    }
+
+    #[test]
+    fn event_folder_and_snapshot_from_path() {
+        let p = "odds-api/player-props-history/2025-11-01/1eb306bc928cde16b480fbf6493b53a6-SACMIL/20251101_170000-snap-1700.json";
+        assert_eq!(
+            event_folder(p),
+            Some(("1eb306bc928cde16b480fbf6493b53a6", "SAC", "MIL"))
+        );
+        assert_eq!(
+            snapshot_of_file_name(p).unwrap().to_rfc3339(),
+            "2025-11-01T17:00:00+00:00"
+        );
+        assert_eq!(event_folder("x.json"), None);
+    }
+}
