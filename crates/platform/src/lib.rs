@@ -8,6 +8,7 @@
 //! Firestore, Pub/Sub and GCS fit the same traits.
 
 pub mod bus;
+pub mod conformance;
 pub mod landing;
 pub mod state;
 pub mod warehouse;

@@ -38,9 +38,18 @@ pub type TxFn<'a> = dyn FnMut(Option<&serde_json::Value>) -> TxDecision + Send +
 
 #[async_trait]
 pub trait StateStore: Send + Sync {
-    async fn get(&self, collection: &str, id: &str) -> Result<Option<serde_json::Value>, StateError>;
+    async fn get(
+        &self,
+        collection: &str,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, StateError>;
 
-    async fn put(&self, collection: &str, id: &str, doc: &serde_json::Value) -> Result<(), StateError>;
+    async fn put(
+        &self,
+        collection: &str,
+        id: &str,
+        doc: &serde_json::Value,
+    ) -> Result<(), StateError>;
 
     async fn delete(&self, collection: &str, id: &str) -> Result<(), StateError>;
 

@@ -75,15 +75,20 @@ pub trait Warehouse: Send + Sync {
 #[async_trait]
 pub trait WarehouseExt: Warehouse {
     /// Runs a query and deserialises each record into `T`.
-    async fn query_as<T: DeserializeOwned + Send>(&self, sql: &str) -> Result<Vec<T>, WarehouseError> {
+    async fn query_as<T: DeserializeOwned + Send>(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<T>, WarehouseError> {
         let records = self.query(sql).await?;
         records
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                serde_json::from_value(serde_json::Value::Object(r)).map_err(|e| WarehouseError::Query {
-                    sql: sql.to_string(),
-                    message: format!("row {i} does not fit the expected shape: {e}"),
+                serde_json::from_value(serde_json::Value::Object(r)).map_err(|e| {
+                    WarehouseError::Query {
+                        sql: sql.to_string(),
+                        message: format!("row {i} does not fit the expected shape: {e}"),
+                    }
                 })
             })
             .collect()

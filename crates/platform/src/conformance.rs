@@ -1,0 +1,532 @@
+//! The conformance suite every backend passes: one `async fn` per behaviour,
+//! taking the trait object, panicking (like `assert!`) when the backend
+//! breaks the contract. Each backend's test file calls these on a fresh
+//! instance (`tests/embedded_conformance.rs` for the embedded ones; the
+//! cloud backends run them against their emulators).
+//!
+//! Each function uses its own tables / collections / topics, so a backend
+//! may be shared between calls; none relies on another having run.
+
+use crate::landing::{LandingError, LandingZone};
+use crate::warehouse::{Record, Warehouse, WarehouseError, date_literal};
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use propcast_core::{Column, ColumnType, TableDef};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------- warehouse
+
+const fn col(name: &'static str, ty: ColumnType, nullable: bool) -> Column {
+    Column { name, ty, nullable }
+}
+
+const PROBE_COLUMNS: &[Column] = &[
+    col("game_date", ColumnType::Date, false),
+    col("team_abbr", ColumnType::Text, false),
+    col("player_id", ColumnType::Int, false),
+    col("points", ColumnType::Int, true),
+    col("minutes", ColumnType::Float, true),
+    col("starter", ColumnType::Bool, true),
+    col("tipoff_time", ColumnType::Timestamp, true),
+    col("note", ColumnType::Text, true),
+];
+
+/// A small table with every column type, keyed on (game_date, player_id).
+const fn probe_table(name: &'static str) -> TableDef {
+    TableDef {
+        dataset: "propcast_conformance",
+        name,
+        columns: PROBE_COLUMNS,
+        primary_key: &["game_date", "player_id"],
+        partition: "game_date",
+    }
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("valid test date")
+}
+
+fn row(game_date: &str, team: &str, player_id: i64, points: Option<i64>) -> Record {
+    let value = json!({
+        "game_date": game_date,
+        "team_abbr": team,
+        "player_id": player_id,
+        "points": points,
+        "minutes": 31.5,
+        "starter": true,
+        "tipoff_time": "2025-03-16T00:30:00Z",
+        "note": null,
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    }
+}
+
+async fn count(wh: &dyn Warehouse, def: &TableDef, condition: &str) -> i64 {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE {condition}",
+        def.qualified()
+    );
+    let rows = wh.query(&sql).await.expect("count query");
+    rows[0]["n"].as_i64().expect("COUNT(*) is a JSON integer")
+}
+
+async fn points_by_player(
+    wh: &dyn Warehouse,
+    def: &TableDef,
+    day: &str,
+) -> Vec<(i64, Option<i64>)> {
+    let sql = format!(
+        "SELECT player_id, points FROM {} WHERE game_date = {} ORDER BY player_id",
+        def.qualified(),
+        date_literal(date(day))
+    );
+    wh.query(&sql)
+        .await
+        .expect("select rows")
+        .iter()
+        .map(|r| (r["player_id"].as_i64().unwrap(), r["points"].as_i64()))
+        .collect()
+}
+
+/// Replacing a partition twice with the same rows leaves the same rows;
+/// other dates are untouched; an empty replace clears the partition.
+pub async fn warehouse_replace_partition_is_idempotent(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("replace_idempotent");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    wh.ensure_table(&T)
+        .await
+        .expect("ensure_table is idempotent");
+
+    let day = date("2025-03-15");
+    let other = vec![row("2025-03-14", "WAS", 9, Some(4))];
+    wh.replace_partition(&T, date("2025-03-14"), &[], other)
+        .await
+        .expect("write other date");
+
+    let rows = || {
+        vec![
+            row("2025-03-15", "WAS", 1, Some(10)),
+            row("2025-03-15", "WAS", 2, Some(20)),
+            row("2025-03-15", "DEN", 3, None),
+        ]
+    };
+    let first = wh
+        .replace_partition(&T, day, &[], rows())
+        .await
+        .expect("first replace");
+    assert_eq!(first.rows_deleted, 0);
+    assert_eq!(first.rows_written, 3);
+    let second = wh
+        .replace_partition(&T, day, &[], rows())
+        .await
+        .expect("second replace");
+    assert_eq!(
+        second.rows_deleted, 3,
+        "the second replace deletes the first rows"
+    );
+    assert_eq!(second.rows_written, 3);
+
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(1, Some(10)), (2, Some(20)), (3, None)]
+    );
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-14").await,
+        vec![(9, Some(4))]
+    );
+
+    let cleared = wh
+        .replace_partition(&T, day, &[], Vec::new())
+        .await
+        .expect("empty replace");
+    assert_eq!(cleared.rows_deleted, 3);
+    assert_eq!(cleared.rows_written, 0);
+    assert_eq!(
+        count(wh, &T, "TRUE").await,
+        1,
+        "only the other date is left"
+    );
+}
+
+/// A scoped replace only touches rows whose scope columns match.
+pub async fn warehouse_replace_partition_respects_scope(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("replace_scope");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let day = date("2025-03-15");
+    let rows = vec![
+        row("2025-03-15", "WAS", 1, Some(10)),
+        row("2025-03-15", "WAS", 2, Some(20)),
+        row("2025-03-15", "DEN", 3, Some(30)),
+    ];
+    wh.replace_partition(&T, day, &[], rows)
+        .await
+        .expect("seed");
+
+    let stats = wh
+        .replace_partition(
+            &T,
+            day,
+            &[("team_abbr", "WAS")],
+            vec![row("2025-03-15", "WAS", 4, Some(40))],
+        )
+        .await
+        .expect("scoped replace");
+    assert_eq!(stats.rows_deleted, 2);
+    assert_eq!(stats.rows_written, 1);
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(3, Some(30)), (4, Some(40))],
+        "DEN rows survive a replace scoped to WAS"
+    );
+
+    // Scope on an integer column, given as text.
+    let stats = wh
+        .replace_partition(
+            &T,
+            day,
+            &[("player_id", "3")],
+            vec![row("2025-03-15", "DEN", 3, Some(33))],
+        )
+        .await
+        .expect("replace scoped on an integer column");
+    assert_eq!(stats.rows_deleted, 1);
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(3, Some(33)), (4, Some(40))]
+    );
+}
+
+/// Merge inserts new keys and replaces existing ones, by primary key.
+pub async fn warehouse_merge_upserts_by_key(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("merge_upsert");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let stats = wh
+        .merge(
+            &T,
+            vec![
+                row("2025-03-15", "WAS", 1, Some(10)),
+                row("2025-03-15", "WAS", 2, Some(20)),
+            ],
+        )
+        .await
+        .expect("first merge");
+    assert_eq!(stats.rows_written, 2);
+    assert_eq!(stats.rows_deleted, 0);
+
+    let stats = wh
+        .merge(
+            &T,
+            vec![
+                row("2025-03-15", "WAS", 2, Some(22)),
+                row("2025-03-15", "WAS", 5, Some(50)),
+                // Same player on another date is another key.
+                row("2025-03-16", "WAS", 1, Some(11)),
+            ],
+        )
+        .await
+        .expect("second merge");
+    assert_eq!(stats.rows_deleted, 1, "one existing key was replaced");
+    assert_eq!(stats.rows_written, 3);
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(1, Some(10)), (2, Some(22)), (5, Some(50))]
+    );
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-16").await,
+        vec![(1, Some(11))]
+    );
+
+    // Merging the same rows again changes nothing.
+    wh.merge(&T, vec![row("2025-03-15", "WAS", 2, Some(22))])
+        .await
+        .expect("repeat merge");
+    assert_eq!(count(wh, &T, "TRUE").await, 4);
+}
+
+/// A value that does not fit its column fails the whole write with
+/// `BadValue` naming row and column; the previous rows stay intact.
+pub async fn warehouse_bad_value_rolls_back(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("bad_value");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let day = date("2025-03-15");
+    wh.replace_partition(&T, day, &[], vec![row("2025-03-15", "WAS", 1, Some(10))])
+        .await
+        .expect("seed");
+
+    let mut bad = row("2025-03-15", "WAS", 3, Some(30));
+    bad.insert("points".into(), json!("lots"));
+    let err = wh
+        .replace_partition(
+            &T,
+            day,
+            &[],
+            vec![row("2025-03-15", "WAS", 2, Some(20)), bad],
+        )
+        .await
+        .expect_err("a text value in an integer column must fail");
+    match err {
+        WarehouseError::BadValue {
+            row, column, table, ..
+        } => {
+            assert_eq!(row, 1);
+            assert_eq!(column, "points");
+            assert!(table.contains("bad_value"), "table named: {table}");
+        }
+        other => panic!("expected BadValue, got {other:?}"),
+    }
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(1, Some(10))]
+    );
+
+    let mut bad_date = row("2025-03-15", "WAS", 4, Some(40));
+    bad_date.insert("tipoff_time".into(), json!("tonight"));
+    let err = wh
+        .merge(&T, vec![bad_date])
+        .await
+        .expect_err("bad timestamp");
+    assert!(
+        matches!(&err, WarehouseError::BadValue { row: 0, column, .. } if column == "tipoff_time"),
+        "got {err:?}"
+    );
+
+    let mut unknown = row("2025-03-15", "WAS", 5, Some(50));
+    unknown.insert("no_such_column".into(), json!(1));
+    wh.replace_partition(&T, day, &[], vec![unknown])
+        .await
+        .expect_err("an unknown column must fail");
+
+    let mut missing = row("2025-03-15", "WAS", 6, Some(60));
+    missing.remove("team_abbr");
+    wh.merge(&T, vec![missing])
+        .await
+        .expect_err("a missing non-nullable column must fail");
+
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(1, Some(10))]
+    );
+}
+
+/// Dates, timestamps (any offset, fractions), nulls, booleans and floats
+/// come back as written (timestamps normalised to UTC); result columns keep
+/// the order of the SELECT list.
+pub async fn warehouse_values_round_trip(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("round_trip");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let day = date("2024-02-29");
+    let mut a = row("2024-02-29", "WAS", 1, Some(10));
+    a.insert("tipoff_time".into(), json!("2024-02-29T19:30:00-05:00"));
+    a.insert("note".into(), json!("O'Neale – ünïcode"));
+    a.insert("minutes".into(), json!(12.25));
+    a.insert("starter".into(), json!(false));
+    let mut b = row("2024-02-29", "WAS", 2, None);
+    b.insert("tipoff_time".into(), json!("2024-03-01T00:30:00.250Z"));
+    b.insert("minutes".into(), Value::Null);
+    b.insert("starter".into(), Value::Null);
+    // A missing nullable column is NULL.
+    b.remove("note");
+    wh.replace_partition(&T, day, &[], vec![a, b])
+        .await
+        .expect("write");
+
+    let sql = format!(
+        "SELECT note, player_id, game_date, tipoff_time, minutes, starter, points FROM {} \
+         WHERE game_date = {} ORDER BY player_id",
+        T.qualified(),
+        date_literal(day)
+    );
+    let rows = wh.query(&sql).await.expect("select");
+    assert_eq!(rows.len(), 2);
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "note",
+            "player_id",
+            "game_date",
+            "tipoff_time",
+            "minutes",
+            "starter",
+            "points"
+        ],
+        "columns keep the SELECT order"
+    );
+
+    assert_eq!(rows[0]["note"], json!("O'Neale – ünïcode"));
+    assert_eq!(rows[0]["player_id"], json!(1));
+    assert_eq!(rows[0]["game_date"], json!("2024-02-29"));
+    assert_eq!(rows[0]["minutes"], json!(12.25));
+    assert_eq!(rows[0]["starter"], json!(false));
+    assert_eq!(rows[0]["points"], json!(10));
+    let tip: DateTime<Utc> = serde_json::from_value(rows[0]["tipoff_time"].clone())
+        .expect("timestamps parse as DateTime<Utc>");
+    assert_eq!(tip.to_rfc3339(), "2024-03-01T00:30:00+00:00");
+
+    assert_eq!(rows[1]["note"], Value::Null);
+    assert_eq!(rows[1]["points"], Value::Null);
+    assert_eq!(rows[1]["minutes"], Value::Null);
+    assert_eq!(rows[1]["starter"], Value::Null);
+    let tip: DateTime<Utc> = serde_json::from_value(rows[1]["tipoff_time"].clone())
+        .expect("fractional timestamps parse as DateTime<Utc>");
+    assert_eq!(tip.timestamp_subsec_millis(), 250);
+    let as_date: NaiveDate =
+        serde_json::from_value(rows[1]["game_date"].clone()).expect("date parses");
+    assert_eq!(as_date, day);
+
+    // Filtering on a timestamp literal works.
+    let sql = format!(
+        "SELECT player_id FROM {} WHERE tipoff_time > TIMESTAMP '2024-03-01 00:30:00'",
+        T.qualified()
+    );
+    let rows = wh.query(&sql).await.expect("timestamp filter");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["player_id"], json!(2));
+}
+
+/// Aggregates come back as JSON numbers: SUM and COUNT of integers as
+/// integers (DuckDB's SUM(BIGINT) is a HUGEINT), AVG as a float.
+pub async fn warehouse_aggregates_are_numbers(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("aggregates");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let rows = (1..=4)
+        .map(|i| row("2025-01-02", "WAS", i, Some(i * 1_000_000_000)))
+        .collect();
+    wh.replace_partition(&T, date("2025-01-02"), &[], rows)
+        .await
+        .expect("write");
+    let sql = format!(
+        "SELECT SUM(points) AS total, COUNT(*) AS n, AVG(points) AS mean, \
+         SUM(minutes) AS minutes, MAX(game_date) AS last_day FROM {}",
+        T.qualified()
+    );
+    let rows = wh.query(&sql).await.expect("aggregate");
+    let r = &rows[0];
+    assert_eq!(
+        r["total"],
+        json!(10_000_000_000_i64),
+        "SUM of integers is an integer"
+    );
+    assert!(r["total"].is_i64());
+    assert_eq!(r["n"], json!(4));
+    assert_eq!(r["mean"].as_f64(), Some(2_500_000_000.0));
+    assert_eq!(r["minutes"].as_f64(), Some(126.0));
+    assert_eq!(r["last_day"], json!("2025-01-02"));
+
+    let empty = wh
+        .query(&format!(
+            "SELECT SUM(points) AS total FROM {} WHERE FALSE",
+            T.qualified()
+        ))
+        .await
+        .expect("empty aggregate");
+    assert_eq!(empty[0]["total"], Value::Null);
+
+    let none = wh
+        .query(&format!("SELECT * FROM {} WHERE FALSE", T.qualified()))
+        .await
+        .expect("empty select");
+    assert!(none.is_empty());
+}
+
+/// A broken query is a `Query` error, not a panic or a transient error.
+pub async fn warehouse_bad_query_is_an_error(wh: &dyn Warehouse) {
+    let err = wh
+        .query("SELECT no_such_column FROM propcast_conformance.no_such_table")
+        .await
+        .expect_err("query on a missing table");
+    assert!(matches!(err, WarehouseError::Query { .. }), "got {err:?}");
+    assert!(!err.is_retryable());
+}
+
+/// Runs every warehouse conformance check.
+pub async fn warehouse_all(wh: &dyn Warehouse) {
+    warehouse_replace_partition_is_idempotent(wh).await;
+    warehouse_replace_partition_respects_scope(wh).await;
+    warehouse_merge_upserts_by_key(wh).await;
+    warehouse_bad_value_rolls_back(wh).await;
+    warehouse_values_round_trip(wh).await;
+    warehouse_aggregates_are_numbers(wh).await;
+    warehouse_bad_query_is_an_error(wh).await;
+}
+
+// ------------------------------------------------------------ landing zone
+
+/// The objects a landing zone under test must hold (seed them before
+/// calling [`landing_lists_and_gets`]).
+pub const LANDING_FIXTURE: &[(&str, &[u8])] = &[
+    (
+        "nba-com/player-boxscores/2025-03-15/20250316_080500.json",
+        b"{\"a\":1}",
+    ),
+    (
+        "nba-com/player-boxscores/2025-03-15/20250316_060000.json",
+        b"{\"a\":0}",
+    ),
+    (
+        "nba-com/player-boxscores/2025-03-16/20250317_080500.json",
+        b"{\"b\":22}",
+    ),
+    ("nba-com/schedule/2025-03-15/schedule.json", b"[]"),
+    ("odds-api/props/2025-03-15/snap.json", b"{}"),
+];
+
+/// Lists recursively and sorted, filters by folder prefix, gets bytes,
+/// reports a missing object as `NotFound`.
+pub async fn landing_lists_and_gets(zone: &dyn LandingZone) {
+    let all = zone.list("").await.expect("list all");
+    let paths: Vec<&str> = all.iter().map(|o| o.path.as_str()).collect();
+    let mut expected: Vec<&str> = LANDING_FIXTURE.iter().map(|(p, _)| *p).collect();
+    expected.sort();
+    assert_eq!(paths, expected, "recursive listing, sorted by path");
+
+    let boxscores = zone
+        .list("nba-com/player-boxscores")
+        .await
+        .expect("list prefix");
+    let paths: Vec<&str> = boxscores.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "nba-com/player-boxscores/2025-03-15/20250316_060000.json",
+            "nba-com/player-boxscores/2025-03-15/20250316_080500.json",
+            "nba-com/player-boxscores/2025-03-16/20250317_080500.json",
+        ]
+    );
+    assert_eq!(boxscores[2].size, 8);
+
+    let day = zone
+        .list("nba-com/player-boxscores/2025-03-16")
+        .await
+        .expect("list day");
+    assert_eq!(day.len(), 1);
+
+    // A prefix is a folder, not a string prefix of file names.
+    assert!(
+        zone.list("nba-com/player")
+            .await
+            .expect("partial segment")
+            .is_empty()
+    );
+    assert!(
+        zone.list("nowhere/at/all")
+            .await
+            .expect("missing folder")
+            .is_empty()
+    );
+
+    let bytes = zone
+        .get("nba-com/player-boxscores/2025-03-16/20250317_080500.json")
+        .await
+        .expect("get");
+    assert_eq!(bytes, Bytes::from_static(b"{\"b\":22}"));
+
+    let err = zone
+        .get("nba-com/player-boxscores/2025-03-16/missing.json")
+        .await
+        .expect_err("missing object");
+    assert!(matches!(err, LandingError::NotFound { .. }), "got {err:?}");
+    assert!(!zone.describe().is_empty());
+}

@@ -1,0 +1,975 @@
+//! The embedded warehouse: one DuckDB file, datasets as DuckDB schemas.
+//!
+//! Tables carry no PRIMARY KEY constraint (DuckDB's index checks reject a
+//! delete followed by an insert of the same key in one transaction); the
+//! key is enforced by how rows are written: `replace_partition` deletes the
+//! partition slice first, `merge` deletes the incoming keys first, each in
+//! one transaction. Rows are checked against the table definition before
+//! anything is written, so a bad value never leaves a half-written table.
+
+use crate::embedded::run_blocking;
+use crate::warehouse::{Record, Warehouse, WarehouseError, WriteStats};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use duckdb::types::{TimeUnit, Value, ValueRef};
+use duckdb::{AccessMode, Config, Connection};
+use propcast_core::{ColumnType, TableDef};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// A DuckDB database (file or in-memory) behind the [`Warehouse`] trait.
+pub struct DuckDbWarehouse {
+    conn: Mutex<Connection>,
+    read_only: bool,
+    location: String,
+    /// Tables already created or checked by this handle.
+    ensured: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for DuckDbWarehouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDbWarehouse")
+            .field("location", &self.location)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl DuckDbWarehouse {
+    /// Opens (or creates) a database file for reading and writing; creates
+    /// missing parent directories.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, WarehouseError> {
+        let path = path.as_ref();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                WarehouseError::Other(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let config = Config::default()
+            .access_mode(AccessMode::ReadWrite)
+            .map_err(open_error)?;
+        let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
+        tracing::debug!(path = %path.display(), "opened duckdb warehouse");
+        Ok(Self::from_connection(
+            conn,
+            false,
+            path.display().to_string(),
+        ))
+    }
+
+    /// Opens an existing database file read-only: queries work, writes
+    /// return [`WarehouseError::ReadOnly`]. Other processes may open the
+    /// same file read-only at the same time (but not while a writer has it).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, WarehouseError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(WarehouseError::Other(format!(
+                "warehouse file {} does not exist",
+                path.display()
+            )));
+        }
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .map_err(open_error)?;
+        let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
+        Ok(Self::from_connection(
+            conn,
+            true,
+            path.display().to_string(),
+        ))
+    }
+
+    /// A fresh in-memory database (gone when dropped).
+    pub fn in_memory() -> Result<Self, WarehouseError> {
+        let conn = Connection::open_in_memory().map_err(open_error)?;
+        Ok(Self::from_connection(conn, false, ":memory:".to_string()))
+    }
+
+    fn from_connection(conn: Connection, read_only: bool, location: String) -> Self {
+        Self {
+            conn: Mutex::new(conn),
+            read_only,
+            location,
+            ensured: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Where the database lives (a file path or `:memory:`).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Writes the write-ahead log into the database file (DuckDB also does
+    /// this on its own and on close).
+    pub fn checkpoint(&self) -> Result<(), WarehouseError> {
+        if self.read_only {
+            return Ok(());
+        }
+        let conn = self.lock();
+        conn.execute_batch("CHECKPOINT")
+            .map_err(|e| map_error("CHECKPOINT", e))
+    }
+
+    /// Number of rows in a table (0 when it does not exist).
+    pub fn row_count(&self, def: &TableDef) -> Result<u64, WarehouseError> {
+        let conn = self.lock();
+        if !table_exists(&conn, def)? {
+            return Ok(0);
+        }
+        let sql = format!("SELECT count(*) FROM {}", qualified(def));
+        conn.query_row(&sql, [], |row| row.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| map_error(&sql, e))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        let guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !guard.is_autocommit() {
+            // A panic in the middle of a write left its transaction open.
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        guard
+    }
+
+    fn check_writable(&self, def: &TableDef) -> Result<(), WarehouseError> {
+        if self.read_only {
+            return Err(WarehouseError::ReadOnly(format!(
+                "cannot write {} in {}",
+                def.qualified(),
+                self.location
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates the schema and table when missing and checks an existing
+    /// table's columns; cached per handle.
+    fn ensure_locked(&self, conn: &Connection, def: &TableDef) -> Result<(), WarehouseError> {
+        let key = def.qualified();
+        if self
+            .ensured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        validate_def(def)?;
+        let existing = existing_columns(conn, def)?;
+        if existing.is_empty() {
+            if self.read_only {
+                return Err(WarehouseError::ReadOnly(format!(
+                    "table {} does not exist in {}",
+                    key, self.location
+                )));
+            }
+            let sql = create_table_sql(def);
+            conn.execute_batch(&sql).map_err(|e| map_error(&sql, e))?;
+            tracing::debug!(table = %key, "created warehouse table");
+        } else {
+            check_columns(def, &existing)?;
+        }
+        self.ensured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
+    }
+
+    fn replace_partition_blocking(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.check_writable(def)?;
+        validate_def(def)?;
+        let table = def.qualified();
+        let partition_col = def
+            .column(def.partition)
+            .ok_or_else(|| schema_error(def, format!("no partition column {}", def.partition)))?;
+
+        // The slice being replaced: partition = date and each scope column = value.
+        let mut slice: Vec<(usize, Value)> = Vec::with_capacity(scope.len() + 1);
+        let part_idx = column_index(def, partition_col.name)?;
+        slice.push((part_idx, Value::Date32(days_since_epoch(date))));
+        for (name, text) in scope {
+            let idx = column_index(def, name)
+                .map_err(|_| schema_error(def, format!("scope column {name} does not exist")))?;
+            let col = &def.columns[idx];
+            let value = convert_scope_value(col.ty, text).map_err(|message| {
+                schema_error(
+                    def,
+                    format!("scope value {text:?} for column {name}: {message}"),
+                )
+            })?;
+            slice.push((idx, value));
+        }
+
+        let converted = convert_rows(def, rows)?;
+        for (row_idx, row) in converted.iter().enumerate() {
+            for (col_idx, expected) in &slice {
+                if &row[*col_idx] != expected {
+                    return Err(WarehouseError::BadValue {
+                        table: table.clone(),
+                        row: row_idx,
+                        column: def.columns[*col_idx].name.to_string(),
+                        message: format!(
+                            "{} is outside the partition being replaced ({})",
+                            render_value(&row[*col_idx]),
+                            render_value(expected)
+                        ),
+                    });
+                }
+            }
+        }
+
+        let conn = self.lock();
+        self.ensure_locked(&conn, def)?;
+        let where_sql = slice
+            .iter()
+            .map(|(idx, _)| format!("{} = ?", quote_ident(def.columns[*idx].name)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let delete_sql = format!("DELETE FROM {} WHERE {}", qualified(def), where_sql);
+        let params: Vec<&Value> = slice.iter().map(|(_, v)| v).collect();
+
+        in_transaction(&conn, || {
+            let deleted = conn
+                .execute(&delete_sql, duckdb::params_from_iter(params.iter()))
+                .map_err(|e| map_error(&delete_sql, e))?;
+            let written = append_rows(&conn, def, def.dataset, def.name, &converted)?;
+            Ok(WriteStats {
+                rows_deleted: deleted as u64,
+                rows_written: written,
+            })
+        })
+    }
+
+    fn merge_blocking(
+        &self,
+        def: &TableDef,
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.check_writable(def)?;
+        validate_def(def)?;
+        if def.primary_key.is_empty() {
+            return Err(schema_error(def, "merge needs a primary key".to_string()));
+        }
+        let key_idx = def
+            .primary_key
+            .iter()
+            .map(|k| column_index(def, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let converted = convert_rows(def, rows)?;
+        // The last row for a key wins, as if the rows were merged one by one.
+        let mut last_for_key: HashMap<Vec<String>, usize> = HashMap::with_capacity(converted.len());
+        for (i, row) in converted.iter().enumerate() {
+            let key = key_idx.iter().map(|&k| render_value(&row[k])).collect();
+            last_for_key.insert(key, i);
+        }
+        let rows: Vec<Vec<Value>> = if last_for_key.len() == converted.len() {
+            converted
+        } else {
+            let keep: HashSet<usize> = last_for_key.into_values().collect();
+            converted
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, r)| r)
+                .collect()
+        };
+
+        let conn = self.lock();
+        self.ensure_locked(&conn, def)?;
+        if rows.is_empty() {
+            return Ok(WriteStats::default());
+        }
+        let stage = format!("propcast_merge_{}_{}", def.dataset, def.name);
+        let stage_q = quote_ident(&stage);
+        let create_stage = format!(
+            "CREATE OR REPLACE TEMP TABLE {stage_q} AS SELECT * FROM {} LIMIT 0",
+            qualified(def)
+        );
+        let key_match = def
+            .primary_key
+            .iter()
+            .map(|k| {
+                let k = quote_ident(k);
+                format!("t.{k} IS NOT DISTINCT FROM s.{k}")
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let delete_sql = format!(
+            "DELETE FROM {} AS t USING {stage_q} AS s WHERE {key_match}",
+            qualified(def)
+        );
+        let insert_sql = format!(
+            "INSERT INTO {} BY NAME SELECT * FROM {stage_q}",
+            qualified(def)
+        );
+        let drop_stage = format!("DROP TABLE IF EXISTS {stage_q}");
+
+        let result = in_transaction(&conn, || {
+            conn.execute_batch(&create_stage)
+                .map_err(|e| map_error(&create_stage, e))?;
+            append_rows_to(&conn, def, &stage, Target::Temp, &rows)?;
+            let deleted = conn
+                .execute(&delete_sql, [])
+                .map_err(|e| map_error(&delete_sql, e))?;
+            let written = conn
+                .execute(&insert_sql, [])
+                .map_err(|e| map_error(&insert_sql, e))?;
+            conn.execute_batch(&drop_stage)
+                .map_err(|e| map_error(&drop_stage, e))?;
+            Ok(WriteStats {
+                rows_deleted: deleted as u64,
+                rows_written: written as u64,
+            })
+        });
+        if result.is_err() {
+            let _ = conn.execute_batch(&drop_stage);
+        }
+        result
+    }
+
+    fn query_blocking(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
+        let mut rows = stmt.query([]).map_err(|e| map_error(sql, e))?;
+        let names: Vec<String> = match rows.as_ref() {
+            Some(stmt) => stmt.column_names(),
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| map_error(sql, e))? {
+            let mut record = Record::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let value = row.get_ref(i).map_err(|e| map_error(sql, e))?;
+                record.insert(name.clone(), value_ref_to_json(value));
+            }
+            out.push(record);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Warehouse for DuckDbWarehouse {
+    async fn ensure_table(&self, def: &TableDef) -> Result<(), WarehouseError> {
+        run_blocking(|| {
+            let conn = self.lock();
+            self.ensure_locked(&conn, def)
+        })
+    }
+
+    async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
+        run_blocking(|| self.query_blocking(sql))
+    }
+
+    async fn replace_partition(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        let stats = run_blocking(|| self.replace_partition_blocking(def, date, scope, rows))?;
+        tracing::debug!(
+            table = %def.qualified(),
+            game_date = %date,
+            rows_deleted = stats.rows_deleted,
+            rows_written = stats.rows_written,
+            "replaced warehouse partition"
+        );
+        Ok(stats)
+    }
+
+    async fn merge(&self, def: &TableDef, rows: Vec<Record>) -> Result<WriteStats, WarehouseError> {
+        let stats = run_blocking(|| self.merge_blocking(def, rows))?;
+        tracing::debug!(
+            table = %def.qualified(),
+            rows_deleted = stats.rows_deleted,
+            rows_written = stats.rows_written,
+            "merged warehouse rows"
+        );
+        Ok(stats)
+    }
+}
+
+// ------------------------------------------------------------ transactions
+
+/// Runs `f` inside BEGIN/COMMIT; rolls back when it (or the commit) fails.
+fn in_transaction<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<T, WarehouseError>,
+) -> Result<T, WarehouseError> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(|e| map_error("BEGIN TRANSACTION", e))?;
+    let result = f().and_then(|value| {
+        conn.execute_batch("COMMIT")
+            .map_err(|e| map_error("COMMIT", e))?;
+        Ok(value)
+    });
+    if result.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::warn!(error = %e, "rollback failed");
+    }
+    result
+}
+
+enum Target {
+    Schema(&'static str),
+    Temp,
+}
+
+fn append_rows(
+    conn: &Connection,
+    def: &TableDef,
+    schema: &'static str,
+    table: &str,
+    rows: &[Vec<Value>],
+) -> Result<u64, WarehouseError> {
+    append_rows_to(conn, def, table, Target::Schema(schema), rows)
+}
+
+fn append_rows_to(
+    conn: &Connection,
+    def: &TableDef,
+    table: &str,
+    target: Target,
+    rows: &[Vec<Value>],
+) -> Result<u64, WarehouseError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let columns: Vec<&str> = def.columns.iter().map(|c| c.name).collect();
+    let context = format!("append to {}", def.qualified());
+    let mut appender = match target {
+        Target::Schema(schema) => conn.appender_with_columns_to_db(table, schema, &columns),
+        Target::Temp => {
+            conn.appender_with_columns_to_catalog_and_db(table, "temp", "main", &columns)
+        }
+    }
+    .map_err(|e| map_error(&context, e))?;
+    for row in rows {
+        appender
+            .append_row(duckdb::appender_params_from_iter(row.iter()))
+            .map_err(|e| map_error(&context, e))?;
+    }
+    appender.flush().map_err(|e| map_error(&context, e))?;
+    Ok(rows.len() as u64)
+}
+
+// ------------------------------------------------------------------ schema
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn qualified(def: &TableDef) -> String {
+    format!("{}.{}", quote_ident(def.dataset), quote_ident(def.name))
+}
+
+fn sql_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Bool => "BOOLEAN",
+        ColumnType::Int => "BIGINT",
+        ColumnType::Float => "DOUBLE",
+        ColumnType::Text => "VARCHAR",
+        ColumnType::Date => "DATE",
+        ColumnType::Timestamp => "TIMESTAMP",
+    }
+}
+
+fn schema_error(def: &TableDef, message: String) -> WarehouseError {
+    WarehouseError::Schema {
+        table: def.qualified(),
+        message,
+    }
+}
+
+fn column_index(def: &TableDef, name: &str) -> Result<usize, WarehouseError> {
+    def.columns
+        .iter()
+        .position(|c| c.name == name)
+        .ok_or_else(|| schema_error(def, format!("no column {name}")))
+}
+
+/// Checks the definition itself: unique columns, a DATE partition column,
+/// key columns that exist.
+fn validate_def(def: &TableDef) -> Result<(), WarehouseError> {
+    let mut seen = HashSet::new();
+    for c in def.columns {
+        if !seen.insert(c.name) {
+            return Err(schema_error(
+                def,
+                format!("column {} declared twice", c.name),
+            ));
+        }
+    }
+    match def.column(def.partition) {
+        Some(c) if c.ty == ColumnType::Date => {}
+        Some(_) => {
+            return Err(schema_error(
+                def,
+                format!("partition column {} is not a DATE", def.partition),
+            ));
+        }
+        None => {
+            return Err(schema_error(
+                def,
+                format!("no partition column {}", def.partition),
+            ));
+        }
+    }
+    for k in def.primary_key {
+        if def.column(k).is_none() {
+            return Err(schema_error(def, format!("key column {k} does not exist")));
+        }
+    }
+    Ok(())
+}
+
+fn create_table_sql(def: &TableDef) -> String {
+    let columns = def
+        .columns
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}{}",
+                quote_ident(c.name),
+                sql_type(c.ty),
+                if c.nullable { "" } else { " NOT NULL" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {table} ({columns});",
+        schema = quote_ident(def.dataset),
+        table = qualified(def),
+    )
+}
+
+fn table_exists(conn: &Connection, def: &TableDef) -> Result<bool, WarehouseError> {
+    Ok(!existing_columns(conn, def)?.is_empty())
+}
+
+/// The columns (name → DuckDB type) of an existing table; empty if missing.
+fn existing_columns(
+    conn: &Connection,
+    def: &TableDef,
+) -> Result<Vec<(String, String)>, WarehouseError> {
+    let sql = "SELECT column_name, data_type FROM information_schema.columns \
+               WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position";
+    let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
+    let rows = stmt
+        .query_map([def.dataset, def.name], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .map_err(|e| map_error(sql, e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| map_error(sql, e))
+}
+
+fn check_columns(def: &TableDef, existing: &[(String, String)]) -> Result<(), WarehouseError> {
+    let existing_map: HashMap<&str, &str> = existing
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    for c in def.columns {
+        match existing_map.get(c.name) {
+            None => {
+                return Err(schema_error(
+                    def,
+                    format!("existing table has no column {}", c.name),
+                ));
+            }
+            Some(ty) if !ty.eq_ignore_ascii_case(sql_type(c.ty)) => {
+                return Err(schema_error(
+                    def,
+                    format!(
+                        "column {} is {} in the warehouse, {} in the catalog",
+                        c.name,
+                        ty,
+                        sql_type(c.ty)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((extra, _)) = existing.iter().find(|(n, _)| def.column(n).is_none()) {
+        return Err(schema_error(
+            def,
+            format!("existing table has column {extra} the catalog does not declare"),
+        ));
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------- JSON → DuckDB
+
+const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    (date - EPOCH).num_days() as i32
+}
+
+/// Parses an RFC 3339 timestamp (any offset, optional fraction); a value
+/// without offset ("2025-03-16 00:30:00" or with `T`) is taken as UTC.
+pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
+        return Ok(ts.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(naive.and_utc());
+        }
+    }
+    if let Ok(ts) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z") {
+        return Ok(ts.with_timezone(&Utc));
+    }
+    Err(format!("{text:?} is not an RFC 3339 timestamp"))
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a YYYY-MM-DD date"))
+}
+
+fn describe_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(57).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Converts one JSON value to the DuckDB value of a column type.
+fn convert_value(ty: ColumnType, value: &serde_json::Value) -> Result<Value, String> {
+    use serde_json::Value as J;
+    let mismatch = || format!("{} is not a {}", describe_json(value), sql_type(ty));
+    match (ty, value) {
+        (_, J::Null) => Ok(Value::Null),
+        (ColumnType::Bool, J::Bool(b)) => Ok(Value::Boolean(*b)),
+        (ColumnType::Int, J::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Value::BigInt(i))
+            } else if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                Ok(Value::BigInt(f as i64))
+            } else {
+                Err(mismatch())
+            }
+        }
+        (ColumnType::Float, J::Number(n)) => n.as_f64().map(Value::Double).ok_or_else(mismatch),
+        (ColumnType::Text, J::String(s)) => Ok(Value::Text(s.clone())),
+        (ColumnType::Date, J::String(s)) => {
+            parse_date(s).map(|d| Value::Date32(days_since_epoch(d)))
+        }
+        (ColumnType::Timestamp, J::String(s)) => {
+            let ts = parse_timestamp(s)?;
+            Ok(Value::Timestamp(
+                TimeUnit::Microsecond,
+                ts.timestamp_micros(),
+            ))
+        }
+        _ => Err(mismatch()),
+    }
+}
+
+/// A scope value given as text, converted to the column's DuckDB value.
+fn convert_scope_value(ty: ColumnType, text: &str) -> Result<Value, String> {
+    match ty {
+        ColumnType::Text => Ok(Value::Text(text.to_string())),
+        ColumnType::Date | ColumnType::Timestamp => {
+            convert_value(ty, &serde_json::Value::String(text.to_string()))
+        }
+        ColumnType::Int => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::BigInt)
+            .map_err(|_| format!("{text:?} is not an integer")),
+        ColumnType::Float => text
+            .trim()
+            .parse::<f64>()
+            .map(Value::Double)
+            .map_err(|_| format!("{text:?} is not a number")),
+        ColumnType::Bool => match text.trim() {
+            "true" | "TRUE" | "1" => Ok(Value::Boolean(true)),
+            "false" | "FALSE" | "0" => Ok(Value::Boolean(false)),
+            _ => Err(format!("{text:?} is not a boolean")),
+        },
+    }
+}
+
+/// Converts records to rows of DuckDB values in catalog column order.
+fn convert_rows(def: &TableDef, rows: Vec<Record>) -> Result<Vec<Vec<Value>>, WarehouseError> {
+    let table = def.qualified();
+    let bad = |row: usize, column: &str, message: String| WarehouseError::BadValue {
+        table: table.clone(),
+        row,
+        column: column.to_string(),
+        message,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, record) in rows.into_iter().enumerate() {
+        if let Some(unknown) = record.keys().find(|k| def.column(k).is_none()) {
+            return Err(bad(i, unknown, "no such column in the table".to_string()));
+        }
+        let mut row = Vec::with_capacity(def.columns.len());
+        for c in def.columns {
+            let value = match record.get(c.name) {
+                Some(v) => convert_value(c.ty, v).map_err(|m| bad(i, c.name, m))?,
+                None => Value::Null,
+            };
+            if value == Value::Null && !c.nullable {
+                let message = if record.contains_key(c.name) {
+                    "null in a non-nullable column"
+                } else {
+                    "missing value for a non-nullable column"
+                };
+                return Err(bad(i, c.name, message.to_string()));
+            }
+            row.push(value);
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// A short rendering of a DuckDB value, for messages and key comparison.
+fn render_value(value: &Value) -> String {
+    match json_from_value(value.clone()) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+// ----------------------------------------------------------- DuckDB → JSON
+
+fn value_ref_to_json(value: ValueRef<'_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        ValueRef::Null => J::Null,
+        ValueRef::Boolean(b) => J::Bool(b),
+        ValueRef::TinyInt(i) => J::from(i),
+        ValueRef::SmallInt(i) => J::from(i),
+        ValueRef::Int(i) => J::from(i),
+        ValueRef::BigInt(i) => J::from(i),
+        ValueRef::UTinyInt(i) => J::from(i),
+        ValueRef::USmallInt(i) => J::from(i),
+        ValueRef::UInt(i) => J::from(i),
+        ValueRef::UBigInt(i) => J::from(i),
+        ValueRef::Double(f) => float_json(f),
+        ValueRef::Text(bytes) => J::String(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Date32(days) => date_json(days),
+        ValueRef::Timestamp(unit, v) => timestamp_json(unit, v),
+        other => json_from_value(other.to_owned()),
+    }
+}
+
+fn float_json(f: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(f)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn date_json(days: i32) -> serde_json::Value {
+    match EPOCH.checked_add_signed(chrono::Duration::days(i64::from(days))) {
+        Some(d) => serde_json::Value::String(d.format("%Y-%m-%d").to_string()),
+        None => serde_json::Value::Null,
+    }
+}
+
+fn timestamp_json(unit: TimeUnit, v: i64) -> serde_json::Value {
+    let nanos: i128 = match unit {
+        TimeUnit::Second => i128::from(v) * 1_000_000_000,
+        TimeUnit::Millisecond => i128::from(v) * 1_000_000,
+        TimeUnit::Microsecond => i128::from(v) * 1_000,
+        TimeUnit::Nanosecond => i128::from(v),
+    };
+    let secs = nanos.div_euclid(1_000_000_000);
+    let sub = nanos.rem_euclid(1_000_000_000) as u32;
+    match i64::try_from(secs)
+        .ok()
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, sub))
+    {
+        Some(ts) => serde_json::Value::String(ts.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        // ±infinity timestamps.
+        None => serde_json::Value::Null,
+    }
+}
+
+fn int128_json(i: i128) -> serde_json::Value {
+    if let Ok(v) = i64::try_from(i) {
+        serde_json::Value::from(v)
+    } else if let Ok(v) = u64::try_from(i) {
+        serde_json::Value::from(v)
+    } else {
+        float_json(i as f64)
+    }
+}
+
+fn json_from_value(value: Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Null => J::Null,
+        Value::Boolean(b) => J::Bool(b),
+        Value::TinyInt(i) => J::from(i),
+        Value::SmallInt(i) => J::from(i),
+        Value::Int(i) => J::from(i),
+        Value::BigInt(i) => J::from(i),
+        Value::HugeInt(i) => int128_json(i),
+        Value::UHugeInt(u) => match i128::try_from(u) {
+            Ok(i) => int128_json(i),
+            Err(_) => float_json(u as f64),
+        },
+        Value::UTinyInt(i) => J::from(i),
+        Value::USmallInt(i) => J::from(i),
+        Value::UInt(i) => J::from(i),
+        Value::UBigInt(i) => J::from(i),
+        Value::Float(f) => float_json(f64::from(f)),
+        Value::Double(f) => float_json(f),
+        Value::Decimal(d) => {
+            if d.scale() == 0 {
+                int128_json(d.value())
+            } else {
+                // The decimal's own rendering parses to the nearest f64.
+                d.to_string()
+                    .parse::<f64>()
+                    .map(float_json)
+                    .unwrap_or(J::Null)
+            }
+        }
+        Value::Timestamp(unit, v) => timestamp_json(unit, v),
+        Value::Text(s) => J::String(s),
+        Value::Enum(s) => J::String(s),
+        Value::Blob(b) | Value::Geometry(b) => J::String(String::from_utf8_lossy(&b).into_owned()),
+        Value::Date32(days) => date_json(days),
+        Value::Time64(unit, v) => {
+            let micros = unit.to_micros(v);
+            let secs = micros.div_euclid(1_000_000);
+            let frac = micros.rem_euclid(1_000_000);
+            let base = format!(
+                "{:02}:{:02}:{:02}",
+                secs / 3600,
+                (secs / 60) % 60,
+                secs % 60
+            );
+            J::String(if frac == 0 {
+                base
+            } else {
+                format!("{base}.{frac:06}")
+            })
+        }
+        Value::Interval {
+            months,
+            days,
+            nanos,
+        } => J::String(format!("{months} months {days} days {nanos} nanoseconds")),
+        Value::List(items) | Value::Array(items) => {
+            J::Array(items.into_iter().map(json_from_value).collect())
+        }
+        Value::Struct(fields) => J::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json_from_value(v.clone())))
+                .collect(),
+        ),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (render_value(k), json_from_value(v.clone())))
+                .collect(),
+        ),
+        Value::Union(inner) => json_from_value(*inner),
+        other => J::String(format!("{other:?}")),
+    }
+}
+
+// ------------------------------------------------------------------ errors
+
+fn error_message(error: &duckdb::Error) -> String {
+    match error {
+        duckdb::Error::DuckDBFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_transient(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("could not set lock")
+        || m.contains("conflicting lock")
+        || m.contains("transaction conflict")
+        || m.contains("write-write conflict")
+        || m.contains("lock on file")
+}
+
+fn map_error(sql: &str, error: duckdb::Error) -> WarehouseError {
+    let message = error_message(&error);
+    if is_transient(&message) {
+        WarehouseError::Transient(message)
+    } else if message.contains("read-only mode") || message.contains("read only mode") {
+        WarehouseError::ReadOnly(message)
+    } else {
+        WarehouseError::Query {
+            sql: sql.to_string(),
+            message,
+        }
+    }
+}
+
+fn open_error(error: duckdb::Error) -> WarehouseError {
+    let message = error_message(&error);
+    if is_transient(&message) {
+        WarehouseError::Transient(message)
+    } else {
+        WarehouseError::Other(format!("cannot open duckdb warehouse: {message}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_with_offsets_and_fractions() {
+        let a = parse_timestamp("2025-03-16T00:30:00Z").unwrap();
+        let b = parse_timestamp("2025-03-15T20:30:00-04:00").unwrap();
+        let c = parse_timestamp("2025-03-16T00:30:00.250Z").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(c.timestamp_subsec_millis(), 250);
+        assert_eq!(parse_timestamp("2025-03-16 00:30:00").unwrap(), a);
+        assert!(parse_timestamp("yesterday").is_err());
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339_utc() {
+        let micros = parse_timestamp("2025-03-16T00:30:00Z")
+            .unwrap()
+            .timestamp_micros();
+        assert_eq!(
+            timestamp_json(TimeUnit::Microsecond, micros),
+            serde_json::json!("2025-03-16T00:30:00Z")
+        );
+        assert_eq!(
+            timestamp_json(TimeUnit::Microsecond, micros + 1500),
+            serde_json::json!("2025-03-16T00:30:00.001500Z")
+        );
+        assert_eq!(date_json(0), serde_json::json!("1970-01-01"));
+    }
+}
