@@ -85,11 +85,14 @@ pub fn grade_prediction(
     };
 
     let actual = game.points;
-    let error = hundredths(prediction.predicted_points) - actual * 100;
-    row.absolute_error = Some(error.abs() as f64 / 100.0);
+    // Saturating: a corrupt stored value must not overflow.
+    let actual_hundredths = actual.saturating_mul(100);
+    let error = hundredths(prediction.predicted_points).saturating_sub(actual_hundredths);
+    let abs_error = error.saturating_abs();
+    row.absolute_error = Some(abs_error as f64 / 100.0);
     row.signed_error = Some(error as f64 / 100.0);
-    row.within_3_points = Some(error.abs() <= 300);
-    row.within_5_points = Some(error.abs() <= 500);
+    row.within_3_points = Some(abs_error <= 300);
+    row.within_5_points = Some(abs_error <= 500);
 
     let call = Recommendation::parse(&prediction.recommendation);
     let is_call = matches!(call, Some(Recommendation::Over | Recommendation::Under));
@@ -97,7 +100,7 @@ pub fn grade_prediction(
         .line_value
         .filter(|&line| has_real_line(&prediction.line_source, Some(line)));
     if is_call && let Some(line) = real_line {
-        let versus_line = (actual * 100).cmp(&hundredths(line));
+        let versus_line = actual_hundredths.cmp(&hundredths(line));
         if versus_line.is_eq() {
             row.is_push = true;
         } else {

@@ -175,8 +175,12 @@ pub fn moving_average(
     let confidence = confidence(cache.points_std_last_10, cache.games_last_7_days);
     let line_value = line.map(|l| l.line);
     let recommendation = recommend(predicted_points, line_value, confidence);
-    let edge =
-        line_value.map(|l| (hundredths(predicted_points) - hundredths(l)).abs() as f64 / 100.0);
+    let edge = line_value.map(|l| {
+        hundredths(predicted_points)
+            .saturating_sub(hundredths(l))
+            .saturating_abs() as f64
+            / 100.0
+    });
 
     let metadata = Metadata {
         system_id: SYSTEM_ID,
@@ -242,8 +246,8 @@ mod tests {
             // 265 / 8: fewer than 10 games, the average of all 8
             points_avg_last_10: Some(33.125),
             points_avg_season: Some(33.125),
-            // population std of the 8 games: √(622.875 / 8)
-            points_std_last_10: Some(8.8238),
+            // sample std of the 8 games: √(622.875 / 7)
+            points_std_last_10: Some(9.4330),
             minutes_avg_last_5: None,
             minutes_avg_last_10: None,
             minutes_avg_season: None,
@@ -277,7 +281,7 @@ mod tests {
         // base = 0.5·29 + 0.3·33.125 + 0.2·33.125 = 14.5 + 9.9375 + 6.625
         //      = 31.0625; back-to-back −1.5, away −0.5 → 29.0625 → 29.06.
         assert_eq!(p.predicted_points, 29.06);
-        // 0.5 − 0.15 (std 8.82 > 6) + 0.10 (3 games in 7 days) = 0.45.
+        // 0.5 − 0.15 (std 9.43 > 6) + 0.10 (3 games in 7 days) = 0.45.
         assert_eq!(p.confidence, 0.45);
         // Edge 2.44 > 2.0, but confidence 0.45 ≤ 0.45 → PASS.
         assert_eq!(p.recommendation, Recommendation::Pass);

@@ -88,7 +88,8 @@ pub fn confidence(points_std_last_10: Option<f64>, games_last_7_days: i64) -> Co
     }
 }
 
-/// Points rounded to hundredths, as an integer (29.0625 → 2906).
+/// Points rounded to hundredths, as an integer (29.0625 → 2906). NaN
+/// gives 0 and out-of-range values saturate (Rust's float-to-int cast).
 pub fn hundredths(points: f64) -> i64 {
     (points * 100.0).round() as i64
 }
@@ -101,8 +102,10 @@ pub fn recommend(predicted: f64, line: Option<f64>, confidence: Confidence) -> R
     let Some(line) = line else {
         return Recommendation::NoLine;
     };
-    let diff = hundredths(predicted) - hundredths(line);
-    if diff.abs() <= PASS_EDGE_HUNDREDTHS || confidence.value <= PASS_CONFIDENCE_HUNDREDTHS {
+    let diff = hundredths(predicted).saturating_sub(hundredths(line));
+    if diff.saturating_abs() <= PASS_EDGE_HUNDREDTHS
+        || confidence.value <= PASS_CONFIDENCE_HUNDREDTHS
+    {
         Recommendation::Pass
     } else if diff > 0 {
         Recommendation::Over

@@ -67,7 +67,7 @@ fn graded_cases_on_2025_11_05() {
 
     // OVER hit. Julius Randle (MIN @ NYK): before the date 19, 26, 31, 24,
     // 33, 30, 19; L5 27.4, L10 = season 26.0; base 13.7 + 7.8 + 5.2 = 26.7;
-    // away −0.5 → 26.2; std10 5.24 (−0.08), 3 games in 7 days (+0.10) →
+    // away −0.5 → 26.2; std10 5.66 (−0.08), 3 games in 7 days (+0.10) →
     // 0.52. DraftKings 21.5: edge 4.7 → OVER. He scored 32.
     let randle = row(g, "Julius Randle");
     assert_eq!(randle.predicted_points, 26.2);
@@ -87,7 +87,7 @@ fn graded_cases_on_2025_11_05() {
 
     // UNDER miss. Klay Thompson (DAL vs NOP, home): 10, 8, 10, 8, 5, 11, 5;
     // L5 7.8, L10 = season 57/7 = 8.142857; base 3.9 + 2.442857 + 1.628571
-    // = 7.971429; home +0.5 → 8.47; std10 2.23, 3 games → 0.60.
+    // = 7.971429; home +0.5 → 8.47; std10 2.41, 3 games → 0.60.
     // DraftKings 10.5: edge 2.03 → UNDER. He scored 11.
     let klay = row(g, "Klay Thompson");
     assert_eq!(klay.predicted_points, 8.47);

@@ -203,8 +203,8 @@ fn in_game_snapshots_are_never_used() {
     let mut with_live = props.clone();
     with_live.push(at("2025-10-24T00:00:00Z", 36.5));
     with_live.push(at("2025-10-23T23:40:00Z", 33.5));
-    // 30 s after tip-off: minutes_before_tipoff truncates to 0, the instants
-    // still say in-game.
+    // 30 s after tip-off, from a source that truncates minutes toward zero:
+    // minutes_before_tipoff reads 0, the instants still say in-game.
     with_live.push(at("2025-10-23T23:40:30Z", 34.5));
     let choice = choose_line(&with_live, sga, d);
     let line = choice.chosen.expect("a line");

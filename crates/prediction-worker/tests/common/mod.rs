@@ -172,7 +172,8 @@ pub fn all_props() -> &'static [PlayerProp] {
                 event_id: r.event_id,
                 snapshot_time,
                 commence_time,
-                minutes_before_tipoff: (commence_time - snapshot_time).num_minutes(),
+                // Whole minutes, floored, as the raw phase computes them.
+                minutes_before_tipoff: (commence_time - snapshot_time).num_seconds().div_euclid(60),
                 home_team_abbr: home,
                 away_team_abbr: away,
                 bookmaker: r.bookmaker,
@@ -255,11 +256,13 @@ fn mean(values: &[i64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<i64>() as f64 / values.len() as f64)
 }
 
-/// Population standard deviation; `None` below two values.
+/// Sample standard deviation (n − 1), as the precompute phase defines
+/// `points_std_last_10`; `None` below two values.
 fn std_dev(values: &[i64]) -> Option<f64> {
     let m = mean(values)?;
     (values.len() >= 2).then(|| {
-        (values.iter().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+        (values.iter().map(|v| (*v as f64 - m).powi(2)).sum::<f64>() / (values.len() - 1) as f64)
+            .sqrt()
     })
 }
 
