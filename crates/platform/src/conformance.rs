@@ -7,12 +7,17 @@
 //! Each function uses its own tables / collections / topics, so a backend
 //! may be shared between calls; none relies on another having run.
 
+use crate::bus::{Delivery, EventBus, EventBusError};
 use crate::landing::{LandingError, LandingZone};
+use crate::state::{StateError, StateStore, TxDecision};
 use crate::warehouse::{Record, Warehouse, WarehouseError, date_literal};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::{Column, ColumnType, TableDef};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- warehouse
 
@@ -529,4 +534,420 @@ pub async fn landing_lists_and_gets(zone: &dyn LandingZone) {
         .expect_err("missing object");
     assert!(matches!(err, LandingError::NotFound { .. }), "got {err:?}");
     assert!(!zone.describe().is_empty());
+}
+
+// ------------------------------------------------------------- state store
+
+/// get / put / delete / list: missing documents are `None`, puts replace,
+/// list filters by id prefix within one collection and orders by id.
+pub async fn state_documents_crud(store: &dyn StateStore) {
+    let c = "conformance_crud";
+    assert_eq!(store.get(c, "a").await.expect("get missing"), None);
+    store
+        .put(c, "run/2025-03-15/b", &json!({"n": 2}))
+        .await
+        .expect("put");
+    store
+        .put(c, "run/2025-03-15/a", &json!({"n": 1}))
+        .await
+        .expect("put");
+    store
+        .put(c, "run/2025-03-16/a", &json!({"n": 3}))
+        .await
+        .expect("put");
+    store.put(c, "other", &json!({"n": 4})).await.expect("put");
+    store
+        .put("conformance_crud_elsewhere", "run/2025-03-15/z", &json!({}))
+        .await
+        .expect("put");
+    store
+        .put(
+            c,
+            "run/2025-03-15/a",
+            &json!({"n": 10, "nested": {"list": [1, 2]}}),
+        )
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.get(c, "run/2025-03-15/a").await.expect("get"),
+        Some(json!({"n": 10, "nested": {"list": [1, 2]}}))
+    );
+
+    let listed = store.list(c, "run/2025-03-15/").await.expect("list prefix");
+    let ids: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["run/2025-03-15/a", "run/2025-03-15/b"]);
+    assert_eq!(listed[1].1, json!({"n": 2}));
+    let all = store.list(c, "").await.expect("list all");
+    let ids: Vec<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "other",
+            "run/2025-03-15/a",
+            "run/2025-03-15/b",
+            "run/2025-03-16/a"
+        ]
+    );
+
+    store.delete(c, "other").await.expect("delete");
+    store
+        .delete(c, "other")
+        .await
+        .expect("deleting a missing document is fine");
+    assert_eq!(store.get(c, "other").await.expect("get deleted"), None);
+}
+
+/// A transaction sees the current document and applies Put / Keep / Delete.
+pub async fn state_transaction_decisions(store: &dyn StateStore) {
+    let (c, id) = ("conformance_tx", "doc");
+    let mut seen: Vec<Option<Value>> = Vec::new();
+    let written = store
+        .transaction(c, id, &mut |current| {
+            seen.push(current.cloned());
+            TxDecision::Put(json!({"fired": true}))
+        })
+        .await
+        .expect("create in a transaction");
+    assert_eq!(written, Some(json!({"fired": true})));
+    assert_eq!(
+        seen.last(),
+        Some(&None),
+        "the first transaction saw no document"
+    );
+
+    let kept = store
+        .transaction(c, id, &mut |current| {
+            assert_eq!(current, Some(&json!({"fired": true})));
+            TxDecision::Keep
+        })
+        .await
+        .expect("keep");
+    assert_eq!(kept, Some(json!({"fired": true})));
+
+    let deleted = store
+        .transaction(c, id, &mut |_| TxDecision::Delete)
+        .await
+        .expect("delete in a transaction");
+    assert_eq!(deleted, None);
+    assert_eq!(store.get(c, id).await.expect("get"), None);
+
+    let kept_missing = store
+        .transaction(c, "never", &mut |_| TxDecision::Keep)
+        .await
+        .expect("keep a missing document");
+    assert_eq!(kept_missing, None);
+}
+
+async fn increment(store: &dyn StateStore, collection: &str, id: &str) -> Result<(), StateError> {
+    store
+        .transaction(collection, id, &mut |current| {
+            let n = current.and_then(|d| d["count"].as_i64()).unwrap_or(0);
+            TxDecision::Put(json!({ "count": n + 1 }))
+        })
+        .await
+        .map(|_| ())
+}
+
+async fn read_count(store: &dyn StateStore, collection: &str, id: &str) -> i64 {
+    store
+        .get(collection, id)
+        .await
+        .expect("get counter")
+        .and_then(|d| d["count"].as_i64())
+        .unwrap_or(0)
+}
+
+/// `tasks` concurrent tasks each increment one counter `per_task` times
+/// through read-modify-write transactions: no increment is lost.
+pub async fn state_transactions_serialize(
+    store: Arc<dyn StateStore>,
+    tasks: usize,
+    per_task: usize,
+) {
+    let (c, id) = ("conformance_counter", "tasks");
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for _ in 0..per_task {
+                    increment(store.as_ref(), c, id).await.expect("increment");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.expect("task panicked");
+    }
+    assert_eq!(
+        read_count(store.as_ref(), c, id).await,
+        (tasks * per_task) as i64
+    );
+}
+
+/// Two independent handles on the same backing store increment one counter
+/// concurrently (from two OS threads): no increment is lost.
+pub async fn state_transactions_serialize_across_handles(
+    a: Arc<dyn StateStore>,
+    b: Arc<dyn StateStore>,
+    per_handle: usize,
+) {
+    let (c, id) = ("conformance_counter", "handles");
+    let run = |store: Arc<dyn StateStore>| {
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                for _ in 0..per_handle {
+                    increment(store.as_ref(), c, id).await.expect("increment");
+                }
+            });
+        })
+    };
+    let ta = run(Arc::clone(&a));
+    let tb = run(Arc::clone(&b));
+    tokio::task::spawn_blocking(move || {
+        ta.join().expect("thread a panicked");
+        tb.join().expect("thread b panicked");
+    })
+    .await
+    .expect("join threads");
+    assert_eq!(read_count(a.as_ref(), c, id).await, (2 * per_handle) as i64);
+    assert_eq!(read_count(b.as_ref(), c, id).await, (2 * per_handle) as i64);
+}
+
+// --------------------------------------------------------------- event bus
+
+/// Pulls until `want` messages arrived or `timeout` passed (a real broker
+/// may return fewer messages than are available).
+async fn pull_at_least(
+    bus: &dyn EventBus,
+    sub: &str,
+    want: usize,
+    timeout: Duration,
+) -> Vec<Delivery> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    loop {
+        got.extend(bus.pull(sub, want - got.len()).await.expect("pull"));
+        if got.len() >= want || start.elapsed() > timeout {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Unknown topics and subscriptions are errors of their own kind.
+pub async fn bus_unknown_names(bus: &dyn EventBus) {
+    let err = bus
+        .publish(
+            "conformance-no-such-topic",
+            Bytes::from_static(b"x"),
+            BTreeMap::new(),
+        )
+        .await
+        .expect_err("publish to a missing topic");
+    assert!(matches!(err, EventBusError::UnknownTopic(_)), "got {err:?}");
+    let err = bus
+        .create_subscription(
+            "conformance-no-such-topic",
+            "conformance-sub-x",
+            Duration::from_secs(10),
+            5,
+        )
+        .await
+        .expect_err("subscribe to a missing topic");
+    assert!(matches!(err, EventBusError::UnknownTopic(_)), "got {err:?}");
+    let err = bus
+        .pull("conformance-no-such-subscription", 1)
+        .await
+        .expect_err("pull from a missing subscription");
+    assert!(
+        matches!(err, EventBusError::UnknownSubscription(_)),
+        "got {err:?}"
+    );
+}
+
+/// A message goes to every subscription of its topic that existed when it
+/// was published, with data and attributes intact; an ack removes it.
+pub async fn bus_fan_out_and_ack(bus: &dyn EventBus, ack_deadline: Duration) {
+    let topic = "conformance-fanout";
+    bus.create_topic(topic).await.expect("create topic");
+    bus.create_topic(topic)
+        .await
+        .expect("create_topic is idempotent");
+    bus.create_subscription(topic, "conformance-fanout-a", ack_deadline, 5)
+        .await
+        .expect("subscription a");
+    bus.create_subscription(topic, "conformance-fanout-b", ack_deadline, 5)
+        .await
+        .expect("subscription b");
+
+    let id = bus
+        .publish(
+            topic,
+            Bytes::from_static(b"{\"game_date\":\"2025-03-15\"}"),
+            attrs(&[("processor", "raw")]),
+        )
+        .await
+        .expect("publish");
+    bus.create_subscription(topic, "conformance-fanout-late", ack_deadline, 5)
+        .await
+        .expect("late subscription");
+
+    for sub in ["conformance-fanout-a", "conformance-fanout-b"] {
+        let got = pull_at_least(bus, sub, 1, Duration::from_secs(10)).await;
+        assert_eq!(got.len(), 1, "{sub} gets the message once");
+        let d = &got[0];
+        assert_eq!(d.message_id, id);
+        assert_eq!(
+            d.data,
+            Bytes::from_static(b"{\"game_date\":\"2025-03-15\"}")
+        );
+        assert_eq!(d.attributes, attrs(&[("processor", "raw")]));
+        assert_eq!(d.attempt, 1);
+        assert!(
+            bus.pull(sub, 10)
+                .await
+                .expect("pull while leased")
+                .is_empty(),
+            "{sub}: leased"
+        );
+        bus.ack(sub, std::slice::from_ref(&d.ack_id))
+            .await
+            .expect("ack");
+    }
+    assert!(
+        bus.pull("conformance-fanout-late", 10)
+            .await
+            .expect("pull late")
+            .is_empty(),
+        "a subscription created after the publish does not get the message"
+    );
+
+    // Acked messages are not redelivered after the deadline.
+    tokio::time::sleep(ack_deadline + Duration::from_millis(200)).await;
+    assert!(
+        bus.pull("conformance-fanout-a", 10)
+            .await
+            .expect("pull after ack")
+            .is_empty()
+    );
+}
+
+/// A message not acked within its deadline is delivered again with the
+/// next attempt number; one that is nacked is available at once.
+pub async fn bus_redelivery_and_nack(bus: &dyn EventBus, ack_deadline: Duration) {
+    let topic = "conformance-redelivery";
+    let sub = "conformance-redelivery-sub";
+    bus.create_topic(topic).await.expect("create topic");
+    bus.create_subscription(topic, sub, ack_deadline, 10)
+        .await
+        .expect("subscription");
+    let id = bus
+        .publish(topic, Bytes::from_static(b"again"), BTreeMap::new())
+        .await
+        .expect("publish");
+
+    let first = pull_at_least(bus, sub, 1, Duration::from_secs(10)).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].attempt, 1);
+    assert!(
+        bus.pull(sub, 10)
+            .await
+            .expect("pull while leased")
+            .is_empty()
+    );
+
+    tokio::time::sleep(ack_deadline + Duration::from_millis(300)).await;
+    let second = pull_at_least(bus, sub, 1, ack_deadline + Duration::from_secs(10)).await;
+    assert_eq!(second.len(), 1, "redelivered after the ack deadline");
+    assert_eq!(second[0].message_id, id);
+    assert_eq!(second[0].attempt, 2);
+
+    bus.nack(sub, std::slice::from_ref(&second[0].ack_id))
+        .await
+        .expect("nack");
+    let third = pull_at_least(bus, sub, 1, Duration::from_secs(10)).await;
+    assert_eq!(third.len(), 1, "a nacked message is available at once");
+    assert_eq!(third[0].attempt, 3);
+
+    bus.ack(sub, std::slice::from_ref(&third[0].ack_id))
+        .await
+        .expect("ack");
+    tokio::time::sleep(ack_deadline + Duration::from_millis(300)).await;
+    assert!(bus.pull(sub, 10).await.expect("pull after ack").is_empty());
+    assert!(
+        bus.dead_letters(sub)
+            .await
+            .expect("dead letters")
+            .is_empty()
+    );
+}
+
+/// After `max_attempts` deliveries without an ack a message moves to the
+/// dead-letter list and is not delivered again; others keep flowing.
+pub async fn bus_dead_letter_after_max_attempts(
+    bus: &dyn EventBus,
+    ack_deadline: Duration,
+    max_attempts: u32,
+) {
+    let topic = "conformance-dead-letter";
+    let sub = "conformance-dead-letter-sub";
+    bus.create_topic(topic).await.expect("create topic");
+    bus.create_subscription(topic, sub, ack_deadline, max_attempts)
+        .await
+        .expect("subscription");
+    let poison = bus
+        .publish(
+            topic,
+            Bytes::from_static(b"poison"),
+            attrs(&[("kind", "poison")]),
+        )
+        .await
+        .expect("publish");
+
+    for attempt in 1..=max_attempts {
+        let got = pull_at_least(bus, sub, 1, Duration::from_secs(10)).await;
+        assert_eq!(got.len(), 1, "delivery {attempt}");
+        assert_eq!(got[0].attempt, attempt);
+        bus.nack(sub, std::slice::from_ref(&got[0].ack_id))
+            .await
+            .expect("nack");
+    }
+    let healthy = bus
+        .publish(topic, Bytes::from_static(b"fine"), BTreeMap::new())
+        .await
+        .expect("publish healthy");
+    let got = pull_at_least(bus, sub, 1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].message_id, healthy,
+        "the poison message is not delivered again"
+    );
+    bus.ack(sub, std::slice::from_ref(&got[0].ack_id))
+        .await
+        .expect("ack");
+
+    let start = Instant::now();
+    let dead = loop {
+        let dead = bus.dead_letters(sub).await.expect("dead letters");
+        if !dead.is_empty() || start.elapsed() > Duration::from_secs(10) {
+            break dead;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message_id, poison);
+    assert_eq!(dead[0].data, Bytes::from_static(b"poison"));
+    assert_eq!(dead[0].attributes, attrs(&[("kind", "poison")]));
+    assert_eq!(dead[0].attempt, max_attempts);
 }

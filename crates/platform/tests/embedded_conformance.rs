@@ -1,8 +1,12 @@
 //! The shared conformance suite against the embedded backends.
 
 use propcast_platform::conformance;
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::{LandingZone, Warehouse, WarehouseError};
+use propcast_platform::embedded::{
+    DuckDbWarehouse, EmbeddedBackends, LocalLandingZone, SqliteEventBus, SqliteStateStore,
+};
+use propcast_platform::{EventBus, LandingZone, StateStore, Warehouse, WarehouseError};
+use std::sync::Arc;
+use std::time::Duration;
 
 fn file_warehouse(dir: &tempfile::TempDir) -> DuckDbWarehouse {
     DuckDbWarehouse::open(dir.path().join("nested/warehouse.duckdb")).expect("open warehouse")
@@ -182,4 +186,168 @@ async fn in_memory_landing_zone() {
         zone.put(path, data.to_vec()).await.unwrap();
     }
     conformance::landing_lists_and_gets(&zone).await;
+}
+
+// ------------------------------------------------------------- state store
+
+#[tokio::test]
+async fn sqlite_state_documents_crud() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStateStore::open(dir.path().join("state.sqlite")).unwrap();
+    conformance::state_documents_crud(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_state_transaction_decisions() {
+    let store = SqliteStateStore::in_memory().unwrap();
+    conformance::state_transaction_decisions(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_state_transactions_serialize_across_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn StateStore> =
+        Arc::new(SqliteStateStore::open(dir.path().join("state.sqlite")).unwrap());
+    conformance::state_transactions_serialize(store, 50, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_state_transactions_serialize_across_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let a: Arc<dyn StateStore> = Arc::new(SqliteStateStore::open(&path).unwrap());
+    let b: Arc<dyn StateStore> = Arc::new(SqliteStateStore::open(&path).unwrap());
+    conformance::state_transactions_serialize_across_handles(a, b, 200).await;
+}
+
+/// State and bus share one file without stepping on each other.
+#[tokio::test]
+async fn embedded_backends_open_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("propcast-data");
+    {
+        let backends = EmbeddedBackends::open(&data).unwrap();
+        backends
+            .state
+            .put("c", "id", &serde_json::json!({"x": 1}))
+            .await
+            .unwrap();
+        backends.bus.create_topic("t").await.unwrap();
+        backends
+            .bus
+            .create_subscription("t", "s", Duration::from_secs(30), 5)
+            .await
+            .unwrap();
+        backends
+            .bus
+            .publish("t", "hello".into(), Default::default())
+            .await
+            .unwrap();
+        conformance::warehouse_merge_upserts_by_key(backends.warehouse.as_ref()).await;
+    }
+    assert!(data.join("warehouse.duckdb").exists());
+    assert!(data.join("state.sqlite").exists());
+    // Everything is still there after reopening.
+    let backends = EmbeddedBackends::open(&data).unwrap();
+    assert_eq!(
+        backends.state.get("c", "id").await.unwrap(),
+        Some(serde_json::json!({"x": 1}))
+    );
+    let got = backends.bus.pull("s", 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data.as_ref(), b"hello");
+    let rows = backends
+        .warehouse
+        .query("SELECT COUNT(*) AS n FROM propcast_conformance.merge_upsert")
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["n"], serde_json::json!(4));
+}
+
+// --------------------------------------------------------------- event bus
+
+const DEADLINE: Duration = Duration::from_millis(400);
+
+#[tokio::test]
+async fn sqlite_bus_unknown_names() {
+    conformance::bus_unknown_names(&SqliteEventBus::in_memory().unwrap()).await;
+}
+
+#[tokio::test]
+async fn sqlite_bus_fan_out_and_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SqliteEventBus::open(dir.path().join("state.sqlite")).unwrap();
+    conformance::bus_fan_out_and_ack(&bus, DEADLINE).await;
+}
+
+#[tokio::test]
+async fn sqlite_bus_redelivery_and_nack() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SqliteEventBus::open(dir.path().join("state.sqlite")).unwrap();
+    conformance::bus_redelivery_and_nack(&bus, DEADLINE).await;
+}
+
+#[tokio::test]
+async fn sqlite_bus_dead_letter_after_max_attempts() {
+    let bus = SqliteEventBus::in_memory().unwrap();
+    conformance::bus_dead_letter_after_max_attempts(&bus, DEADLINE, 3).await;
+}
+
+/// A lease that runs out on the last allowed attempt dead-letters too.
+#[tokio::test]
+async fn sqlite_bus_expired_last_attempt_dead_letters() {
+    let bus = SqliteEventBus::in_memory().unwrap();
+    bus.create_topic("t").await.unwrap();
+    bus.create_subscription("t", "s", Duration::from_millis(100), 1)
+        .await
+        .unwrap();
+    bus.publish("t", "x".into(), Default::default())
+        .await
+        .unwrap();
+    assert_eq!(bus.pull("s", 5).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(bus.pull("s", 5).await.unwrap().is_empty());
+    assert_eq!(bus.dead_letters("s").await.unwrap().len(), 1);
+    assert_eq!(bus.backlog("s").unwrap(), 0);
+}
+
+/// Two handles on one file consume a subscription together: every message
+/// is delivered exactly once while leases hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bus_competing_consumers_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let a = Arc::new(SqliteEventBus::open(&path).unwrap());
+    let b = Arc::new(SqliteEventBus::open(&path).unwrap());
+    a.create_topic("t").await.unwrap();
+    a.create_subscription("t", "s", Duration::from_secs(60), 5)
+        .await
+        .unwrap();
+    for i in 0..200 {
+        b.publish("t", format!("{i}").into(), Default::default())
+            .await
+            .unwrap();
+    }
+    let consume = |bus: Arc<SqliteEventBus>| {
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let got = bus.pull("s", 7).await.unwrap();
+                if got.is_empty() {
+                    return seen;
+                }
+                let ids: Vec<String> = got.iter().map(|d| d.ack_id.clone()).collect();
+                seen.extend(got.into_iter().map(|d| d.message_id));
+                bus.ack("s", &ids).await.unwrap();
+            }
+        })
+    };
+    let (x, y) = (consume(Arc::clone(&a)), consume(Arc::clone(&b)));
+    let mut all = x.await.unwrap();
+    all.extend(y.await.unwrap());
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, 200, "no message delivered twice");
+    assert_eq!(all.len(), 200);
 }

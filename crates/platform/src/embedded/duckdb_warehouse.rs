@@ -972,4 +972,68 @@ mod tests {
         );
         assert_eq!(date_json(0), serde_json::json!("1970-01-01"));
     }
+
+    #[tokio::test]
+    async fn duckdb_types_convert_to_json() {
+        let wh = DuckDbWarehouse::in_memory().unwrap();
+        let rows = wh
+            .query(
+                "SELECT 1.5 AS dec, CAST(2.25 AS DECIMAL(18,3)) AS dec18, \
+                 SUM(x) AS huge, SUM(CAST(x AS DECIMAL(10,2))) AS dec_sum, \
+                 CAST(7 AS INTEGER) AS int32, CAST(3 AS UTINYINT) AS u8, \
+                 CAST(0.5 AS FLOAT) AS f32, 'nan'::DOUBLE AS nan, \
+                 [1, 2] AS list, {'a': 1} AS st, TIME '12:34:56' AS t, \
+                 TIMESTAMPTZ '2025-03-16 00:30:00+00' AS tz, \
+                 TIMESTAMP_NS '2025-03-16 00:30:00.123456789' AS ns, \
+                 DATE '2025-03-15' AS d, NULL AS nothing \
+                 FROM (VALUES (1), (2)) v(x)",
+            )
+            .await
+            .unwrap();
+        let r = &rows[0];
+        assert_eq!(r["dec"], serde_json::json!(1.5));
+        assert_eq!(r["dec18"], serde_json::json!(2.25));
+        assert_eq!(r["huge"], serde_json::json!(3));
+        assert_eq!(r["dec_sum"], serde_json::json!(3.0));
+        assert_eq!(r["int32"], serde_json::json!(7));
+        assert_eq!(r["u8"], serde_json::json!(3));
+        assert_eq!(r["f32"], serde_json::json!(0.5));
+        assert_eq!(r["nan"], serde_json::Value::Null);
+        assert_eq!(r["list"], serde_json::json!([1, 2]));
+        assert_eq!(r["st"], serde_json::json!({"a": 1}));
+        assert_eq!(r["t"], serde_json::json!("12:34:56"));
+        assert_eq!(r["tz"], serde_json::json!("2025-03-16T00:30:00Z"));
+        assert_eq!(r["ns"], serde_json::json!("2025-03-16T00:30:00.123456789Z"));
+        assert_eq!(r["d"], serde_json::json!("2025-03-15"));
+        assert_eq!(r["nothing"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn existing_table_with_other_columns_is_a_schema_error() {
+        use propcast_core::Column;
+        let wh = DuckDbWarehouse::in_memory().unwrap();
+        wh.query("CREATE SCHEMA s; CREATE TABLE s.t (game_date DATE, n VARCHAR)")
+            .await
+            .unwrap();
+        let def = TableDef {
+            dataset: "s",
+            name: "t",
+            columns: &[
+                Column {
+                    name: "game_date",
+                    ty: ColumnType::Date,
+                    nullable: false,
+                },
+                Column {
+                    name: "n",
+                    ty: ColumnType::Int,
+                    nullable: false,
+                },
+            ],
+            primary_key: &["game_date"],
+            partition: "game_date",
+        };
+        let err = wh.ensure_table(&def).await.unwrap_err();
+        assert!(matches!(err, WarehouseError::Schema { .. }), "got {err:?}");
+    }
 }
