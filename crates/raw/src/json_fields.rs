@@ -6,7 +6,11 @@
 //! wrong-typed field quarantines that record and nothing else.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
 
 /// A field whose value does not have the expected type or form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,6 +278,290 @@ impl<'v> Obj<'v> {
     }
 }
 
+/// One JSON value captured without ever failing to deserialise: scalars
+/// are kept (strings borrowed from the payload when unescaped), arrays and
+/// objects are skipped and only noted. Typed payload structs use it for
+/// every leaf, so a wrong-typed field is reported for its own record
+/// instead of failing the whole file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Scalar<'a> {
+    /// The field is absent.
+    #[default]
+    Missing,
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    /// An array of this many values (skipped).
+    Array(usize),
+    /// An object (skipped).
+    Object,
+}
+
+impl<'a> Scalar<'a> {
+    /// Describes the value for an error message, like [`describe`].
+    pub fn describe(&self) -> String {
+        match self {
+            Scalar::Missing => "no value (field missing)".to_string(),
+            Scalar::Null => "null".to_string(),
+            Scalar::Bool(b) => format!("boolean {b}"),
+            Scalar::Int(i) => format!("integer {i}"),
+            Scalar::Float(f) => format!("float {}", Value::from(*f)),
+            Scalar::Str(s) => describe(&Value::String(s.to_string())),
+            Scalar::Array(n) => format!("array of {n} values"),
+            Scalar::Object => "object".to_string(),
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Int(i) => Some(*i as f64),
+            Scalar::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for excerpts (arrays and objects as empty ones).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Scalar::Missing | Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(*b),
+            Scalar::Int(i) => Value::from(*i),
+            Scalar::Float(f) => Value::from(*f),
+            Scalar::Str(s) => Value::String(s.to_string()),
+            Scalar::Array(_) => Value::Array(Vec::new()),
+            Scalar::Object => Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    /// A number.
+    pub fn float(&self, field: &str) -> Result<f64, FieldError> {
+        self.as_f64()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| FieldError::new(field, "number", self.describe()))
+    }
+
+    /// A non-empty string (surrounding whitespace trimmed).
+    pub fn non_empty(&self, field: &str) -> Result<&str, FieldError> {
+        match self {
+            Scalar::Str(s) if !s.trim().is_empty() => Ok(s.trim()),
+            Scalar::Str(_) => Err(FieldError::new(field, "non-empty string", "empty string")),
+            other => Err(FieldError::new(field, "non-empty string", other.describe())),
+        }
+    }
+
+    /// A string; missing, NULL and empty are all `None`.
+    pub fn opt_string(&self, field: &str) -> Result<Option<&str>, FieldError> {
+        match self {
+            Scalar::Missing | Scalar::Null => Ok(None),
+            Scalar::Str(s) => Ok(Some(s.trim()).filter(|s| !s.is_empty())),
+            other => Err(FieldError::new(field, "string", other.describe())),
+        }
+    }
+
+    /// An RFC 3339 instant.
+    pub fn instant(&self, field: &str) -> Result<DateTime<Utc>, FieldError> {
+        let bad = || FieldError::new(field, "RFC 3339 timestamp", self.describe());
+        let s = self.as_str().ok_or_else(bad)?;
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| bad())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Scalar::Array(n))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Object)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// One element of a payload array that should be an object: the typed
+/// record, or what was found instead (the element is then quarantined).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item<T> {
+    Record(T),
+    NotObject(String),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Item<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<T>, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Item::Record)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Item<T>, E> {
+                Ok(Item::NotObject(format!("boolean {v}")))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Item<T>, E> {
+                Ok(Item::NotObject(format!("integer {v}")))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Item<T>, E> {
+                Ok(Item::NotObject(format!("integer {v}")))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Item<T>, E> {
+                Ok(Item::NotObject(format!("float {v}")))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Item<T>, E> {
+                Ok(Item::NotObject(describe(&Value::String(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<Item<T>, E> {
+                Ok(Item::NotObject("null".to_string()))
+            }
+            fn visit_none<E>(self) -> Result<Item<T>, E> {
+                Ok(Item::NotObject("null".to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item<T>, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Item::NotObject(format!("array of {n} values")))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A payload array of records; anything else (or nothing) is noted
+/// instead of failing the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum List<T> {
+    Items(Vec<Item<T>>),
+    /// Missing or null: no records.
+    Absent,
+    NotArray(String),
+}
+
+// Not derived: a derive would require `T: Default`.
+#[allow(clippy::derivable_impls)]
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List::Absent
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Either::<T>::deserialize(deserializer)? {
+            Either::List(items) => Ok(List::Items(items)),
+            Either::Other(Scalar::Null | Scalar::Missing) => Ok(List::Absent),
+            Either::Other(other) => Ok(List::NotArray(other.describe())),
+        }
+    }
+}
+
+/// An array of items, or any other value.
+enum Either<'de, T> {
+    List(Vec<Item<T>>),
+    Other(Scalar<'de>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Either<'de, T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Either<'de, T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<Item<T>>()? {
+                    items.push(item);
+                }
+                Ok(Either::List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Either::Other(Scalar::Object))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Int(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Float(v as f64)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Null))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Either::Other(Scalar::Null))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +613,46 @@ mod tests {
             e.reason(),
             "expected integer, found no value (field missing)"
         );
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Outcome<'a> {
+        #[serde(borrow, default)]
+        name: Scalar<'a>,
+        #[serde(borrow, default)]
+        price: Scalar<'a>,
+    }
+
+    #[test]
+    fn tolerant_records_never_fail_the_file() {
+        let text = r#"[{"name":"Over","price":-115},{"name":"Under","price":"abc"},{"price":[1,2]},7,null]"#;
+        let list: List<Outcome<'_>> = serde_json::from_str(text).unwrap();
+        let List::Items(items) = list else {
+            panic!("a list")
+        };
+        assert_eq!(items.len(), 5);
+        let Item::Record(first) = &items[0] else {
+            panic!("a record")
+        };
+        assert!(matches!(first.name, Scalar::Str(Cow::Borrowed("Over"))));
+        assert_eq!(first.price.float("price").unwrap(), -115.0);
+        let Item::Record(second) = &items[1] else {
+            panic!("a record")
+        };
+        assert_eq!(
+            second.price.float("price").unwrap_err().reason(),
+            "expected number, found string \"abc\""
+        );
+        let Item::Record(third) = &items[2] else {
+            panic!("a record")
+        };
+        assert_eq!(third.name, Scalar::Missing);
+        assert_eq!(third.price.describe(), "array of 2 values");
+        assert_eq!(items[3], Item::NotObject("integer 7".to_string()));
+        assert_eq!(items[4], Item::NotObject("null".to_string()));
+        let not_list: List<Outcome<'_>> = serde_json::from_str(r#""x""#).unwrap();
+        assert_eq!(not_list, List::NotArray("string \"x\"".to_string()));
+        let absent: List<Outcome<'_>> = serde_json::from_str("null").unwrap();
+        assert_eq!(absent, List::Absent);
     }
 }

@@ -11,7 +11,7 @@
 //! (`1.87`); decimal is converted to American.
 
 use crate::error::FileError;
-use crate::json_fields::{self, FieldError, Obj};
+use crate::json_fields::{self, FieldError, Item, List, Scalar};
 use crate::landing_files;
 use crate::parsed::Parsed;
 use crate::player_identity::{self, PlayerTeamHistory};
@@ -24,6 +24,7 @@ use propcast_core::tables::{PlayerBoxscore, PlayerProp, UnresolvedPlayerName};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
 use propcast_platform::WarehouseExt;
+use serde::Deserialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -51,14 +52,22 @@ pub fn decimal_to_american(decimal: f64) -> Option<i64> {
 /// (`-115`, `120`, also as floats `-115.0`); numbers in `(1, 100)` are
 /// decimal odds and converted (`1.87` → `-115`).
 pub fn american_price(field: &str, value: &Value) -> Result<i64, FieldError> {
+    american_of(field, value.as_f64(), || json_fields::describe(value))
+}
+
+fn american_of(
+    field: &str,
+    number: Option<f64>,
+    found: impl Fn() -> String,
+) -> Result<i64, FieldError> {
     let bad = || {
         FieldError::new(
             field,
             "American odds (|x| >= 100) or decimal odds (> 1)",
-            json_fields::describe(value),
+            found(),
         )
     };
-    let x = value.as_f64().filter(|x| x.is_finite()).ok_or_else(bad)?;
+    let x = number.filter(|x| x.is_finite()).ok_or_else(bad)?;
     if x.abs() >= 100.0 {
         Ok(x.round() as i64)
     } else if x > 1.0 && x < 100.0 {
@@ -90,6 +99,133 @@ pub fn snapshot_of_file_name(path: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The historical wrapper `{timestamp, data: <event>}`.
+#[derive(Deserialize)]
+struct HistoricalOdds<'a> {
+    #[serde(borrow, default)]
+    timestamp: Scalar<'a>,
+    #[serde(borrow, default)]
+    data: Option<EventOdds<'a>>,
+}
+
+/// One event with its bookmakers (the `data` of a historical response, or
+/// a current event-odds response itself).
+#[derive(Deserialize)]
+struct EventOdds<'a> {
+    #[serde(borrow, default)]
+    id: Scalar<'a>,
+    #[serde(borrow, default)]
+    commence_time: Scalar<'a>,
+    #[serde(borrow, default)]
+    home_team: Scalar<'a>,
+    #[serde(borrow, default)]
+    away_team: Scalar<'a>,
+    #[serde(borrow, default)]
+    bookmakers: List<Bookmaker<'a>>,
+}
+
+impl EventOdds<'_> {
+    /// The event header, for an excerpt.
+    fn excerpt(&self) -> String {
+        excerpt_of(&[
+            ("id", &self.id),
+            ("commence_time", &self.commence_time),
+            ("home_team", &self.home_team),
+            ("away_team", &self.away_team),
+        ])
+    }
+}
+
+#[derive(Deserialize)]
+struct Bookmaker<'a> {
+    #[serde(borrow, default)]
+    key: Scalar<'a>,
+    #[serde(borrow, default)]
+    markets: List<Market<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Market<'a> {
+    #[serde(borrow, default)]
+    key: Scalar<'a>,
+    #[serde(borrow, default)]
+    outcomes: List<Outcome<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Outcome<'a> {
+    #[serde(borrow, default)]
+    name: Scalar<'a>,
+    #[serde(borrow, default)]
+    description: Scalar<'a>,
+    #[serde(borrow, default)]
+    price: Scalar<'a>,
+    #[serde(borrow, default)]
+    point: Scalar<'a>,
+}
+
+impl Outcome<'_> {
+    fn excerpt(&self) -> String {
+        excerpt_of(&[
+            ("name", &self.name),
+            ("description", &self.description),
+            ("price", &self.price),
+            ("point", &self.point),
+        ])
+    }
+}
+
+/// A JSON object of the present fields, for an excerpt.
+fn excerpt_of(fields: &[(&str, &Scalar<'_>)]) -> String {
+    let map: serde_json::Map<String, Value> = fields
+        .iter()
+        .filter(|(_, v)| **v != Scalar::Missing)
+        .map(|(k, v)| ((*k).to_string(), v.to_value()))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+/// The records of a list, with the non-objects quarantined; a value that
+/// is not a list is quarantined as `record.field`.
+fn records<'l, T>(
+    list: &'l List<T>,
+    field: &str,
+    record: &str,
+    path: &str,
+    out: &mut Parsed<PlayerProp>,
+) -> Vec<(usize, &'l T)> {
+    match list {
+        List::Absent => Vec::new(),
+        List::NotArray(found) => {
+            out.quarantine.add(
+                path,
+                record,
+                field,
+                format!("expected array, found {found}"),
+                "",
+            );
+            Vec::new()
+        }
+        List::Items(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match item {
+                Item::Record(r) => Some((i, r)),
+                Item::NotObject(found) => {
+                    let at = if record.is_empty() {
+                        format!("{field}[{i}]")
+                    } else {
+                        format!("{record}.{field}[{i}]")
+                    };
+                    out.quarantine
+                        .add(path, at, "", format!("expected object, found {found}"), "");
+                    None
+                }
+            })
+            .collect(),
+    }
+}
+
 struct Side {
     price: i64,
     outcome: usize,
@@ -112,8 +248,7 @@ pub fn parse_player_props(
     path: &str,
     date: NaiveDate,
 ) -> Result<Parsed<PlayerProp>, FileError> {
-    let root: Value =
-        serde_json::from_slice(bytes).map_err(|e| FileError::from_json(path, bytes, &e))?;
+    let json_err = |e: serde_json::Error| FileError::from_json(path, bytes, &e);
     let file_err = |record: &str, error: FieldError, excerpt: String| FileError::Field {
         path: path.to_string(),
         record: record.to_string(),
@@ -122,13 +257,19 @@ pub fn parse_player_props(
     };
     // Historical responses wrap the event in {timestamp, data}; a current
     // event-odds response is the event itself.
-    let (event_value, event_record, timestamp) = match root.get("data") {
-        Some(data) => (data, "data", root.get("timestamp")),
-        None => (&root, "event", None),
+    let wrapper: HistoricalOdds<'_> = serde_json::from_slice(bytes).map_err(json_err)?;
+    let (event, event_record, timestamp) = match wrapper.data {
+        Some(data) => (data, "data", Some(wrapper.timestamp)),
+        None => (
+            serde_json::from_slice::<EventOdds<'_>>(bytes).map_err(json_err)?,
+            "event",
+            None,
+        ),
     };
-    let snapshot_time = match timestamp {
-        Some(ts) => json_fields::instant("timestamp", ts)
-            .map_err(|e| file_err("file", e, ts.to_string()))?,
+    let snapshot_time = match timestamp.filter(|t| *t != Scalar::Missing) {
+        Some(ts) => ts
+            .instant("timestamp")
+            .map_err(|e| file_err("file", e, ts.to_value().to_string()))?,
         None => snapshot_of_file_name(path).ok_or_else(|| {
             file_err(
                 "file",
@@ -141,20 +282,18 @@ pub fn parse_player_props(
             )
         })?,
     };
-    let event = Obj::new(event_record, event_value)
-        .map_err(|e| file_err(event_record, e, String::new()))?;
-    let head = |e: FieldError| file_err(event_record, e, excerpt_of_event(event_value));
+    let head = |e: FieldError| file_err(event_record, e, event.excerpt());
     let folder = event_folder(path);
-    let event_id = match event.opt_string("id").map_err(head)? {
+    let event_id = match event.id.opt_string("id").map_err(head)? {
         Some(id) => id.to_string(),
         None => match folder {
             Some((id, _, _)) => id.to_string(),
-            None => return Err(head(FieldError::new("id", "event id", "null"))),
+            None => return Err(head(FieldError::new("id", "event id", event.id.describe()))),
         },
     };
-    let commence_time = event.instant("commence_time").map_err(head)?;
-    let home = team_code(&event, "home_team", folder.map(|f| f.2)).map_err(head)?;
-    let away = team_code(&event, "away_team", folder.map(|f| f.1)).map_err(head)?;
+    let commence_time = event.commence_time.instant("commence_time").map_err(head)?;
+    let home = team_code(&event.home_team, "home_team", folder.map(|f| f.2)).map_err(head)?;
+    let away = team_code(&event.away_team, "away_team", folder.map(|f| f.1)).map_err(head)?;
     if let Some((_, folder_away, folder_home)) = folder
         && (folder_away != away || folder_home != home)
     {
@@ -165,53 +304,35 @@ pub fn parse_player_props(
             reason: format!(
                 "event folder says {folder_away} @ {folder_home} but the payload teams are {away} @ {home}"
             ),
-            excerpt: excerpt_of_event(event_value),
+            excerpt: event.excerpt(),
         });
     }
     let minutes_before_tipoff = (commence_time - snapshot_time).num_seconds().div_euclid(60);
 
     let mut out = Parsed::default();
+    let mut lookups: HashMap<String, String> = HashMap::new();
     if eastern_date(commence_time) != date {
         out.count("events_off_date", 1);
     }
-    let bookmakers: &[Value] = match event.get("bookmakers") {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(b)) => b,
-        Some(other) => {
-            return Err(head(FieldError::new(
-                "bookmakers",
-                "array",
-                json_fields::describe(other),
-            )));
-        }
-    };
-    for (bi, bookmaker) in bookmakers.iter().enumerate() {
+    for (bi, book) in records(&event.bookmakers, "bookmakers", "", path, &mut out) {
         let record = format!("bookmakers[{bi}]");
-        let book = Obj::new("bookmaker", bookmaker).and_then(|b| {
-            let key = b.non_empty("key")?;
-            let markets = array(&b, "markets")?;
-            Ok((key, markets))
-        });
-        let (book_key, markets) = match book {
-            Ok(b) => b,
+        let book_key = match book.key.non_empty("key") {
+            Ok(k) => k,
             Err(e) => {
+                let excerpt = excerpt_of(&[("key", &book.key)]);
                 out.quarantine
-                    .add(path, &record, &e.field, e.reason(), bookmaker.to_string());
+                    .add(path, &record, &e.field, e.reason(), excerpt);
                 continue;
             }
         };
-        for (mi, market) in markets.iter().enumerate() {
+        for (mi, market) in records(&book.markets, "markets", &record, path, &mut out) {
             let record = format!("bookmakers[{bi}].markets[{mi}]");
-            let parts = Obj::new("market", market).and_then(|m| {
-                let key = m.non_empty("key")?;
-                let outcomes = array(&m, "outcomes")?;
-                Ok((key, outcomes))
-            });
-            let (market_key, outcomes) = match parts {
-                Ok(p) => p,
+            let market_key = match market.key.non_empty("key") {
+                Ok(k) => k,
                 Err(e) => {
+                    let excerpt = excerpt_of(&[("key", &market.key)]);
                     out.quarantine
-                        .add(path, &record, &e.field, e.reason(), market.to_string());
+                        .add(path, &record, &e.field, e.reason(), excerpt);
                     continue;
                 }
             };
@@ -219,7 +340,8 @@ pub fn parse_player_props(
                 out.count("non_player_markets", 1);
                 continue;
             }
-            let pairs = pair_outcomes(outcomes, path, &record, &mut out);
+            let outcomes = records(&market.outcomes, "outcomes", &record, path, &mut out);
+            let pairs = pair_outcomes(&outcomes, path, &record, &mut lookups, &mut out);
             for pair in pairs {
                 out.rows.push(PlayerProp {
                     game_date: date,
@@ -227,8 +349,8 @@ pub fn parse_player_props(
                     snapshot_time,
                     commence_time,
                     minutes_before_tipoff,
-                    home_team_abbr: home.to_string(),
-                    away_team_abbr: away.to_string(),
+                    home_team_abbr: home.clone(),
+                    away_team_abbr: away.clone(),
                     bookmaker: book_key.to_string(),
                     market: market_key.to_string(),
                     player_name: pair.player_name,
@@ -250,17 +372,18 @@ pub fn parse_player_props(
 /// Joins the Over and Under outcomes of one market by (player, line), in
 /// order of first appearance. Bad or duplicate outcomes are quarantined.
 fn pair_outcomes(
-    outcomes: &[Value],
+    outcomes: &[(usize, &Outcome<'_>)],
     path: &str,
     market_record: &str,
+    lookups: &mut HashMap<String, String>,
     out: &mut Parsed<PlayerProp>,
 ) -> Vec<Pair> {
     let mut pairs: Vec<Pair> = Vec::new();
     let mut index: HashMap<(String, u64), usize> = HashMap::new();
-    for (oi, outcome) in outcomes.iter().enumerate() {
-        let record = format!("{market_record}.outcomes[{oi}]");
-        let parsed = Obj::new("outcome", outcome).and_then(|o| {
-            let side = o.non_empty("name")?;
+    let record = |oi: usize| format!("{market_record}.outcomes[{oi}]");
+    for &(oi, o) in outcomes {
+        let parsed = (|| {
+            let side = o.name.non_empty("name")?;
             let is_over = if side.eq_ignore_ascii_case("over") {
                 true
             } else if side.eq_ignore_ascii_case("under") {
@@ -269,45 +392,57 @@ fn pair_outcomes(
                 return Err(FieldError::new(
                     "name",
                     "\"Over\" or \"Under\"",
-                    format!("string {side:?}"),
+                    o.name.describe(),
                 ));
             };
-            let player = o.non_empty("description")?;
-            let line = json_fields::float("point", o.get("point").unwrap_or(&Value::Null))?;
-            let price = american_price("price", o.get("price").unwrap_or(&Value::Null))?;
+            let player = o.description.non_empty("description")?;
+            let line = o.point.float("point")?;
+            let price = american_of("price", o.price.as_f64(), || o.price.describe())?;
             Ok((is_over, player, line, price))
-        });
+        })();
         let (is_over, player, line, price) = match parsed {
             Ok(p) => p,
             Err(e) => {
                 out.quarantine
-                    .add(path, &record, &e.field, e.reason(), outcome.to_string());
+                    .add(path, record(oi), &e.field, e.reason(), o.excerpt());
                 continue;
             }
         };
-        let lookup = normalize_name_for_lookup(player);
+        // One normalisation per distinct spelling in the file.
+        let lookup = match lookups.get(player) {
+            Some(l) => l.clone(),
+            None => {
+                let l = normalize_name_for_lookup(player);
+                lookups.insert(player.to_string(), l.clone());
+                l
+            }
+        };
         if lookup.is_empty() {
             out.quarantine.add(
                 path,
-                &record,
+                record(oi),
                 "description",
                 format!("player name {player:?} normalises to an empty player_lookup"),
-                outcome.to_string(),
+                o.excerpt(),
             );
             continue;
         }
         // -0.0 and 0.0 are the same line.
         let key = (lookup, (line + 0.0).to_bits());
-        let at = *index.entry(key.clone()).or_insert_with(|| {
-            pairs.push(Pair {
-                player_name: player.to_string(),
-                player_lookup: key.0.clone(),
-                line,
-                over: None,
-                under: None,
-            });
-            pairs.len() - 1
-        });
+        let at = match index.get(&key) {
+            Some(at) => *at,
+            None => {
+                pairs.push(Pair {
+                    player_name: player.to_string(),
+                    player_lookup: key.0.clone(),
+                    line,
+                    over: None,
+                    under: None,
+                });
+                index.insert(key, pairs.len() - 1);
+                pairs.len() - 1
+            }
+        };
         let pair = &mut pairs[at];
         let slot = if is_over {
             &mut pair.over
@@ -317,15 +452,15 @@ fn pair_outcomes(
         match slot {
             Some(first) => out.quarantine.add(
                 path,
-                &record,
+                record(oi),
                 "name",
                 format!(
-                    "duplicate {} outcome for {} at {line}; first at {market_record}.outcomes[{}]",
+                    "duplicate {} outcome for {} at {line}; first at {}",
                     if is_over { "Over" } else { "Under" },
                     pair.player_lookup,
-                    first.outcome
+                    record(first.outcome)
                 ),
-                outcome.to_string(),
+                o.excerpt(),
             ),
             None => *slot = Some(Side { price, outcome: oi }),
         }
@@ -333,17 +468,13 @@ fn pair_outcomes(
     pairs
 }
 
-fn array<'v>(obj: &Obj<'v>, key: &str) -> Result<&'v [Value], FieldError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(a)) => Ok(a),
-        Some(other) => Err(FieldError::new(key, "array", json_fields::describe(other))),
-    }
-}
-
 /// A team tricode from the payload's full name, else the event folder's.
-fn team_code(event: &Obj<'_>, key: &str, from_folder: Option<&str>) -> Result<String, FieldError> {
-    let name = event.opt_string(key)?;
+fn team_code(
+    name: &Scalar<'_>,
+    key: &str,
+    from_folder: Option<&str>,
+) -> Result<String, FieldError> {
+    let name = name.opt_string(key)?;
     if let Some(code) = name.and_then(teams::tricode_of_name) {
         return Ok(code.to_string());
     }
@@ -354,21 +485,6 @@ fn team_code(event: &Obj<'_>, key: &str, from_folder: Option<&str>) -> Result<St
             "an NBA team name",
             name.map_or("null".to_string(), |n| format!("string {n:?}")),
         )),
-    }
-}
-
-/// The event header without its bookmakers, for an excerpt.
-fn excerpt_of_event(event: &Value) -> String {
-    match event {
-        Value::Object(map) => {
-            let head: serde_json::Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| k.as_str() != "bookmakers")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            Value::Object(head).to_string()
-        }
-        other => other.to_string(),
     }
 }
 

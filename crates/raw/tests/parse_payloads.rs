@@ -707,6 +707,55 @@ fn a_bad_outcome_is_quarantined_and_its_pair_kept_one_sided() {
 }
 
 #[test]
+fn malformed_props_structure_is_quarantined_where_it_is() {
+    let mut payload: Value = serde_json::from_slice(&landing(PROPS_SAC_MIL)).unwrap();
+    let bookmakers = &mut payload["data"]["bookmakers"];
+    assert_eq!(bookmakers[1]["key"], "fanatics");
+    // An outcome that is not an object, a market whose outcomes are not a
+    // list, a bookmaker without a key.
+    bookmakers[0]["markets"][2]["outcomes"][0] = Value::String("Over 24.5".into());
+    bookmakers[1]["markets"][0]["outcomes"] = serde_json::json!({"Over": 1});
+    bookmakers[2]["key"] = Value::Null;
+    let bytes = serde_json::to_vec(&payload).unwrap();
+    let parsed = parse_player_props(&bytes, PROPS_SAC_MIL, d("2025-11-01")).unwrap();
+    let got: Vec<(&str, &str, &str)> = parsed
+        .quarantine
+        .entries()
+        .iter()
+        .map(|e| (e.record.as_str(), e.field.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "bookmakers[0].markets[2].outcomes[0]",
+                "",
+                "expected object, found string \"Over 24.5\""
+            ),
+            (
+                "bookmakers[1].markets[0]",
+                "outcomes",
+                "expected array, found object"
+            ),
+            (
+                "bookmakers[2]",
+                "key",
+                "expected non-empty string, found null"
+            ),
+        ]
+    );
+    // LaVine's FanDuel line keeps its Under; the other books are intact.
+    let lavine = find(&parsed.rows, "fanduel", "player_points", "zachlavine", 24.5);
+    assert_eq!((lavine.over_price, lavine.under_price), (None, Some(-130)));
+    assert!(parsed.rows.iter().all(|r| r.bookmaker != "draftkings"));
+    let betmgm = find(&parsed.rows, "betmgm", "player_points", "zachlavine", 23.5);
+    assert_eq!(
+        (betmgm.over_price, betmgm.under_price),
+        (Some(-110), Some(-125))
+    );
+}
+
+#[test]
 fn truncated_props_file_is_a_file_error() {
     let bytes = landing(PROPS_SAC_MIL);
     let err =
