@@ -244,26 +244,42 @@ mod tests {
 
     #[test]
     fn previous_season_only_when_nothing_this_season() {
+        // Kevin Durant: Phoenix in 2024-25, traded to Houston in the summer.
         let history = [
-            h(1, "alex", 2024, "BOS", "2025-04-10"),
-            h(1, "alex", 2025, "CHI", "2025-10-25"),
-            h(2, "sam", 2024, "DEN", "2025-04-10"),
+            h(201142, "kevindurant", 2024, "PHX", "2025-03-30"),
+            h(201142, "kevindurant", 2025, "HOU", "2025-10-21"),
         ];
-        let index = PlayerIndex::new(d("2025-11-01"), &history);
+        // Opening night: no 2025-26 game yet, so his last team is Phoenix
+        // and the Houston event does not resolve him.
+        let opener = PlayerIndex::new(d("2025-10-21"), &history);
+        assert_eq!(
+            opener.resolve("kevindurant", "OKC", "HOU"),
+            Resolution::Unresolved {
+                reason: "name matches players on other teams only".to_string()
+            }
+        );
         assert!(matches!(
-            index.resolve("alex", "CHI", "NYK"),
-            Resolution::Resolved { .. }
+            opener.resolve("kevindurant", "PHX", "SAC"),
+            Resolution::Resolved {
+                player_id: 201142,
+                ..
+            }
+        ));
+        // After his first Houston game, this season's team decides.
+        let later = PlayerIndex::new(d("2025-10-24"), &history);
+        assert!(matches!(
+            later.resolve("kevindurant", "HOU", "DET"),
+            Resolution::Resolved {
+                player_id: 201142,
+                ..
+            }
         ));
         assert!(matches!(
-            index.resolve("alex", "BOS", "NYK"),
+            later.resolve("kevindurant", "PHX", "SAC"),
             Resolution::Unresolved { .. }
         ));
-        assert!(matches!(
-            index.resolve("sam", "DEN", "NYK"),
-            Resolution::Resolved { player_id: 2, .. }
-        ));
         assert_eq!(
-            index.resolve("nobody", "DEN", "NYK"),
+            later.resolve("nobody", "HOU", "DET"),
             Resolution::Unresolved {
                 reason: "no player with this name before this date".to_string()
             }
@@ -291,10 +307,11 @@ mod tests {
 
     #[test]
     fn rows_on_or_after_the_date_are_ignored() {
-        let history = [h(1, "alex", 2024, "BOS", "2025-03-15")];
+        // Stephen Curry's 2025-03-15 game is not history on 2025-03-15.
+        let history = [h(201939, "stephencurry", 2024, "GSW", "2025-03-15")];
         let index = PlayerIndex::new(d("2025-03-15"), &history);
         assert!(matches!(
-            index.resolve("alex", "BOS", "NYK"),
+            index.resolve("stephencurry", "GSW", "NYK"),
             Resolution::Unresolved { .. }
         ));
     }

@@ -600,3 +600,59 @@ async fn a_date_without_payloads_is_no_data() {
             .all(|g| g.game_id.is_none() && g.game_status == 1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_follows_the_newest_loadable_snapshot() {
+    let scratch = Scratch::new();
+    let folder = "nba-com/schedule-cdn/2025-26";
+    scratch.copy(folder);
+    let env = Env::new(scratch.root()).await;
+    let date = d("2025-10-21");
+    let schedule = ScheduleProcessor::new();
+    env.run(&schedule, date).await;
+    let okc = |games: &[ScheduleGame]| {
+        games
+            .iter()
+            .find(|g| g.home_team_abbr == "OKC")
+            .map(|g| (g.home_score, g.away_score))
+    };
+    let games = env.rows::<ScheduleGame>(date, "home_team_abbr").await;
+    assert_eq!(games.len(), 2);
+    assert_eq!(okc(&games), Some((Some(125), Some(124))));
+
+    // A newer snapshot with a corrected score replaces the old one, on the
+    // same (caching) processor instance.
+    let old = format!("{folder}/20251110_080500.json");
+    let newer = format!("{folder}/20251111_080500.json");
+    std::fs::copy(scratch.path(&old), scratch.path(&newer)).unwrap();
+    scratch.edit_json(&newer, |v| {
+        v["leagueSchedule"]["gameDates"][0]["games"][0]["homeTeam"]["score"] =
+            serde_json::json!(126);
+    });
+    env.run(&schedule, date).await;
+    let games = env.rows::<ScheduleGame>(date, "home_team_abbr").await;
+    assert_eq!(okc(&games), Some((Some(126), Some(124))));
+    assert!(games.iter().all(|g| g.source_file == newer));
+
+    // The newest snapshot arrives truncated: quarantined, the previous one
+    // is used.
+    let newest = format!("{folder}/20251112_080500.json");
+    std::fs::copy(scratch.path(&old), scratch.path(&newest)).unwrap();
+    scratch.truncate(&newest, 100_000);
+    let report = env.run(&schedule, date).await;
+    assert_eq!(report.status, RunStatus::Partial);
+    let games = env.rows::<ScheduleGame>(date, "home_team_abbr").await;
+    assert_eq!(okc(&games), Some((Some(126), Some(124))));
+    let q = env.rows::<QuarantineRecord>(date, "record").await;
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].source_file.as_str(), q[0].record.as_str()),
+        (newest.as_str(), "file")
+    );
+    assert!(
+        q[0].reason
+            .starts_with("invalid JSON at line 1 column 100000"),
+        "{}",
+        q[0].reason
+    );
+}
