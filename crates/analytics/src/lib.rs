@@ -19,6 +19,7 @@ pub mod efficiency;
 mod inputs;
 pub mod player_game_summary;
 #[cfg(test)]
+#[path = "../tests/common/real_data.rs"]
 mod real_data;
 pub mod team_defense_game_summary;
 pub mod team_games;

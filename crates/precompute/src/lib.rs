@@ -13,6 +13,7 @@
 
 pub mod player_daily_cache;
 #[cfg(test)]
+#[path = "../tests/common/real_data.rs"]
 mod real_data;
 
 pub use player_daily_cache::{PlayerDailyCacheProcessor, build_player_daily_cache};

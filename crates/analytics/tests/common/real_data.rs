@@ -1,4 +1,5 @@
-//! Test support: the real shared data (`../shared/data`) parsed into the raw
+//! Test support (unit tests via `#[path]`, integration tests as a module):
+//! the real shared data (`../shared/data`) parsed into the raw
 //! row types the processors read. Parsed once per test binary.
 //!
 //! The CSV → row mapping mirrors what Phase 2 writes: team and player game
@@ -6,6 +7,8 @@
 //! not the team's own; "X @ Y" means Y is at home, "X vs. Y" X), the games
 //! file becomes final schedule rows, and the real 2024-25 CDN schedule from
 //! the original system's samples is an independent score oracle.
+
+#![allow(dead_code)]
 
 use chrono::NaiveDate;
 use flate2::read::GzDecoder;
