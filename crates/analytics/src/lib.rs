@@ -33,14 +33,13 @@ pub use team_offense_game_summary::{TeamOffenseGameSummaryProcessor, summarize_t
 use propcast_core::Table;
 use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
 use propcast_platform::WarehouseExt;
-use std::sync::Arc;
 
 /// The Phase 3 processors in the order they run for a date.
-pub fn processors() -> Vec<Arc<dyn Processor>> {
+pub fn processors() -> Vec<Box<dyn Processor>> {
     vec![
-        Arc::new(TeamOffenseGameSummaryProcessor),
-        Arc::new(TeamDefenseGameSummaryProcessor),
-        Arc::new(PlayerGameSummaryProcessor),
+        Box::new(TeamOffenseGameSummaryProcessor),
+        Box::new(TeamDefenseGameSummaryProcessor),
+        Box::new(PlayerGameSummaryProcessor),
     ]
 }
 

@@ -22,11 +22,10 @@ use propcast_core::Table;
 use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
 use propcast_platform::WarehouseExt;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// The Phase 4 processors in the order they run for a date.
-pub fn processors() -> Vec<Arc<dyn Processor>> {
-    vec![Arc::new(PlayerDailyCacheProcessor)]
+pub fn processors() -> Vec<Box<dyn Processor>> {
+    vec![Box::new(PlayerDailyCacheProcessor)]
 }
 
 /// Per-run counts (universe sources, collisions, skipped inputs).
