@@ -4,7 +4,9 @@ use crate::quarantine::Quarantine;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::TableDef;
-use propcast_platform::{LandingError, LandingZone, StateError, StateStore, Warehouse, WarehouseError};
+use propcast_platform::{
+    LandingError, LandingZone, StateError, StateStore, Warehouse, WarehouseError,
+};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;

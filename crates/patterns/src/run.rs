@@ -57,7 +57,11 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         Ok(output) => (output.status(), output, None),
         Err(e) => {
             tracing::error!(processor = name, game_date = %ctx.game_date, error = %e, "processor failed");
-            (RunStatus::Failed, ProcessOutput::default(), Some(e.to_string()))
+            (
+                RunStatus::Failed,
+                ProcessOutput::default(),
+                Some(e.to_string()),
+            )
         }
     };
     for entry in output.quarantine.entries() {
@@ -165,7 +169,11 @@ pub async fn run_processor(
     let report = execute_processor(processor, ctx).await;
     if report.status != RunStatus::Failed {
         ctx.warehouse
-            .replace_rows(ctx.game_date, &[("processor", report.processor)], &report.quarantine_rows)
+            .replace_rows(
+                ctx.game_date,
+                &[("processor", report.processor)],
+                &report.quarantine_rows,
+            )
             .await?;
     }
     ctx.warehouse

@@ -174,14 +174,16 @@ impl Processor for PredictionGrading {
                 date_literal(date)
             ))
             .await?;
-        if !predictions.is_empty() && games.is_empty() {
-            return Err(PredictionError::ResultsMissing {
-                game_date: date,
-                predictions: predictions.len(),
-            }
-            .into());
-        }
-
+        // Only games with results can be graded: a prediction whose team has
+        // no box score on the date (game not played yet, or a game the
+        // player source does not cover) stays ungraded instead of being
+        // voided as "did not play".
+        let teams_with_results: std::collections::BTreeSet<&str> =
+            games.iter().map(|g| g.team_abbr.as_str()).collect();
+        let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) =
+            predictions
+                .into_iter()
+                .partition(|p| teams_with_results.contains(p.team_abbr.as_str()));
         let rows = grade_predictions(date, &predictions, &games, ctx.now);
         let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
         let expected = rows.len() as u64;
@@ -212,6 +214,9 @@ impl Processor for PredictionGrading {
             ..ProcessOutput::default()
         };
         output.wrote(&PredictionAccuracy::DEF, stats.rows_written);
+        output
+            .counters
+            .insert("ungraded_no_results".into(), awaiting.len() as i64);
         for (name, value) in [
             ("predictions", summary.predictions),
             ("graded", summary.graded),

@@ -28,3 +28,11 @@ pub use moving_average::{MovingAverage, moving_average};
 pub use prediction_system::{PlayerInputs, PredictionSystem, SkipReason, SystemPrediction};
 pub use prop_line::{LineChoice, LineSource, PropLine, choose_line};
 pub use recommendation::{Confidence, Recommendation, confidence, recommend};
+
+/// The Phase 5 processors in the order a date runs them: predict, then grade.
+pub fn processors() -> Vec<Box<dyn propcast_patterns::Processor>> {
+    vec![
+        Box::new(PredictionCoordinator::default()),
+        Box::new(PredictionGrading),
+    ]
+}

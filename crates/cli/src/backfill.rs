@@ -1,0 +1,287 @@
+//! Runs the pipeline over a range of dates, in order, and builds the summary.
+
+use crate::pipeline::{DateOutcome, Pipeline, phase_label};
+use crate::summary::{Accuracy, FailedRun, Summary};
+use anyhow::Context;
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use propcast_patterns::{RunMode, RunStatus};
+use propcast_platform::warehouse::date_literal;
+use propcast_platform::{LandingZone, Warehouse};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+/// Landing-zone folders whose third path segment is a game date.
+const DATED_SOURCES: &[&str] = &[
+    "nba-com/player-boxscores",
+    "nba-com/team-boxscores",
+    "odds-api/player-props-history",
+];
+const SCHEDULE_PREFIX: &str = "nba-com/schedule-cdn";
+
+/// The dates a backfill visits: every date that has a dated payload folder
+/// or a scheduled game in the landing zone, within `[from, to]`. Without
+/// bounds, the range is the first to the last date with a dated payload.
+pub async fn discover_dates(
+    landing: &dyn LandingZone,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> anyhow::Result<Vec<NaiveDate>> {
+    let mut payload_dates = BTreeSet::new();
+    for source in DATED_SOURCES {
+        for object in landing.list(source).await? {
+            let date = object
+                .path
+                .strip_prefix(source)
+                .and_then(|rest| rest.trim_start_matches('/').split('/').next())
+                .and_then(|segment| NaiveDate::parse_from_str(segment, "%Y-%m-%d").ok());
+            if let Some(date) = date {
+                payload_dates.insert(date);
+            }
+        }
+    }
+    let mut schedule_dates = BTreeSet::new();
+    for object in landing.list(SCHEDULE_PREFIX).await? {
+        let bytes = landing.get(&object.path).await?;
+        // A schedule that does not parse is reported by the schedule
+        // processor (quarantine); here it only contributes no dates.
+        if let Ok(schedule) = serde_json::from_slice::<ScheduleDates>(&bytes) {
+            for day in schedule.league_schedule.game_dates {
+                if day.games.is_empty() {
+                    continue;
+                }
+                let text = day.game_date.split_whitespace().next().unwrap_or_default();
+                if let Ok(date) = NaiveDate::parse_from_str(text, "%m/%d/%Y") {
+                    schedule_dates.insert(date);
+                }
+            }
+        }
+    }
+    let (Some(first), Some(last)) = (
+        payload_dates.first().copied(),
+        payload_dates.last().copied(),
+    ) else {
+        anyhow::bail!(
+            "the landing zone {} holds no dated payloads under {}: is --landing the folder that holds nba-com/ and odds-api/?",
+            landing.describe(),
+            DATED_SOURCES.join(", ")
+        );
+    };
+    let from = from.unwrap_or(first);
+    let to = to.unwrap_or(last);
+    if from > to {
+        anyhow::bail!("--from {from} is after --to {to}");
+    }
+    Ok(payload_dates
+        .into_iter()
+        .chain(schedule_dates)
+        .filter(|d| (from..=to).contains(d))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect())
+}
+
+#[derive(serde::Deserialize)]
+struct ScheduleDates {
+    #[serde(rename = "leagueSchedule")]
+    league_schedule: LeagueSchedule,
+}
+
+#[derive(serde::Deserialize)]
+struct LeagueSchedule {
+    #[serde(rename = "gameDates")]
+    game_dates: Vec<GameDay>,
+}
+
+#[derive(serde::Deserialize)]
+struct GameDay {
+    #[serde(rename = "gameDate")]
+    game_date: String,
+    #[serde(default)]
+    games: Vec<serde::de::IgnoredAny>,
+}
+
+/// Runs every date in order and summarises. A failing processor does not
+/// stop the run; it is listed in the summary and in run history.
+pub async fn run_dates(
+    pipeline: &Pipeline,
+    dates: &[NaiveDate],
+    mode: RunMode,
+    command: &str,
+    data_dir: &str,
+    show_progress: bool,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let execution_id = uuid::Uuid::new_v4().to_string();
+    pipeline.prepare().await?;
+    let progress = if show_progress {
+        let bar = ProgressBar::new(dates.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} dates  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut outcomes = Vec::with_capacity(dates.len());
+    for &date in dates {
+        progress.set_message(date.to_string());
+        let outcome = pipeline
+            .run_date(date, mode, &execution_id)
+            .await
+            .with_context(|| format!("running {date}"))?;
+        outcomes.push(outcome);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+
+    let (Some(&from), Some(&to)) = (dates.first(), dates.last()) else {
+        anyhow::bail!("no dates to process");
+    };
+    let mut summary = summarise(command, from, to, &outcomes, data_dir);
+    summary.accuracy = accuracy(pipeline.backends().warehouse.as_ref(), from, to).await?;
+    summary.predictions = summary.accuracy.predictions;
+    summary.graded = summary.accuracy.graded;
+    summary.mae = summary.accuracy.mae;
+    summary.hit_rate = summary.accuracy.hit_rate;
+    summary
+        .seconds
+        .insert("total".into(), started.elapsed().as_secs_f64());
+    Ok(summary)
+}
+
+fn summarise(
+    command: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    outcomes: &[DateOutcome],
+    data_dir: &str,
+) -> Summary {
+    let mut rows: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seconds: BTreeMap<String, f64> = BTreeMap::new();
+    let mut quarantined_by_processor: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failed_runs = Vec::new();
+    let mut unresolved_names = 0;
+    let mut dates_without_games = 0;
+    for outcome in outcomes {
+        if outcome.early_exit.is_some() {
+            dates_without_games += 1;
+        }
+        for report in &outcome.reports {
+            for (table, n) in &report.output.rows_written {
+                *rows.entry(table.clone()).or_default() += n;
+            }
+            let phase = match report.run.phase {
+                2 => propcast_patterns::Phase::Raw,
+                3 => propcast_patterns::Phase::Analytics,
+                4 => propcast_patterns::Phase::Precompute,
+                _ => propcast_patterns::Phase::Predictions,
+            };
+            *seconds.entry(phase_label(phase).to_string()).or_default() +=
+                report.duration.as_secs_f64();
+            if !report.output.quarantine.is_empty() {
+                *quarantined_by_processor
+                    .entry(report.processor.to_string())
+                    .or_default() += report.output.quarantine.len() as u64;
+            }
+            unresolved_names += report
+                .output
+                .counters
+                .get("unresolved_names")
+                .copied()
+                .unwrap_or_default();
+            if report.status == RunStatus::Failed {
+                failed_runs.push(FailedRun {
+                    date: outcome.date,
+                    processor: report.processor.to_string(),
+                    error: report.error.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Summary {
+        command: command.to_string(),
+        from,
+        to,
+        dates_processed: outcomes.len() as u64 - dates_without_games,
+        dates_without_games,
+        rows,
+        quarantined: quarantined_by_processor.values().sum(),
+        quarantined_by_processor,
+        unresolved_names,
+        failed_runs,
+        predictions: 0,
+        graded: 0,
+        mae: None,
+        hit_rate: None,
+        accuracy: Accuracy::default(),
+        seconds,
+        data_dir: data_dir.to_string(),
+    }
+}
+
+/// Prediction and grading totals for `[from, to]`, read back from the
+/// warehouse (so the summary reports what is stored, not what was meant).
+pub async fn accuracy(
+    warehouse: &dyn Warehouse,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Accuracy> {
+    let range = format!(
+        "game_date BETWEEN {} AND {}",
+        date_literal(from),
+        date_literal(to)
+    );
+    let predictions = warehouse
+        .query(&format!(
+            "SELECT COUNT(*) AS n FROM nba_predictions.player_prop_predictions WHERE {range}"
+        ))
+        .await?;
+    let graded = warehouse
+        .query(&format!(
+            "SELECT COUNT(*) AS n_rows,
+                SUM(CASE WHEN is_voided THEN 1 ELSE 0 END) AS voided,
+                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') THEN 1 ELSE 0 END) AS graded,
+                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') AND is_push THEN 1 ELSE 0 END) AS pushes,
+                SUM(CASE WHEN prediction_correct THEN 1 ELSE 0 END) AS correct,
+                SUM(CASE WHEN NOT is_voided AND recommendation = 'PASS' THEN 1 ELSE 0 END) AS pass,
+                SUM(CASE WHEN NOT is_voided AND recommendation = 'NO_LINE' THEN 1 ELSE 0 END) AS no_line,
+                AVG(absolute_error) AS mae,
+                AVG(signed_error) AS bias
+             FROM nba_predictions.prediction_accuracy WHERE {range}"
+        ))
+        .await?;
+    let int = |rows: &[propcast_platform::Record], key: &str| -> u64 {
+        rows.first()
+            .and_then(|r| r.get(key))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+    };
+    let float = |key: &str| {
+        graded
+            .first()
+            .and_then(|r| r.get(key))
+            .and_then(|v| v.as_f64())
+    };
+    let predictions_n = int(&predictions, "n");
+    let graded_n = int(&graded, "graded");
+    let pushes = int(&graded, "pushes");
+    let correct = int(&graded, "correct");
+    let decided = graded_n.saturating_sub(pushes);
+    Ok(Accuracy {
+        predictions: predictions_n,
+        graded: graded_n,
+        correct,
+        pushes,
+        pass: int(&graded, "pass"),
+        no_line: int(&graded, "no_line"),
+        voided: int(&graded, "voided"),
+        ungraded: predictions_n.saturating_sub(int(&graded, "n_rows")),
+        mae: float("mae"),
+        bias: float("bias"),
+        hit_rate: (decided > 0).then(|| correct as f64 / decided as f64),
+    })
+}

@@ -1,0 +1,184 @@
+//! Command-line interface: `backfill`, `run`, `query`.
+
+use crate::backfill::{discover_dates, run_dates};
+use crate::pipeline::{Backends, Pipeline};
+use crate::query::{Format, render};
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use propcast_patterns::RunMode;
+use propcast_platform::Warehouse;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// propcast — scraped NBA payloads in, graded player-prop predictions out.
+///
+/// Everything runs embedded by default: a DuckDB warehouse and a SQLite state
+/// file in --data-dir, payloads read from a local landing-zone folder.
+#[derive(Debug, Parser)]
+#[command(name = "propcast", version, propagate_version = true)]
+pub struct Cli {
+    /// More logging on stderr (-v warnings such as each quarantined record,
+    /// -vv info, -vvv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rebuild every table for a range of dates: all phases, date by date, in order.
+    ///
+    /// Visits every date with a payload folder or a scheduled game in the
+    /// landing zone (default: its whole range), prints a summary, and
+    /// optionally writes it as JSON. Re-running is safe: each date's rows are
+    /// replaced, never duplicated.
+    Backfill {
+        /// Landing-zone folder (holds nba-com/ and odds-api/).
+        #[arg(long, env = "PROPCAST_LANDING")]
+        landing: PathBuf,
+        /// First date (YYYY-MM-DD); default: the first date in the landing zone.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last date (YYYY-MM-DD); default: the last date with a payload.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[command(flatten)]
+        data: DataDir,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        summary_json: Option<PathBuf>,
+        /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Run one date as the daily pipeline does: load its payloads, summarise,
+    /// precompute, predict, and grade what has finished.
+    Run {
+        /// The game date (YYYY-MM-DD, US Eastern).
+        #[arg(long)]
+        date: NaiveDate,
+        /// Landing-zone folder (holds nba-com/ and odds-api/).
+        #[arg(long, env = "PROPCAST_LANDING")]
+        landing: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        summary_json: Option<PathBuf>,
+    },
+    /// Run read-only SQL on the local warehouse. Tables are `dataset.table`
+    /// (e.g. nba_analytics.player_game_summary); information_schema lists them.
+    Query {
+        /// The SQL, e.g. "SELECT * FROM information_schema.tables".
+        sql: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DataDir {
+    /// Where the warehouse (warehouse.duckdb) and state (state.sqlite) live.
+    #[arg(long, env = "PROPCAST_DATA_DIR", default_value = "propcast-data")]
+    pub data_dir: PathBuf,
+}
+
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "error",
+        1 => "warn",
+        2 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub async fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Backfill {
+            landing,
+            from,
+            to,
+            data,
+            summary_json,
+            no_progress,
+        } => {
+            let pipeline = Pipeline::new(Backends::embedded(&data.data_dir, &landing)?);
+            let dates = discover_dates(pipeline.backends().landing.as_ref(), from, to).await?;
+            if dates.is_empty() {
+                anyhow::bail!("no dates with games or payloads between the given bounds");
+            }
+            let show = !no_progress && std::io::stderr().is_terminal();
+            let summary = run_dates(
+                &pipeline,
+                &dates,
+                RunMode::Backfill,
+                "backfill",
+                &data.data_dir.display().to_string(),
+                show,
+            )
+            .await?;
+            finish(&summary, summary_json.as_deref())
+        }
+        Command::Run {
+            date,
+            landing,
+            data,
+            summary_json,
+        } => {
+            let pipeline = Pipeline::new(Backends::embedded(&data.data_dir, &landing)?);
+            let summary = run_dates(
+                &pipeline,
+                &[date],
+                RunMode::Daily,
+                "run",
+                &data.data_dir.display().to_string(),
+                false,
+            )
+            .await?;
+            finish(&summary, summary_json.as_deref())
+        }
+        Command::Query { sql, format, data } => {
+            let path = data
+                .data_dir
+                .join(propcast_platform::embedded::WAREHOUSE_FILE);
+            if !path.exists() {
+                anyhow::bail!(
+                    "no warehouse at {}: run `propcast backfill --landing DIR` first, or pass --data-dir",
+                    path.display()
+                );
+            }
+            let warehouse = propcast_platform::embedded::DuckDbWarehouse::open_read_only(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let records = warehouse.query(&sql).await?;
+            print!("{}", render(&records, format)?);
+            Ok(())
+        }
+    }
+}
+
+fn finish(summary: &crate::summary::Summary, json: Option<&Path>) -> anyhow::Result<()> {
+    print!("{}", summary.render());
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(summary)? + "\n")
+            .with_context(|| format!("writing the summary to {}", path.display()))?;
+    }
+    if !summary.failed_runs.is_empty() {
+        anyhow::bail!(
+            "{} processor run(s) failed; see the summary above and nba_processing.processor_runs",
+            summary.failed_runs.len()
+        );
+    }
+    Ok(())
+}

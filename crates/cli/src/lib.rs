@@ -1,0 +1,12 @@
+//! The propcast command line and the in-process pipeline it drives.
+//!
+//! `cli` parses and dispatches; `pipeline` runs every phase's processors for
+//! a date in dependency order on the configured backends; `backfill` walks a
+//! range of dates and builds the summary; `query` runs read-only SQL on the
+//! local warehouse.
+
+pub mod backfill;
+pub mod cli;
+pub mod pipeline;
+pub mod query;
+pub mod summary;

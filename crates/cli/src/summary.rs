@@ -1,0 +1,191 @@
+//! The summary of a backfill or daily run: what a person reads at the end,
+//! and the JSON a script reads.
+
+use chrono::NaiveDate;
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A processor run that failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedRun {
+    pub date: NaiveDate,
+    pub processor: String,
+    pub error: String,
+}
+
+/// Prediction and grading totals over the run's dates.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Accuracy {
+    /// Every prediction written.
+    pub predictions: u64,
+    /// OVER/UNDER calls on a real line for players who played (pushes included).
+    pub graded: u64,
+    pub correct: u64,
+    pub pushes: u64,
+    pub pass: u64,
+    pub no_line: u64,
+    pub voided: u64,
+    /// Predictions for games not final yet (not graded).
+    pub ungraded: u64,
+    /// Mean absolute error over every non-voided prediction with an outcome.
+    pub mae: Option<f64>,
+    /// Mean signed error (prediction − actual).
+    pub bias: Option<f64>,
+    /// correct / (graded − pushes).
+    pub hit_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub command: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Dates on which the pipeline found games or payloads and ran every phase.
+    pub dates_processed: u64,
+    /// Dates with nothing to do (no games, no payloads): phases 3–5 skipped.
+    pub dates_without_games: u64,
+    /// Rows written per table (`dataset.table`).
+    pub rows: BTreeMap<String, u64>,
+    /// Records set aside in `nba_processing.quarantine`.
+    pub quarantined: u64,
+    pub quarantined_by_processor: BTreeMap<String, u64>,
+    /// Sportsbook names that could not be matched to an NBA player (per date).
+    pub unresolved_names: i64,
+    pub failed_runs: Vec<FailedRun>,
+    pub predictions: u64,
+    pub graded: u64,
+    pub mae: Option<f64>,
+    pub hit_rate: Option<f64>,
+    pub accuracy: Accuracy,
+    /// Wall time per phase (`phase2_raw` …) and `total`, in seconds.
+    pub seconds: BTreeMap<String, f64>,
+    pub data_dir: String,
+}
+
+impl Summary {
+    /// The summary a person reads.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "propcast {}: {} → {}  ({} dates processed, {} without games)",
+            self.command, self.from, self.to, self.dates_processed, self.dates_without_games
+        );
+
+        let mut tables = Table::new();
+        tables.load_preset(UTF8_FULL_CONDENSED);
+        tables.set_header(vec!["table", "rows written"]);
+        for (table, rows) in &self.rows {
+            tables.add_row(vec![
+                Cell::new(table),
+                Cell::new(group_thousands(*rows)).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        let _ = writeln!(out, "{tables}");
+
+        let mut phases = Table::new();
+        phases.load_preset(UTF8_FULL_CONDENSED);
+        phases.set_header(vec!["phase", "seconds"]);
+        for (phase, secs) in &self.seconds {
+            phases.add_row(vec![
+                Cell::new(phase),
+                Cell::new(format!("{secs:.2}")).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        let _ = writeln!(out, "{phases}");
+
+        let a = &self.accuracy;
+        let _ = writeln!(
+            out,
+            "predictions: {}  graded (OVER/UNDER on a real line): {}  PASS: {}  NO_LINE: {}  voided (did not play): {}  not final yet: {}",
+            group_thousands(a.predictions),
+            group_thousands(a.graded),
+            group_thousands(a.pass),
+            group_thousands(a.no_line),
+            group_thousands(a.voided),
+            group_thousands(a.ungraded)
+        );
+        let _ = writeln!(
+            out,
+            "MAE: {}  bias: {}  hit rate: {}",
+            fmt_opt(a.mae, " pts"),
+            fmt_opt(a.bias, " pts"),
+            match a.hit_rate {
+                Some(h) => format!(
+                    "{:.1}% ({} of {} decided calls, {} pushes)",
+                    h * 100.0,
+                    a.correct,
+                    a.graded - a.pushes,
+                    a.pushes
+                ),
+                None => "n/a (no OVER/UNDER call on a real line)".to_string(),
+            }
+        );
+        if self.quarantined > 0 {
+            let by: Vec<String> = self
+                .quarantined_by_processor
+                .iter()
+                .map(|(p, n)| format!("{p} {n}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "quarantined records: {} ({}) — see: propcast query \"SELECT * FROM nba_processing.quarantine\"",
+                self.quarantined,
+                by.join(", ")
+            );
+        } else {
+            let _ = writeln!(out, "quarantined records: 0");
+        }
+        if self.unresolved_names > 0 {
+            let _ = writeln!(
+                out,
+                "unresolved sportsbook names: {} — see: propcast query \"SELECT * FROM nba_reference.unresolved_player_names\"",
+                self.unresolved_names
+            );
+        }
+        if !self.failed_runs.is_empty() {
+            let _ = writeln!(out, "FAILED processor runs: {}", self.failed_runs.len());
+            for f in self.failed_runs.iter().take(10) {
+                let _ = writeln!(out, "  {} {}: {}", f.date, f.processor, f.error);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "total: {:.2} s   data: {}",
+            self.seconds.get("total").copied().unwrap_or_default(),
+            self.data_dir
+        );
+        out
+    }
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map(|x| format!("{x:.2}{unit}"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// 24547 → "24,547".
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands() {
+        assert_eq!(super::group_thousands(0), "0");
+        assert_eq!(super::group_thousands(999), "999");
+        assert_eq!(super::group_thousands(24547), "24,547");
+        assert_eq!(super::group_thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+# Installs what it needs (the prebuilt DuckDB library), then: formatting,
+# clippy with warnings as errors, and every test of the workspace, including
+# the end-to-end pipeline tests on the real data in ../shared/data.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+if [[ ! -d "$root/../shared/data/landing" ]]; then
+  echo "test: the real data is expected in $root/../shared/data (shared/ beside the repository)" >&2
+  exit 1
+fi
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test" >&2
+cargo test --workspace --locked

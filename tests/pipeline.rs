@@ -1,0 +1,527 @@
+//! End-to-end: the whole pipeline on the real shared landing zone, on the
+//! embedded backends, asserting facts that can be checked independently of
+//! propcast (box-score arithmetic, schedule scores, the raw payloads).
+//!
+//! One full backfill runs once per test binary (a fixture shared by the
+//! tests); the tests read its warehouse.
+
+use chrono::NaiveDate;
+use propcast::backfill::{discover_dates, run_dates};
+use propcast::pipeline::{Backends, Pipeline};
+use propcast::summary::Summary;
+use propcast_core::TableDef;
+use propcast_core::normalize_name_for_lookup;
+use propcast_core::tables::ALL_TABLES;
+use propcast_patterns::RunMode;
+use propcast_platform::Record;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+fn landing() -> PathBuf {
+    shared_data().join("landing")
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    pipeline: Pipeline,
+    dates: Vec<NaiveDate>,
+    summary: Summary,
+}
+
+/// The full backfill of the shared landing zone, run once.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        runtime().block_on(async {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let pipeline =
+                Pipeline::new(Backends::embedded(dir.path(), &landing()).expect("backends"));
+            let dates = discover_dates(pipeline.backends().landing.as_ref(), None, None)
+                .await
+                .expect("dates");
+            let summary = run_dates(
+                &pipeline,
+                &dates,
+                RunMode::Backfill,
+                "backfill",
+                "test",
+                false,
+            )
+            .await
+            .expect("backfill");
+            Fixture {
+                dir,
+                pipeline,
+                dates,
+                summary,
+            }
+        })
+    })
+}
+
+fn query(sql: &str) -> Vec<Record> {
+    let f = fixture();
+    runtime()
+        .block_on(f.pipeline.backends().warehouse.query(sql))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn int(record: &Record, key: &str) -> i64 {
+    record
+        .get(key)
+        .and_then(|v| v.as_i64())
+        .unwrap_or_else(|| panic!("{key} is not an integer in {record:?}"))
+}
+
+fn float(record: &Record, key: &str) -> f64 {
+    record
+        .get(key)
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(|| panic!("{key} is not a number in {record:?}"))
+}
+
+#[test]
+fn backfill_covers_both_seasons_without_failures() {
+    let f = fixture();
+    assert_eq!(
+        f.dates.first().copied(),
+        NaiveDate::from_ymd_opt(2024, 10, 4)
+    );
+    assert_eq!(
+        f.dates.last().copied(),
+        NaiveDate::from_ymd_opt(2025, 11, 9)
+    );
+    assert!(
+        f.summary.failed_runs.is_empty(),
+        "{:?}",
+        f.summary.failed_runs
+    );
+    // The landing zone's README: 24,547 player box-score rows in 183 files.
+    assert_eq!(
+        f.summary.rows.get("nba_raw.player_boxscores"),
+        Some(&24_547)
+    );
+    // The raw payloads are clean; the only records set aside are the two
+    // All-Star weekend days on which a team (TMC/TMG, CHK/SHQ) played twice,
+    // which the (game_date, team) key of the team summaries cannot hold.
+    assert_eq!(
+        f.summary
+            .quarantined_by_processor
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["team_defense_game_summary", "team_offense_game_summary"]
+    );
+    let quarantined = query(
+        "SELECT DISTINCT CAST(game_date AS VARCHAR) AS d FROM nba_processing.quarantine ORDER BY d",
+    );
+    let days: Vec<&str> = quarantined
+        .iter()
+        .map(|r| r["d"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, vec!["2025-02-14", "2025-02-16"]);
+}
+
+#[test]
+fn stephen_curry_scored_28_against_the_knicks_on_2025_03_15() {
+    let rows = query(
+        "SELECT team_abbr, opponent_abbr, points, minutes FROM nba_analytics.player_game_summary
+         WHERE game_date = DATE '2025-03-15' AND player_lookup = 'stephencurry'",
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["team_abbr"], "GSW");
+    assert_eq!(rows[0]["opponent_abbr"], "NYK");
+    assert_eq!(int(&rows[0], "points"), 28);
+    assert_eq!(float(&rows[0], "minutes"), 35.0);
+}
+
+#[test]
+fn every_team_scored_its_final_schedule_score() {
+    let rows = query(
+        "SELECT t.game_date, t.team_abbr, t.points,
+                CASE WHEN t.is_home THEN s.home_score ELSE s.away_score END AS schedule_points
+         FROM nba_analytics.team_offense_game_summary t
+         JOIN nba_raw.schedule s
+           ON s.game_date = t.game_date
+          AND ((t.is_home AND s.home_team_abbr = t.team_abbr) OR (NOT t.is_home AND s.away_team_abbr = t.team_abbr))",
+    );
+    // 2024-25: 1,401 games with both box scores; 2025-26: 147 games.
+    assert!(
+        rows.len() > 2 * 1_500,
+        "only {} team-games matched the schedule",
+        rows.len()
+    );
+    let mismatches: Vec<&Record> = rows
+        .iter()
+        .filter(|r| {
+            r.get("schedule_points").map(|v| v.as_i64())
+                != Some(r.get("points").and_then(|v| v.as_i64()))
+        })
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, e.g. {:?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(3)]
+    );
+}
+
+#[test]
+fn curry_last_five_average_before_2025_03_15_is_27() {
+    // From player_game_logs_2024_25.csv.gz, Curry's five games before
+    // 2025-03-15: 03-04 @NYK 28, 03-06 @BKN 40, 03-08 DET 32, 03-10 POR 24,
+    // 03-13 SAC 11 → 135 / 5 = 27.0; 57 games before that date.
+    let rows = query(
+        "SELECT points_avg_last_5, games_played_season, calculation_quality, days_rest
+         FROM nba_precompute.player_daily_cache
+         WHERE game_date = DATE '2025-03-15' AND player_lookup = 'stephencurry'",
+    );
+    assert_eq!(rows.len(), 1);
+    assert!((float(&rows[0], "points_avg_last_5") - 27.0).abs() < 1e-9);
+    assert_eq!(int(&rows[0], "games_played_season"), 57);
+    assert_eq!(rows[0]["calculation_quality"], "complete");
+    assert_eq!(int(&rows[0], "days_rest"), 2);
+}
+
+#[test]
+fn curry_usage_and_true_shooting_match_a_hand_calculation() {
+    // Curry 2025-03-15: 28 PTS, 20 FGA, 8 FGM, 4 3PM, 9 FTA, 3 TOV, 35 MIN.
+    // GSW that night: 239 team minutes, 83 FGA, 22 FTA, 9 TOV.
+    let ts = 28.0 / (2.0 * (20.0 + 0.44 * 9.0));
+    let efg = (8.0 + 0.5 * 4.0) / 20.0;
+    let usage =
+        100.0 * (20.0 + 0.44 * 9.0 + 3.0) * (239.0 / 5.0) / (35.0 * (83.0 + 0.44 * 22.0 + 9.0));
+    let rows = query(
+        "SELECT ts_pct, efg_pct, usage_rate FROM nba_analytics.player_game_summary
+         WHERE game_date = DATE '2025-03-15' AND player_lookup = 'stephencurry'",
+    );
+    assert!(
+        (float(&rows[0], "ts_pct") - ts).abs() < 1e-9,
+        "{rows:?} vs {ts}"
+    );
+    assert!((float(&rows[0], "efg_pct") - efg).abs() < 1e-9);
+    assert!(
+        (float(&rows[0], "usage_rate") - usage).abs() < 1e-9,
+        "{rows:?} vs {usage}"
+    );
+}
+
+/// (game date, player_lookup, line) of every player_points outcome in the
+/// raw Odds API payloads, read straight from the JSON files.
+fn lines_in_payloads() -> BTreeSet<(String, String, String)> {
+    let root = landing().join("odds-api/player-props-history");
+    let mut lines = BTreeSet::new();
+    for day in std::fs::read_dir(&root).expect("props dir") {
+        let day = day.unwrap();
+        let date = day.file_name().to_string_lossy().to_string();
+        for event in std::fs::read_dir(day.path()).unwrap() {
+            for snap in std::fs::read_dir(event.unwrap().path()).unwrap() {
+                let bytes = std::fs::read(snap.unwrap().path()).unwrap();
+                let payload: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                for book in payload["data"]["bookmakers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    for market in book["markets"].as_array().into_iter().flatten() {
+                        if market["key"] != "player_points" {
+                            continue;
+                        }
+                        for outcome in market["outcomes"].as_array().into_iter().flatten() {
+                            let name = outcome["description"].as_str().unwrap_or_default();
+                            let point = outcome["point"].as_f64().unwrap_or(f64::NAN);
+                            lines.insert((
+                                date.clone(),
+                                normalize_name_for_lookup(name),
+                                format!("{point:.1}"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    lines
+}
+
+#[test]
+fn grading_accounts_for_every_prediction_and_only_real_lines() {
+    let counts = &query(
+        "SELECT
+            (SELECT COUNT(*) FROM nba_predictions.player_prop_predictions) AS predictions,
+            (SELECT COUNT(*) FROM nba_predictions.prediction_accuracy) AS accuracy_rows,
+            (SELECT COUNT(*) FROM nba_predictions.prediction_accuracy
+               WHERE NOT is_voided AND recommendation IN ('OVER', 'UNDER')) AS graded,
+            (SELECT COUNT(*) FROM nba_predictions.prediction_accuracy
+               WHERE NOT is_voided AND recommendation = 'PASS') AS pass,
+            (SELECT COUNT(*) FROM nba_predictions.prediction_accuracy
+               WHERE NOT is_voided AND recommendation = 'NO_LINE') AS no_line,
+            (SELECT COUNT(*) FROM nba_predictions.prediction_accuracy WHERE is_voided) AS voided",
+    )[0];
+    let predictions = int(counts, "predictions");
+    assert!(predictions > 10_000, "{counts:?}");
+    // Every prediction whose team has box scores that day is graded; the
+    // others (games the player logs do not cover, e.g. playoffs) are not.
+    let gradable = &query(
+        "SELECT COUNT(*) AS n FROM nba_predictions.player_prop_predictions p
+         WHERE EXISTS (SELECT 1 FROM nba_analytics.player_game_summary g
+                       WHERE g.game_date = p.game_date AND g.team_abbr = p.team_abbr)",
+    )[0];
+    assert_eq!(
+        int(counts, "accuracy_rows"),
+        int(gradable, "n"),
+        "{counts:?}"
+    );
+    assert_eq!(
+        int(counts, "graded")
+            + int(counts, "pass")
+            + int(counts, "no_line")
+            + int(counts, "voided"),
+        int(counts, "accuracy_rows"),
+        "{counts:?}"
+    );
+    assert!(int(counts, "graded") > 100, "{counts:?}");
+
+    // A line is never invented: NO_LINE rows have none, graded rows have one
+    // that a sportsbook really offered for that player on that date.
+    let invented = &query(
+        "SELECT COUNT(*) AS n FROM nba_predictions.player_prop_predictions
+         WHERE (recommendation = 'NO_LINE') <> (line_value IS NULL)",
+    )[0];
+    assert_eq!(int(invented, "n"), 0);
+    let payload_lines = lines_in_payloads();
+    let graded = query(
+        "SELECT CAST(game_date AS VARCHAR) AS d, player_lookup, line_value, prediction_correct, actual_points, recommendation, is_push
+         FROM nba_predictions.prediction_accuracy
+         WHERE NOT is_voided AND recommendation IN ('OVER', 'UNDER')",
+    );
+    for row in &graded {
+        let key = (
+            row["d"].as_str().unwrap().to_string(),
+            row["player_lookup"].as_str().unwrap().to_string(),
+            format!("{:.1}", float(row, "line_value")),
+        );
+        assert!(
+            payload_lines.contains(&key),
+            "graded against a line not in the payloads: {row:?}"
+        );
+        // And the call is graded by the rule: over iff actual > line.
+        let actual = int(row, "actual_points") as f64;
+        let line = float(row, "line_value");
+        if actual == line {
+            assert_eq!(row["is_push"], true);
+            assert!(row["prediction_correct"].is_null());
+        } else {
+            let over = row["recommendation"] == "OVER";
+            assert_eq!(
+                row["prediction_correct"],
+                serde_json::Value::Bool((actual > line) == over),
+                "{row:?}"
+            );
+        }
+    }
+}
+
+/// Every deterministic column of every table, in a canonical order.
+fn snapshot(def: &TableDef) -> Vec<Record> {
+    let columns: Vec<&str> = def
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|c| !TableDef::is_run_metadata(c))
+        .collect();
+    let list = columns.join(", ");
+    query(&format!(
+        "SELECT {list} FROM {} ORDER BY {list}",
+        def.qualified()
+    ))
+}
+
+#[test]
+fn running_the_same_backfill_twice_leaves_every_table_identical() {
+    let f = fixture();
+    let tables: Vec<&TableDef> = ALL_TABLES
+        .iter()
+        .filter(|d| d.dataset != "nba_processing")
+        .collect();
+    let before: BTreeMap<String, Vec<Record>> = tables
+        .iter()
+        .map(|d| (d.qualified(), snapshot(d)))
+        .collect();
+    let again = runtime()
+        .block_on(run_dates(
+            &f.pipeline,
+            &f.dates,
+            RunMode::Backfill,
+            "backfill",
+            "test",
+            false,
+        ))
+        .expect("second backfill");
+    assert!(again.failed_runs.is_empty());
+    for def in tables {
+        let after = snapshot(def);
+        let prior = &before[&def.qualified()];
+        assert_eq!(
+            prior.len(),
+            after.len(),
+            "{} row count changed",
+            def.qualified()
+        );
+        assert!(
+            prior == &after,
+            "{} contents changed on rerun",
+            def.qualified()
+        );
+    }
+    assert_eq!(again.rows, f.summary.rows);
+    let _ = &f.dir;
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_truncated_file_and_a_wrong_typed_field_are_quarantined_and_the_rest_loads() {
+    let date = "2025-11-05";
+    let work = tempfile::tempdir().unwrap();
+    let land = work.path().join("landing");
+    for dir in [
+        format!("nba-com/player-boxscores/{date}"),
+        format!("nba-com/team-boxscores/{date}"),
+        "nba-com/schedule-cdn/2025-26".to_string(),
+        format!("odds-api/player-props-history/{date}"),
+    ] {
+        copy_dir(&landing().join(&dir), &land.join(&dir));
+    }
+    // Corrupt one player row: PTS becomes a string.
+    let box_dir = land.join(format!("nba-com/player-boxscores/{date}"));
+    let box_file = std::fs::read_dir(&box_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&box_file).unwrap()).unwrap();
+    let headers: Vec<String> =
+        serde_json::from_value(payload["resultSets"][0]["headers"].clone()).unwrap();
+    let pts = headers.iter().position(|h| h == "PTS").unwrap();
+    let rows = payload["resultSets"][0]["rowSet"].as_array_mut().unwrap();
+    let total_players = rows.len();
+    rows[3][pts] = serde_json::Value::String("abc".into());
+    std::fs::write(&box_file, serde_json::to_vec(&payload).unwrap()).unwrap();
+    // Truncate one event's props snapshot mid-way.
+    let props_dir = land.join(format!("odds-api/player-props-history/{date}"));
+    let mut events: Vec<PathBuf> = std::fs::read_dir(&props_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    events.sort();
+    let victim = std::fs::read_dir(&events[0])
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
+
+    let data = work.path().join("data");
+    let pipeline = Pipeline::new(Backends::embedded(&data, &land).unwrap());
+    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    let summary = runtime()
+        .block_on(run_dates(
+            &pipeline,
+            &[day],
+            RunMode::Daily,
+            "run",
+            "test",
+            false,
+        ))
+        .unwrap();
+    assert!(summary.failed_runs.is_empty(), "{:?}", summary.failed_runs);
+    let q = |sql: &str| {
+        runtime()
+            .block_on(pipeline.backends().warehouse.query(sql))
+            .unwrap()
+    };
+
+    let quarantined = q(
+        "SELECT processor, source_file, record, field, reason FROM nba_processing.quarantine ORDER BY processor",
+    );
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    let bad_row = quarantined
+        .iter()
+        .find(|r| r["processor"] == "player_boxscores")
+        .expect("box score quarantine");
+    assert_eq!(bad_row["field"], "PTS");
+    assert_eq!(bad_row["record"], "resultSets[0].rowSet[3]");
+    assert!(
+        bad_row["source_file"]
+            .as_str()
+            .unwrap()
+            .ends_with(box_file.file_name().unwrap().to_str().unwrap())
+    );
+    assert!(
+        bad_row["reason"].as_str().unwrap().contains("abc"),
+        "{bad_row:?}"
+    );
+    let bad_file = quarantined
+        .iter()
+        .find(|r| r["processor"] == "player_props")
+        .expect("props quarantine");
+    assert!(
+        bad_file["source_file"]
+            .as_str()
+            .unwrap()
+            .ends_with(victim.file_name().unwrap().to_str().unwrap())
+    );
+    assert!(
+        bad_file["reason"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("json"),
+        "{bad_file:?}"
+    );
+
+    // Every other row of the date is still loaded.
+    let players = q("SELECT COUNT(*) AS n FROM nba_raw.player_boxscores");
+    assert_eq!(int(&players[0], "n") as usize, total_players - 1);
+    let events_loaded = q("SELECT COUNT(DISTINCT event_id) AS n FROM nba_raw.player_props");
+    assert_eq!(int(&events_loaded[0], "n") as usize, events.len() - 1);
+    // And run history says so.
+    let runs = q(
+        "SELECT processor, status, records_quarantined FROM nba_processing.processor_runs WHERE processor IN ('player_boxscores', 'player_props') ORDER BY processor",
+    );
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        assert_eq!(run["status"], "partial");
+        assert_eq!(int(run, "records_quarantined"), 1);
+    }
+}
