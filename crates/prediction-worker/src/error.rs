@@ -13,22 +13,12 @@ pub enum PredictionError {
         expected: u64,
         written: u64,
     },
-    /// Predictions exist for the date but no results have landed: grading
-    /// now would void every prediction.
-    #[error(
-        "no player_game_summary rows for {game_date}: results not loaded, {predictions} predictions left ungraded"
-    )]
-    ResultsMissing {
-        game_date: chrono::NaiveDate,
-        predictions: usize,
-    },
 }
 
 impl From<PredictionError> for ProcessError {
     fn from(e: PredictionError) -> Self {
         match e {
             PredictionError::WriteCountMismatch { .. } => ProcessError::Permanent(e.to_string()),
-            PredictionError::ResultsMissing { .. } => ProcessError::Dependency(e.to_string()),
         }
     }
 }

@@ -11,7 +11,7 @@ use propcast_core::tables::{
     PlayerDailyCache, PlayerGameSummary, PlayerProp, PlayerPropPrediction, PredictionAccuracy,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{ProcessContext, ProcessError, Processor, RunMode};
+use propcast_patterns::{ProcessContext, Processor, RunMode};
 use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
 use propcast_platform::state::TxFn;
 use propcast_platform::warehouse::date_literal;
@@ -345,23 +345,25 @@ async fn a_date_without_cache_rows_is_emptied_not_left_stale() {
 }
 
 #[tokio::test]
-async fn grading_refuses_to_void_a_date_whose_results_have_not_landed() {
+async fn grading_leaves_predictions_ungraded_until_their_results_land() {
     let wh = warehouse().await;
     let d = date(D);
     PredictionCoordinator::default()
         .process(&context(&wh, d, "run-1", instant("2025-11-05T16:00:00Z")))
         .await
         .expect("run");
+    let predictions = read::<PlayerPropPrediction>(&wh, d).await.len() as i64;
+    assert!(predictions > 0);
     wh.replace_rows::<PlayerGameSummary>(d, &[], &[])
         .await
         .expect("clear results");
-    let err = PredictionGrading
+    let output = PredictionGrading
         .process(&context(&wh, d, "grade-1", instant("2025-11-06T12:00:00Z")))
         .await
-        .expect_err("no results");
-    assert!(matches!(err, ProcessError::Dependency(_)), "{err}");
-    assert!(!err.is_retryable());
+        .expect("grading without results is not an error");
+    // Nobody is voided as "did not play" for a game whose results are missing.
     assert!(read::<PredictionAccuracy>(&wh, d).await.is_empty());
+    assert_eq!(output.counters["ungraded_no_results"], predictions);
 }
 
 #[test]
