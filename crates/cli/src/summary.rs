@@ -27,7 +27,8 @@ pub struct Accuracy {
     pub pass: u64,
     pub no_line: u64,
     pub voided: u64,
-    /// Predictions for games not final yet (not graded).
+    /// Predictions not graded: no box scores for the player's team that day
+    /// (game not played yet, or not covered by the player source).
     pub ungraded: u64,
     /// Mean absolute error over every non-voided prediction with an outcome.
     pub mae: Option<f64>,
@@ -99,7 +100,7 @@ impl Summary {
         let a = &self.accuracy;
         let _ = writeln!(
             out,
-            "predictions: {}  graded (OVER/UNDER on a real line): {}  PASS: {}  NO_LINE: {}  voided (did not play): {}  not final yet: {}",
+            "predictions: {}  graded (OVER/UNDER on a real line): {}  PASS: {}  NO_LINE: {}  voided (did not play): {}  ungraded (no box scores that day): {}",
             group_thousands(a.predictions),
             group_thousands(a.graded),
             group_thousands(a.pass),
