@@ -7,6 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 "$root/scripts/setup.sh"
+# Belt and braces for test binaries that link DuckDB (each package also sets an rpath).
+export LD_LIBRARY_PATH="$root/.cache/duckdb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [[ ! -d "$root/../shared/data/landing" ]]; then
   echo "test: the real data is expected in $root/../shared/data (shared/ beside the repository)" >&2
   exit 1
