@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod date;
+pub mod features;
 pub mod player_lookup;
 pub mod tables;
 

@@ -166,6 +166,38 @@ table! {
     }
 }
 
+table! {
+    /// One player's field-goal attempts and makes in one game and one NBA.com
+    /// `BASIC_ZONE` (shot-chart bulk import: `shotchartdetail` aggregated per
+    /// player-game-zone). Free throws are not shots here. Real shot data
+    /// exists only for 2022-23 and 2023-24; later dates have no rows, and
+    /// zone features downstream are NULL, never invented.
+    pub struct ShotZone in "nba_raw"."shot_zones", partition game_date,
+    key [game_id, player_id, basic_zone] {
+        pub game_date: NaiveDate,
+        /// 10-digit NBA game id ("0022300003").
+        pub game_id: String,
+        pub season: i64,
+        pub player_id: i64,
+        pub player_name: String,
+        pub player_lookup: String,
+        pub team_id: i64,
+        pub team_abbr: String,
+        pub opponent_abbr: String,
+        pub is_home: bool,
+        /// As the source writes it: "Restricted Area", "In The Paint (Non-RA)",
+        /// "Mid-Range", "Left Corner 3", "Right Corner 3", "Above the Break 3",
+        /// "Backcourt".
+        pub basic_zone: String,
+        /// The project's three zones: "paint" (restricted area + non-RA
+        /// paint), "mid_range", "three" (corners, above the break, backcourt).
+        pub zone: String,
+        pub fga: i64,
+        pub fgm: i64,
+        pub source_file: String,
+    }
+}
+
 // ---------------------------------------------------------- nba_analytics
 
 table! {
@@ -283,6 +315,110 @@ table! {
     }
 }
 
+table! {
+    /// A player expected to play on `game_date`, with what is known before
+    /// tip-off: rest, recent load, the matchup, and the real prop lines
+    /// (Phase 3). Built from games strictly before `game_date` and prop
+    /// snapshots taken before tip-off only.
+    pub struct UpcomingPlayerGameContext in "nba_analytics"."upcoming_player_game_context", partition game_date,
+    key [game_date, player_lookup] {
+        pub game_date: NaiveDate,
+        /// Schedule game id, or the game code while the id is not known.
+        pub game_id: String,
+        pub season: i64,
+        pub season_type: String,
+        pub player_id: i64,
+        pub player_lookup: String,
+        pub player_name: String,
+        pub team_abbr: String,
+        pub opponent_abbr: String,
+        pub is_home: bool,
+        pub tipoff_time: Option<DateTime<Utc>>,
+        /// Why the player is in the universe: "last_team_game" (his latest
+        /// game this season was for a team playing today), "prop_line" (a
+        /// real points line today), or "both".
+        pub universe_source: String,
+        /// Games this season before `game_date`.
+        pub games_played_season: i64,
+        /// Calendar days since the previous game; NULL with none this season.
+        pub days_rest: Option<i64>,
+        /// `days_rest == 1` — the project's one meaning of back-to-back.
+        pub back_to_back: bool,
+        /// Games in [D−7, D−1] and [D−14, D−1].
+        pub games_last_7_days: i64,
+        pub games_last_14_days: i64,
+        pub minutes_last_7_days: f64,
+        /// Mean minutes over the games of the last 7 days; NULL with none.
+        pub avg_minutes_last_7_days: Option<f64>,
+        /// Consecutive-day pairs of games in [D−14, D−1].
+        pub back_to_backs_last_14_days: i64,
+        pub avg_usage_rate_last_7_games: Option<f64>,
+        pub minutes_avg_last_10: Option<f64>,
+        /// The opponent's calendar days since its previous game.
+        pub opponent_days_rest: Option<i64>,
+        /// Means over each team's last 10 games before `game_date`.
+        pub team_pace_last_10: Option<f64>,
+        pub opponent_pace_last_10: Option<f64>,
+        /// team_pace_last_10 − opponent_pace_last_10.
+        pub pace_differential: Option<f64>,
+        pub opponent_def_rating_last_10: Option<f64>,
+        pub has_prop_line: bool,
+        /// The chosen real pre-tip `player_points` line (book preference,
+        /// latest snapshot before tip-off); NULL when none.
+        pub current_points_line: Option<f64>,
+        pub current_line_book: Option<String>,
+        pub current_line_snapshot_time: Option<DateTime<Utc>>,
+        /// The same book's earliest pre-tip line of the date.
+        pub opening_points_line: Option<f64>,
+        pub opening_line_snapshot_time: Option<DateTime<Utc>>,
+        /// current − opening.
+        pub line_movement: Option<f64>,
+        /// Books with a pre-tip line.
+        pub books_with_line: i64,
+        /// JSON object, per book: {"opening", "latest", "movement",
+        /// "opening_time", "latest_time"}.
+        pub lines_by_book: String,
+        /// "high" (≥ 10 games and team context), "medium" (1–9 games), "low".
+        pub data_quality_tier: String,
+    }
+}
+
+table! {
+    /// A team playing on `game_date`, as known before tip-off (Phase 3).
+    pub struct UpcomingTeamGameContext in "nba_analytics"."upcoming_team_game_context", partition game_date,
+    key [game_date, team_abbr] {
+        pub game_date: NaiveDate,
+        pub game_id: String,
+        pub season: i64,
+        pub season_type: String,
+        pub team_abbr: String,
+        pub opponent_abbr: String,
+        pub is_home: bool,
+        pub tipoff_time: Option<DateTime<Utc>>,
+        /// Calendar days since the team's previous game; NULL with none.
+        pub days_rest: Option<i64>,
+        pub back_to_back: bool,
+        pub games_last_7_days: i64,
+        pub games_last_14_days: i64,
+        /// Final games this season before `game_date`.
+        pub games_played_season: i64,
+        pub wins: i64,
+        pub losses: i64,
+        /// Positive: consecutive wins entering the game; negative: losses.
+        pub streak: i64,
+        /// Points margin of the previous game (positive = won).
+        pub last_game_margin: Option<i64>,
+        /// Means over the team's last 10 games before `game_date`.
+        pub pace_last_10: Option<f64>,
+        pub off_rating_last_10: Option<f64>,
+        pub def_rating_last_10: Option<f64>,
+        pub opponent_pace_last_10: Option<f64>,
+        pub opponent_def_rating_last_10: Option<f64>,
+        /// Fewer than 5 games played this season.
+        pub early_season_flag: bool,
+    }
+}
+
 // --------------------------------------------------------- nba_precompute
 
 table! {
@@ -319,6 +455,146 @@ table! {
     }
 }
 
+table! {
+    /// A player's shot profile from his last 10 games with shot data before
+    /// `game_date` (Phase 4, REFERENCE §3.1). Rates are shares of FGA in
+    /// percent (0–100); FG% are 0–1.
+    pub struct PlayerShotZoneAnalysis in "nba_precompute"."player_shot_zone_analysis", partition game_date,
+    key [game_date, player_lookup] {
+        pub game_date: NaiveDate,
+        pub player_lookup: String,
+        pub player_id: i64,
+        pub player_name: String,
+        pub team_abbr: String,
+        /// Games with shot data in the sample (at most 10).
+        pub games_in_sample: i64,
+        pub last_game_date: NaiveDate,
+        pub total_fga: i64,
+        pub paint_fga: i64,
+        pub paint_fgm: i64,
+        pub mid_range_fga: i64,
+        pub mid_range_fgm: i64,
+        pub three_fga: i64,
+        pub three_fgm: i64,
+        pub paint_rate: Option<f64>,
+        pub mid_range_rate: Option<f64>,
+        pub three_rate: Option<f64>,
+        pub paint_fg_pct: Option<f64>,
+        pub mid_range_fg_pct: Option<f64>,
+        pub three_fg_pct: Option<f64>,
+        /// Player FG% − league FG% in the zone over the same window.
+        pub paint_fg_pct_vs_league: Option<f64>,
+        pub mid_range_fg_pct_vs_league: Option<f64>,
+        pub three_fg_pct_vs_league: Option<f64>,
+        /// "paint" (paint_rate ≥ 40), else "perimeter" (three_rate ≥ 40),
+        /// else "mid_range" (mid_range_rate ≥ 30), else "balanced".
+        pub primary_scoring_zone: String,
+        /// "complete" (10 games) or "insufficient_data" (fewer).
+        pub sample_quality: String,
+    }
+}
+
+table! {
+    /// What a team allowed by zone over its last 15 games with shot data
+    /// before `game_date`, against the league (Phase 4, REFERENCE §3.2).
+    pub struct TeamDefenseZoneAnalysis in "nba_precompute"."team_defense_zone_analysis", partition game_date,
+    key [game_date, team_abbr] {
+        pub game_date: NaiveDate,
+        pub team_abbr: String,
+        pub games_in_sample: i64,
+        pub paint_fga_allowed: i64,
+        pub paint_fgm_allowed: i64,
+        pub mid_range_fga_allowed: i64,
+        pub mid_range_fgm_allowed: i64,
+        pub three_fga_allowed: i64,
+        pub three_fgm_allowed: i64,
+        /// Opponent FG% in the zone (0–1).
+        pub paint_pct_allowed: Option<f64>,
+        pub mid_range_pct_allowed: Option<f64>,
+        pub three_pct_allowed: Option<f64>,
+        /// Team pct allowed − league pct (positive = weak defense there).
+        pub paint_defense_vs_league_avg: Option<f64>,
+        pub mid_range_defense_vs_league_avg: Option<f64>,
+        pub three_defense_vs_league_avg: Option<f64>,
+        /// "computed" (≥ 10 teams with 15 games) or "default".
+        pub league_avg_source: String,
+        /// Zone with the lowest / highest vs-league value.
+        pub strongest_zone: Option<String>,
+        pub weakest_zone: Option<String>,
+        /// From team_defense_game_summary over the same games, when present.
+        pub defensive_rating: Option<f64>,
+        pub opponent_ppg: Option<f64>,
+        /// "complete" (15 games) or "insufficient_data".
+        pub sample_quality: String,
+    }
+}
+
+table! {
+    /// The four composite factors of one player-game (Phase 4, REFERENCE
+    /// §3.3, `v1_4factors`), each a documented formula with its clamp.
+    pub struct PlayerCompositeFactors in "nba_precompute"."player_composite_factors", partition game_date,
+    key [game_date, player_lookup] {
+        pub game_date: NaiveDate,
+        pub player_lookup: String,
+        pub player_id: i64,
+        pub game_id: String,
+        pub team_abbr: String,
+        pub opponent_abbr: String,
+        /// 0–100, **high = rested**.
+        pub fatigue_score: i64,
+        /// (fatigue_score − 100) / 20 ∈ [−5, 0].
+        pub fatigue_adjustment: f64,
+        /// [−10, 10]; 0 when either zone side is missing (see
+        /// `missing_data_fields`).
+        pub shot_zone_mismatch_score: f64,
+        /// [−3, 3] = pace_differential / 2.
+        pub pace_score: f64,
+        /// [−3, 3].
+        pub usage_spike_score: f64,
+        /// Sum of the four adjustments.
+        pub total_composite_adjustment: f64,
+        /// JSON: per factor, its inputs and which were defaulted.
+        pub factor_context: String,
+        pub data_completeness_pct: f64,
+        /// Comma-separated input fields that were missing ("" if none).
+        pub missing_data_fields: String,
+        pub has_warnings: bool,
+        pub calculation_version: String,
+    }
+}
+
+table! {
+    /// One versioned feature vector per player-game (Phase 4, REFERENCE
+    /// §3.5). The vector layout is [`crate::features`]: `features` is a
+    /// JSON array of numbers or null (never an invented value for a
+    /// nullable feature), `feature_sources` a JSON array of source names,
+    /// `feature_defaulted` a JSON array of booleans.
+    pub struct MlFeatureStore in "nba_precompute"."ml_feature_store", partition game_date,
+    key [game_date, player_lookup] {
+        pub game_date: NaiveDate,
+        pub player_lookup: String,
+        pub player_id: i64,
+        pub game_id: String,
+        pub team_abbr: String,
+        pub opponent_abbr: String,
+        /// [`crate::features::FEATURE_VERSION`].
+        pub feature_version: String,
+        pub feature_count: i64,
+        pub features: String,
+        pub feature_sources: String,
+        pub feature_defaulted: String,
+        /// 0–100 (mean source weight, capped when required features are
+        /// defaulted).
+        pub feature_quality_score: f64,
+        /// "gold" ≥ 95, "silver" ≥ 85, "bronze" ≥ 70, "poor" ≥ 50, else
+        /// "critical".
+        pub quality_tier: String,
+        pub defaulted_required_count: i64,
+        /// "phase4", "phase4_partial", "phase3" or "mixed".
+        pub data_source: String,
+    }
+}
+
 // -------------------------------------------------------- nba_predictions
 
 table! {
@@ -348,6 +624,30 @@ table! {
         pub metadata: String,
         pub execution_id: String,
         pub created_at: DateTime<Utc>,
+    }
+}
+
+table! {
+    /// One batch of one coordinator run: which systems were attempted,
+    /// succeeded, failed or were skipped by their circuit breaker (Phase 5).
+    pub struct PredictionWorkerRun in "nba_predictions"."prediction_worker_runs", partition game_date,
+    key [run_id, batch_index] {
+        pub run_id: String,
+        pub game_date: NaiveDate,
+        pub batch_index: i64,
+        pub players: i64,
+        /// Comma-separated system ids.
+        pub systems_attempted: String,
+        pub systems_succeeded: String,
+        pub systems_failed: String,
+        pub systems_skipped_by_breaker: String,
+        pub predictions_written: i64,
+        /// JSON object: system id → {"ms", "ok", "failed", "skipped"}.
+        pub system_timings: String,
+        pub duration_ms: i64,
+        pub execution_id: String,
+        pub started_at: DateTime<Utc>,
+        pub finished_at: DateTime<Utc>,
     }
 }
 
@@ -433,11 +733,19 @@ pub const ALL_TABLES: &[crate::catalog::TableDef] = {
         TeamBoxscore::DEF,
         PlayerProp::DEF,
         UnresolvedPlayerName::DEF,
+        ShotZone::DEF,
         TeamOffenseGameSummary::DEF,
         TeamDefenseGameSummary::DEF,
         PlayerGameSummary::DEF,
+        UpcomingPlayerGameContext::DEF,
+        UpcomingTeamGameContext::DEF,
+        PlayerShotZoneAnalysis::DEF,
+        TeamDefenseZoneAnalysis::DEF,
+        PlayerCompositeFactors::DEF,
         PlayerDailyCache::DEF,
+        MlFeatureStore::DEF,
         PlayerPropPrediction::DEF,
+        PredictionWorkerRun::DEF,
         PredictionAccuracy::DEF,
         ProcessorRun::DEF,
         QuarantineRecord::DEF,

@@ -8,7 +8,7 @@
 
 use crate::error::PredictionError;
 use crate::moving_average::MovingAverage;
-use crate::prediction_system::{PlayerInputs, PredictionSystem, SkipReason};
+use crate::prediction_system::{PlayerInputs, PredictionSystem, SystemError};
 use crate::prop_line::{LineChoice, LineSource, PLAYER_POINTS_MARKET, choose_line};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -92,12 +92,20 @@ pub fn build_predictions(
         let inputs = PlayerInputs {
             cache: player,
             line,
+            features: None,
+            factors: None,
+            context: None,
+            history: &[],
         };
         for system in systems {
             let prediction = match system.predict(&inputs) {
                 Ok(p) => p,
-                Err(SkipReason::NoHistory) => {
+                Err(SystemError::Skip(_)) => {
                     counts.skipped_no_history += 1;
+                    continue;
+                }
+                Err(SystemError::Failed(e)) => {
+                    tracing::warn!(system = system.system_id(), player = %player.player_lookup, error = %e, "prediction system failed");
                     continue;
                 }
             };

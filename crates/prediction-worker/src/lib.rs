@@ -25,7 +25,9 @@ pub use coordinator::{PredictionCoordinator, PredictionCounts, build_predictions
 pub use error::PredictionError;
 pub use grading::{PredictionGrading, grade_prediction, grade_predictions};
 pub use moving_average::{MovingAverage, moving_average};
-pub use prediction_system::{PlayerInputs, PredictionSystem, SkipReason, SystemPrediction};
+pub use prediction_system::{
+    HistoricalGame, PlayerInputs, PredictionSystem, SkipReason, SystemError, SystemPrediction,
+};
 pub use prop_line::{LineChoice, LineSource, PropLine, choose_line};
 pub use recommendation::{Confidence, Recommendation, confidence, recommend};
 

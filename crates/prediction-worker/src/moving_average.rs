@@ -14,7 +14,9 @@
 //! fatigue score as tired while the factor defines high as rested: when the
 //! factor exists, the sign must follow its definition.)
 
-use crate::prediction_system::{PlayerInputs, PredictionSystem, SkipReason, SystemPrediction};
+use crate::prediction_system::{
+    PlayerInputs, PredictionSystem, SkipReason, SystemError, SystemPrediction,
+};
 use crate::prop_line::PropLine;
 use crate::recommendation::{Confidence, confidence, hundredths, recommend};
 use propcast_core::tables::PlayerDailyCache;
@@ -46,8 +48,8 @@ impl PredictionSystem for MovingAverage {
         SYSTEM_ID
     }
 
-    fn predict(&self, inputs: &PlayerInputs<'_>) -> Result<SystemPrediction, SkipReason> {
-        moving_average(inputs.cache, inputs.line)
+    fn predict(&self, inputs: &PlayerInputs<'_>) -> Result<SystemPrediction, SystemError> {
+        Ok(moving_average(inputs.cache, inputs.line)?)
     }
 }
 
