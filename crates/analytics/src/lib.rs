@@ -1,6 +1,6 @@
 //! Phase 3 analytics: per-game summaries computed from the raw box scores.
 //!
-//! Three processors, run in this order for one game date (see
+//! Five processors, run in this order for one game date (see
 //! [`processors`]):
 //!
 //! | processor | reads | writes |
@@ -8,14 +8,22 @@
 //! | `team_offense_game_summary` | `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.team_offense_game_summary` |
 //! | `team_defense_game_summary` | `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.team_defense_game_summary` |
 //! | `player_game_summary` | `nba_raw.player_boxscores`, `nba_raw.team_boxscores`, `nba_raw.schedule` | `nba_analytics.player_game_summary` |
+//! | `upcoming_team_game_context` | `nba_raw.schedule`, `nba_analytics.team_offense_game_summary`, `nba_analytics.team_defense_game_summary` (before the date) | `nba_analytics.upcoming_team_game_context` |
+//! | `upcoming_player_game_context` | the same, `nba_analytics.player_game_summary` (before the date), `nba_raw.player_props` | `nba_analytics.upcoming_player_game_context` |
 //!
-//! Each reads Phase 2 tables directly (none depends on another's output, so
-//! they may also run in parallel), replaces the date's partition of its
-//! table (also when empty, so a rerun clears stale rows) and checks the row
-//! count the warehouse reports. The computation is in pure functions
-//! (`summarize_*`) over the input rows; the processors only read and write.
+//! The three summaries read Phase 2 tables directly (none depends on
+//! another's output, so they may also run in parallel). The two upcoming
+//! contexts read the summaries of dates strictly before the date, so they
+//! run after them (in a backfill, the earlier dates' summaries must exist);
+//! the player context computes the team contexts itself from the same
+//! inputs instead of reading the team table. Each replaces the date's
+//! partition of its table (also when empty, so a rerun clears stale rows)
+//! and checks the row count the warehouse reports. The computation is in
+//! pure functions (`summarize_*`, `build_*`) over the input rows; the
+//! processors only read and write.
 
 pub mod efficiency;
+pub mod fixtures;
 mod inputs;
 pub mod player_game_summary;
 #[cfg(test)]
@@ -24,11 +32,19 @@ mod real_data;
 pub mod team_defense_game_summary;
 pub mod team_games;
 pub mod team_offense_game_summary;
+pub mod upcoming_player_game_context;
+pub mod upcoming_team_game_context;
 
 pub use player_game_summary::{PlayerGameSummaryProcessor, summarize_player_games};
 pub use team_defense_game_summary::{TeamDefenseGameSummaryProcessor, summarize_team_defense};
 pub use team_games::Counters;
 pub use team_offense_game_summary::{TeamOffenseGameSummaryProcessor, summarize_team_offense};
+pub use upcoming_player_game_context::{
+    UpcomingPlayerGameContextProcessor, build_upcoming_player_context,
+};
+pub use upcoming_team_game_context::{
+    UpcomingTeamGameContextProcessor, build_upcoming_team_context,
+};
 
 use propcast_core::Table;
 use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
@@ -40,6 +56,8 @@ pub fn processors() -> Vec<Box<dyn Processor>> {
         Box::new(TeamOffenseGameSummaryProcessor),
         Box::new(TeamDefenseGameSummaryProcessor),
         Box::new(PlayerGameSummaryProcessor),
+        Box::new(UpcomingTeamGameContextProcessor),
+        Box::new(UpcomingPlayerGameContextProcessor),
     ]
 }
 

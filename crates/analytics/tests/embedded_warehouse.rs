@@ -232,7 +232,19 @@ async fn reruns_change_nothing_and_emptied_inputs_clear_the_date() {
         .await
         .unwrap();
     let emptied = run_all(&wh, d).await;
-    assert!(emptied.values().all(|o| o.no_data && o.total_rows() == 0));
+    for summary in [
+        "team_offense_game_summary",
+        "team_defense_game_summary",
+        "player_game_summary",
+    ] {
+        let o = &emptied[summary];
+        assert!(o.no_data && o.total_rows() == 0, "{summary}");
+    }
+    // The schedule is still there: the 8 games of the date still have their
+    // 16 pre-game team contexts (no history loaded, so 0 games played), and
+    // no player has a game before the date or a line.
+    assert_eq!(emptied["upcoming_team_game_context"].total_rows(), 16);
+    assert_eq!(emptied["upcoming_player_game_context"].total_rows(), 0);
     assert_eq!(
         emptied["team_offense_game_summary"].status(),
         RunStatus::NoData

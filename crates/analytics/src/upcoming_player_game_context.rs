@@ -1,0 +1,676 @@
+//! `nba_analytics.upcoming_player_game_context`: every player expected to
+//! play on the date D, with rest, recent load, the matchup and the real
+//! pre-tip points lines.
+//!
+//! **Universe** (the rule `player_daily_cache` documents, same set):
+//! (a) every player whose most recent game this season before D
+//! (`nba_analytics.player_game_summary`) was for a team that plays on D,
+//! plus (b) every player with a resolved `player_points` row on D in
+//! `nba_raw.player_props` (`player_id` not NULL, `minutes_before_tipoff >=
+//! 0`), even with no games yet; the prop's team wins over the last game's
+//! team when it plays on D (a traded player). `universe_source` says which.
+//!
+//! **Player history** (D's season before D, every `player_game_summary`
+//! row): `days_rest` = D − last game date in calendar days,
+//! `back_to_back` ⇔ `days_rest == 1`; games and minutes in [D−7, D−1];
+//! games in [D−14, D−1]; `back_to_backs_last_14_days` = pairs of games on
+//! consecutive days both in [D−14, D−1]; `avg_usage_rate_last_7_games` =
+//! mean usage of the 7 most recent games (NULL usage ignored);
+//! `minutes_avg_last_10` = mean minutes of the 10 most recent games.
+//!
+//! **Matchup** from the team contexts of D
+//! ([`crate::upcoming_team_game_context`], computed from the same inputs):
+//! team and opponent pace last 10, `pace_differential` = team − opponent,
+//! opponent defensive rating last 10, opponent days rest.
+//!
+//! **Lines** ([`book_lines`]): `player_points` rows of D for the player's
+//! id, snapshot strictly before tip-off (`snapshot_time < commence_time`
+//! and `minutes_before_tipoff >= 0`), finite lines ≥ 5.0. Per book the
+//! opening line is the main line of its earliest snapshot, the latest the
+//! main line of its latest snapshot; the main line of a snapshot with
+//! alternates is the one whose Over and Under implied probabilities are
+//! closest (missing prices last, then the lower line) — the rule of the
+//! prediction worker's `choose_line`. The current line is the latest line
+//! of the first book in [`BOOK_PREFERENCE`] order (the worker's list:
+//! DraftKings > FanDuel > BetMGM > PointsBet > Caesars > Fanatics > ...,
+//! unlisted books after, alphabetically), so it is the line predictions
+//! are graded against; `opening_points_line` is that book's opening and
+//! `line_movement` = current − opening. No eligible row: `has_prop_line`
+//! false and every line field NULL — a line is never invented.
+//!
+//! **Quality**: `high` with ≥ 10 games and both teams' pace known,
+//! `medium` with 1–9 games (or ≥ 10 without team context), `low` with none.
+
+use crate::DateSummary;
+use crate::fixtures::{self, Fixture, int_list, text_list};
+use crate::upcoming_team_game_context::{build_upcoming_team_context, mean, read_team_inputs};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use propcast_core::tables::{
+    PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
+};
+use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::date_literal;
+use serde::Deserialize;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The most recent games the player history keeps.
+pub const RECENT_GAMES: usize = 10;
+/// Games averaged for usage.
+pub const USAGE_GAMES: usize = 7;
+/// Games for a `high` quality row.
+pub const HIGH_QUALITY_GAMES: i64 = 10;
+/// The only market read.
+pub const PLAYER_POINTS_MARKET: &str = "player_points";
+/// Lines below this are not real points lines (REFERENCE §1.2).
+pub const MIN_LINE: f64 = 5.0;
+/// Sportsbooks in order of preference by Odds API key (the prediction
+/// worker's `prop_line::BOOK_PREFERENCE`); unlisted books rank after,
+/// alphabetically.
+pub const BOOK_PREFERENCE: &[&str] = &[
+    "draftkings",
+    "fanduel",
+    "betmgm",
+    "pointsbetus",
+    "williamhill_us",
+    "fanatics",
+    "espnbet",
+    "betrivers",
+    "bovada",
+    "betonlineag",
+];
+
+/// One of a player's games before D (columns of `player_game_summary`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PlayerPriorGame {
+    pub player_id: i64,
+    pub player_lookup: String,
+    pub player_name: String,
+    pub team_abbr: String,
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub minutes: f64,
+    pub usage_rate: Option<f64>,
+}
+
+impl From<&PlayerGameSummary> for PlayerPriorGame {
+    fn from(g: &PlayerGameSummary) -> Self {
+        PlayerPriorGame {
+            player_id: g.player_id,
+            player_lookup: g.player_lookup.clone(),
+            player_name: g.player_name.clone(),
+            team_abbr: g.team_abbr.clone(),
+            game_id: g.game_id.clone(),
+            game_date: g.game_date,
+            minutes: g.minutes,
+            usage_rate: g.usage_rate,
+        }
+    }
+}
+
+/// A row of [`history_sql`]: one of the 10 most recent games of a universe
+/// player, with his number of games this season before D.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryRow {
+    #[serde(flatten)]
+    pub game: PlayerPriorGame,
+    pub season_games: i64,
+}
+
+/// A player's season before D.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerSeason {
+    /// Identity and team as of the most recent game.
+    pub player_lookup: String,
+    pub player_name: String,
+    pub team_abbr: String,
+    pub games: i64,
+    /// Newest first, at most [`RECENT_GAMES`], never empty.
+    pub recent: Vec<PlayerPriorGame>,
+}
+
+fn newest_first(a: &PlayerPriorGame, b: &PlayerPriorGame) -> Ordering {
+    (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id))
+}
+
+impl PlayerSeason {
+    /// The definition: each player's season before `date` from game rows of
+    /// any dates (games of D's season strictly before D; others ignored).
+    pub fn from_games(
+        date: NaiveDate,
+        games: impl IntoIterator<Item = PlayerPriorGame>,
+    ) -> BTreeMap<i64, PlayerSeason> {
+        let first = Season::of(date).first_day();
+        let mut by_player: BTreeMap<i64, Vec<PlayerPriorGame>> = BTreeMap::new();
+        for g in games {
+            if g.game_date >= first && g.game_date < date {
+                by_player.entry(g.player_id).or_default().push(g);
+            }
+        }
+        by_player
+            .into_iter()
+            .map(|(id, mut games)| {
+                games.sort_by(newest_first);
+                let n = games.len() as i64;
+                games.truncate(RECENT_GAMES);
+                (id, PlayerSeason::of(n, games))
+            })
+            .collect()
+    }
+
+    /// The rows of [`history_sql`] by player.
+    pub fn from_history(rows: Vec<HistoryRow>) -> BTreeMap<i64, PlayerSeason> {
+        let mut by_player: BTreeMap<i64, (i64, Vec<PlayerPriorGame>)> = BTreeMap::new();
+        for r in rows {
+            let entry = by_player.entry(r.game.player_id).or_default();
+            entry.0 = r.season_games;
+            entry.1.push(r.game);
+        }
+        by_player
+            .into_iter()
+            .map(|(id, (n, mut games))| {
+                games.sort_by(newest_first);
+                games.truncate(RECENT_GAMES);
+                (id, PlayerSeason::of(n, games))
+            })
+            .collect()
+    }
+
+    fn of(games: i64, recent: Vec<PlayerPriorGame>) -> PlayerSeason {
+        let latest = &recent[0];
+        PlayerSeason {
+            player_lookup: latest.player_lookup.clone(),
+            player_name: latest.player_name.clone(),
+            team_abbr: latest.team_abbr.clone(),
+            games,
+            recent,
+        }
+    }
+}
+
+/// Rest and load entering D.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlayerLoad {
+    pub days_rest: Option<i64>,
+    pub games_last_7_days: i64,
+    pub games_last_14_days: i64,
+    pub minutes_last_7_days: f64,
+    pub avg_minutes_last_7_days: Option<f64>,
+    pub back_to_backs_last_14_days: i64,
+    pub avg_usage_rate_last_7_games: Option<f64>,
+    pub minutes_avg_last_10: Option<f64>,
+}
+
+impl PlayerLoad {
+    /// From the most recent games, newest first (games in 14 days are at
+    /// most 8, so the last 10 games hold every one of them).
+    pub fn of(date: NaiveDate, recent: &[PlayerPriorGame]) -> PlayerLoad {
+        let within = |days: i64| {
+            recent
+                .iter()
+                .filter(move |g| g.game_date >= date - Duration::days(days) && g.game_date < date)
+        };
+        let week: Vec<&PlayerPriorGame> = within(7).collect();
+        let fortnight: BTreeSet<NaiveDate> = within(14).map(|g| g.game_date).collect();
+        let minutes_last_7_days: f64 = week.iter().map(|g| g.minutes).sum();
+        PlayerLoad {
+            days_rest: recent.first().map(|g| (date - g.game_date).num_days()),
+            games_last_7_days: week.len() as i64,
+            games_last_14_days: within(14).count() as i64,
+            minutes_last_7_days,
+            avg_minutes_last_7_days: (!week.is_empty())
+                .then(|| minutes_last_7_days / week.len() as f64),
+            back_to_backs_last_14_days: fortnight
+                .iter()
+                .filter(|d| fortnight.contains(&(**d + Duration::days(1))))
+                .count() as i64,
+            avg_usage_rate_last_7_games: mean(
+                recent.iter().take(USAGE_GAMES).map(|g| g.usage_rate),
+            ),
+            minutes_avg_last_10: mean(recent.iter().take(RECENT_GAMES).map(|g| Some(g.minutes))),
+        }
+    }
+}
+
+/// Rank of a bookmaker key: listed books by position, others after them
+/// alphabetically. Lower is preferred.
+pub fn book_rank(bookmaker: &str) -> (usize, String) {
+    let key = bookmaker.to_ascii_lowercase();
+    match BOOK_PREFERENCE.iter().position(|b| *b == key) {
+        Some(i) => (i, String::new()),
+        None => (BOOK_PREFERENCE.len(), key),
+    }
+}
+
+/// Whether a prop row is a real pre-tip points line: snapshot strictly
+/// before tip-off (both by the instants and by `minutes_before_tipoff`),
+/// finite and ≥ [`MIN_LINE`].
+pub fn is_eligible(prop: &PlayerProp) -> bool {
+    prop.market == PLAYER_POINTS_MARKET
+        && prop.snapshot_time < prop.commence_time
+        && prop.minutes_before_tipoff >= 0
+        && prop.line.is_finite()
+        && prop.line >= MIN_LINE
+}
+
+/// Implied probability of American odds; `None` for 0.
+fn implied_probability(american: i64) -> Option<f64> {
+    match american.cmp(&0) {
+        Ordering::Less => {
+            let risk = -(american as f64);
+            Some(risk / (risk + 100.0))
+        }
+        Ordering::Greater => Some(100.0 / (american as f64 + 100.0)),
+        Ordering::Equal => None,
+    }
+}
+
+/// |P(over) − P(under)| in millionths (rounded); `None` without both prices.
+fn price_gap(p: &PlayerProp) -> Option<i64> {
+    let over = implied_probability(p.over_price?)?;
+    let under = implied_probability(p.under_price?)?;
+    Some(((over - under).abs() * 1_000_000.0).round() as i64)
+}
+
+/// Main line first: smallest price gap (missing prices last), then the
+/// lower line, then the event id.
+fn main_line_order(a: &PlayerProp, b: &PlayerProp) -> Ordering {
+    match (price_gap(a), price_gap(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| a.line.total_cmp(&b.line))
+    .then_with(|| a.event_id.cmp(&b.event_id))
+}
+
+/// One book's pre-tip line of the date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookLine {
+    pub bookmaker: String,
+    pub opening: f64,
+    pub opening_time: DateTime<Utc>,
+    pub latest: f64,
+    pub latest_time: DateTime<Utc>,
+}
+
+/// The main line of the rows of one snapshot.
+fn main_line<'a>(rows: impl Iterator<Item = &'a PlayerProp>) -> Option<&'a PlayerProp> {
+    rows.min_by(|a, b| main_line_order(a, b))
+}
+
+/// Per book (in preference order) the opening and latest main lines of the
+/// eligible rows among `props` (callers pass one player's rows of one date).
+pub fn book_lines<'a>(props: impl IntoIterator<Item = &'a PlayerProp>) -> Vec<BookLine> {
+    let mut by_book: BTreeMap<(usize, String, String), Vec<&PlayerProp>> = BTreeMap::new();
+    for p in props.into_iter().filter(|p| is_eligible(p)) {
+        let (rank, tie) = book_rank(&p.bookmaker);
+        by_book
+            .entry((rank, tie, p.bookmaker.clone()))
+            .or_default()
+            .push(p);
+    }
+    by_book
+        .into_iter()
+        .filter_map(|((_, _, bookmaker), rows)| {
+            let first = rows.iter().map(|p| p.snapshot_time).min()?;
+            let last = rows.iter().map(|p| p.snapshot_time).max()?;
+            let at = |t: DateTime<Utc>| {
+                main_line(rows.iter().copied().filter(move |p| p.snapshot_time == t))
+            };
+            let (opening, latest) = (at(first)?, at(last)?);
+            Some(BookLine {
+                bookmaker,
+                opening: opening.line,
+                opening_time: first,
+                latest: latest.line,
+                latest_time: last,
+            })
+        })
+        .collect()
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `lines_by_book`: a JSON object in book preference order, per book
+/// `{"opening", "latest", "movement", "opening_time", "latest_time"}`
+/// (`movement` = latest − opening; times RFC 3339 UTC). `{}` with none.
+pub fn lines_by_book_json(lines: &[BookLine]) -> String {
+    let mut map = serde_json::Map::new();
+    for l in lines {
+        map.insert(
+            l.bookmaker.clone(),
+            serde_json::json!({
+                "opening": l.opening,
+                "latest": l.latest,
+                "movement": l.latest - l.opening,
+                "opening_time": rfc3339(l.opening_time),
+                "latest_time": rfc3339(l.latest_time),
+            }),
+        );
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
+/// A player with a resolved points row on D (the universe's part (b)).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct PropPlayer {
+    player_id: i64,
+    team_abbr: Option<String>,
+    player_lookup: String,
+    player_name: String,
+}
+
+/// Who is in the universe and with which team.
+#[derive(Debug, Clone)]
+struct Member<'a> {
+    team_abbr: String,
+    player_lookup: String,
+    player_name: String,
+    season: Option<&'a PlayerSeason>,
+    from_last_game: bool,
+    has_prop: bool,
+}
+
+fn universe_source(m: &Member<'_>) -> &'static str {
+    match (m.from_last_game, m.has_prop) {
+        (true, true) => "both",
+        (true, false) => "last_team_game",
+        _ => "prop_line",
+    }
+}
+
+/// Computes the context rows of `date`, sorted by `player_lookup`.
+///
+/// `schedule` holds the date's games; `props` the date's resolved pre-tip
+/// `player_points` rows (`player_id` not NULL, `minutes_before_tipoff >=
+/// 0`; other rows are ignored); `seasons` each candidate player's season
+/// before D (others ignored); `teams` the team contexts of D.
+pub fn build_upcoming_player_context(
+    date: NaiveDate,
+    schedule: &[ScheduleGame],
+    props: &[PlayerProp],
+    seasons: &BTreeMap<i64, PlayerSeason>,
+    teams: &[UpcomingTeamGameContext],
+) -> DateSummary<UpcomingPlayerGameContext> {
+    let mut summary = DateSummary::<UpcomingPlayerGameContext> {
+        input_rows: schedule.iter().filter(|g| g.game_date == date).count(),
+        ..DateSummary::default()
+    };
+    let fixtures: BTreeMap<String, Fixture<'_>> =
+        fixtures::fixtures(date, schedule, &mut summary.counters);
+    let contexts: BTreeMap<&str, &UpcomingTeamGameContext> =
+        teams.iter().map(|t| (t.team_abbr.as_str(), t)).collect();
+    let props: Vec<&PlayerProp> = props
+        .iter()
+        .filter(|p| {
+            p.game_date == date
+                && p.market == PLAYER_POINTS_MARKET
+                && p.player_id.is_some()
+                && p.minutes_before_tipoff >= 0
+        })
+        .collect();
+
+    // (a) players whose last game was for a team playing today.
+    let mut members: BTreeMap<i64, Member<'_>> = BTreeMap::new();
+    for (&player_id, season) in seasons {
+        if fixtures.contains_key(&season.team_abbr) {
+            members.insert(
+                player_id,
+                Member {
+                    team_abbr: season.team_abbr.clone(),
+                    player_lookup: season.player_lookup.clone(),
+                    player_name: season.player_name.clone(),
+                    season: Some(season),
+                    from_last_game: true,
+                    has_prop: false,
+                },
+            );
+        }
+    }
+    summary
+        .counters
+        .add("universe_from_schedule", members.len() as i64);
+
+    // (b) players with a points row today; one entry per player id (the
+    // smallest (team, lookup, name), as the daily cache picks it).
+    let mut prop_players: Vec<PropPlayer> = props
+        .iter()
+        .filter_map(|p| {
+            Some(PropPlayer {
+                player_id: p.player_id?,
+                team_abbr: p.team_abbr.clone(),
+                player_lookup: p.player_lookup.clone(),
+                player_name: p.player_name.clone(),
+            })
+        })
+        .collect();
+    prop_players.sort();
+    prop_players.dedup_by_key(|p| p.player_id);
+    for prop in prop_players {
+        let prop_team = prop
+            .team_abbr
+            .as_deref()
+            .filter(|t| fixtures.contains_key(*t));
+        match (members.get_mut(&prop.player_id), prop_team) {
+            (Some(member), team) => {
+                member.has_prop = true;
+                if let Some(team) = team
+                    && member.team_abbr != team
+                {
+                    summary.counters.bump("prop_team_overrides_last_team");
+                    member.team_abbr = team.to_string();
+                }
+            }
+            (None, Some(team)) => {
+                let season = seasons.get(&prop.player_id);
+                summary.counters.bump("universe_from_props_only");
+                members.insert(
+                    prop.player_id,
+                    Member {
+                        team_abbr: team.to_string(),
+                        player_lookup: season.map_or_else(
+                            || prop.player_lookup.clone(),
+                            |s| s.player_lookup.clone(),
+                        ),
+                        player_name: season
+                            .map_or_else(|| prop.player_name.clone(), |s| s.player_name.clone()),
+                        season,
+                        from_last_game: false,
+                        has_prop: true,
+                    },
+                );
+            }
+            (None, None) => {
+                summary.counters.bump("prop_players_without_game");
+                tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
+            }
+        }
+    }
+
+    let mut props_by_player: BTreeMap<i64, Vec<&PlayerProp>> = BTreeMap::new();
+    for p in &props {
+        if let Some(id) = p.player_id {
+            props_by_player.entry(id).or_default().push(p);
+        }
+    }
+
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    for (player_id, member) in members {
+        let Some(fixture) = fixtures.get(&member.team_abbr) else {
+            continue;
+        };
+        let mut lookup = member.player_lookup.clone();
+        if lookup.is_empty() || taken.contains(&lookup) {
+            tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
+            summary.counters.bump("player_lookup_collisions");
+            lookup = format!("{lookup}{player_id}");
+        }
+        taken.insert(lookup.clone());
+
+        let recent: &[PlayerPriorGame] = member.season.map_or(&[], |s| &s.recent);
+        let games = member.season.map_or(0, |s| s.games);
+        let load = PlayerLoad::of(date, recent);
+        let team = contexts.get(member.team_abbr.as_str());
+        let opponent = contexts.get(fixture.opponent());
+        let team_pace = team.and_then(|t| t.pace_last_10);
+        let opponent_pace = opponent.and_then(|t| t.pace_last_10);
+        let lines = book_lines(
+            props_by_player
+                .get(&player_id)
+                .into_iter()
+                .flatten()
+                .copied(),
+        );
+        let current = lines.first();
+        if current.is_some() {
+            summary.counters.bump("players_with_line");
+        }
+        let quality = match games {
+            0 => "low",
+            g if g >= HIGH_QUALITY_GAMES && team_pace.is_some() && opponent_pace.is_some() => {
+                "high"
+            }
+            _ => "medium",
+        };
+        summary.rows.push(UpcomingPlayerGameContext {
+            game_date: date,
+            game_id: fixture.game_id(),
+            season: fixture.game.season,
+            season_type: fixture.game.season_type.clone(),
+            player_id,
+            player_lookup: lookup,
+            player_name: member.player_name.clone(),
+            team_abbr: member.team_abbr.clone(),
+            opponent_abbr: fixture.opponent().to_string(),
+            is_home: fixture.is_home,
+            tipoff_time: fixture.game.tipoff_time,
+            universe_source: universe_source(&member).to_string(),
+            games_played_season: games,
+            days_rest: load.days_rest,
+            back_to_back: load.days_rest == Some(1),
+            games_last_7_days: load.games_last_7_days,
+            games_last_14_days: load.games_last_14_days,
+            minutes_last_7_days: load.minutes_last_7_days,
+            avg_minutes_last_7_days: load.avg_minutes_last_7_days,
+            back_to_backs_last_14_days: load.back_to_backs_last_14_days,
+            avg_usage_rate_last_7_games: load.avg_usage_rate_last_7_games,
+            minutes_avg_last_10: load.minutes_avg_last_10,
+            opponent_days_rest: opponent.and_then(|t| t.days_rest),
+            team_pace_last_10: team_pace,
+            opponent_pace_last_10: opponent_pace,
+            pace_differential: team_pace.zip(opponent_pace).map(|(t, o)| t - o),
+            opponent_def_rating_last_10: opponent.and_then(|t| t.def_rating_last_10),
+            has_prop_line: current.is_some(),
+            current_points_line: current.map(|l| l.latest),
+            current_line_book: current.map(|l| l.bookmaker.clone()),
+            current_line_snapshot_time: current.map(|l| l.latest_time),
+            opening_points_line: current.map(|l| l.opening),
+            opening_line_snapshot_time: current.map(|l| l.opening_time),
+            line_movement: current.map(|l| l.latest - l.opening),
+            books_with_line: lines.len() as i64,
+            lines_by_book: lines_by_book_json(&lines),
+            data_quality_tier: quality.to_string(),
+        });
+    }
+    summary
+        .rows
+        .sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+    summary
+}
+
+/// The player history query of `date`: the 10 most recent games of D's
+/// season before D of every player whose latest game was for one of
+/// `teams` or whose id is in `prop_ids`, with his season game count.
+/// `player_game_summary` holds one game per player and date.
+pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String {
+    let first = Season::of(date).first_day();
+    format!(
+        "WITH season_games AS (\
+           SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, minutes, usage_rate, \
+             ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY game_date DESC, game_id DESC) AS recency, \
+             COUNT(*) OVER (PARTITION BY player_id) AS season_games \
+           FROM {table} WHERE game_date >= {first} AND game_date < {end}\
+         ), universe AS (\
+           SELECT player_id FROM season_games WHERE recency = 1 \
+             AND (team_abbr IN {teams} OR player_id IN {props})\
+         ) \
+         SELECT s.player_id, s.player_lookup, s.player_name, s.team_abbr, s.game_id, s.game_date, \
+           s.minutes, s.usage_rate, s.season_games \
+         FROM season_games AS s JOIN universe AS u ON u.player_id = s.player_id \
+         WHERE s.recency <= {n} ORDER BY s.player_id, s.recency",
+        table = PlayerGameSummary::DEF.qualified(),
+        first = date_literal(first),
+        end = date_literal(date),
+        teams = text_list(teams),
+        props = int_list(prop_ids),
+        n = RECENT_GAMES,
+    )
+}
+
+/// The date's resolved `player_points` rows snapshotted before tip-off.
+async fn read_props(ctx: &ProcessContext) -> Result<Vec<PlayerProp>, ProcessError> {
+    ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
+    let sql = format!(
+        "SELECT * FROM {} WHERE game_date = {} AND market = '{PLAYER_POINTS_MARKET}' \
+         AND player_id IS NOT NULL AND minutes_before_tipoff >= 0 \
+         ORDER BY player_id, bookmaker, snapshot_time, event_id, line",
+        PlayerProp::DEF.qualified(),
+        date_literal(ctx.game_date)
+    );
+    Ok(ctx.warehouse.query_as(&sql).await?)
+}
+
+/// Phase 3 processor writing `nba_analytics.upcoming_player_game_context`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpcomingPlayerGameContextProcessor;
+
+#[async_trait]
+impl Processor for UpcomingPlayerGameContextProcessor {
+    fn name(&self) -> &'static str {
+        "upcoming_player_game_context"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Analytics
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![UpcomingPlayerGameContext::DEF]
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let date = ctx.game_date;
+        let inputs = read_team_inputs(ctx).await?;
+        let team_rows =
+            build_upcoming_team_context(date, &inputs.schedule, &inputs.history, &inputs.ratings)
+                .rows;
+        let props = read_props(ctx).await?;
+        let teams: Vec<&str> = team_rows.iter().map(|t| t.team_abbr.as_str()).collect();
+        let prop_ids: Vec<i64> = props
+            .iter()
+            .filter_map(|p| p.player_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let seasons = if teams.is_empty() && prop_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+            let rows: Vec<HistoryRow> = ctx
+                .warehouse
+                .query_as(&history_sql(date, &teams, &prop_ids))
+                .await?;
+            PlayerSeason::from_history(rows)
+        };
+        let summary =
+            build_upcoming_player_context(date, &inputs.schedule, &props, &seasons, &team_rows);
+        crate::write_partition(ctx, self.name(), summary).await
+    }
+}

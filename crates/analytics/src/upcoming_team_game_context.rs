@@ -1,0 +1,438 @@
+//! `nba_analytics.upcoming_team_game_context`: every team playing on the
+//! date D, as known before tip-off.
+//!
+//! **Games of D.** `nba_raw.schedule` rows of D in any status (upcoming
+//! games have status 1 and no game id: the game code is the id), see
+//! [`crate::fixtures`].
+//!
+//! **History.** Games of D's season (from August 1st) strictly before D,
+//! exhibitions (preseason, All-Star) left out:
+//! * Record, streak, margin and rest from the schedule's final games
+//!   (`game_status` 3). A final row that names the same team twice is
+//!   repaired from `team_offense_game_summary` rows of the same game id
+//!   (counted `history_games_from_team_summary`; e.g. 0022500147 on
+//!   2025-11-01 is DAL @ DET in the box scores), else left out
+//!   (`history_games_unusable`).
+//! * `days_rest` = D − last game date in calendar days (NULL with none),
+//!   `back_to_back` ⇔ `days_rest == 1`. `games_last_7_days` counts games in
+//!   [D−7, D−1], `games_last_14_days` in [D−14, D−1].
+//! * `wins` / `losses` over games with both final scores; `streak` = +n for
+//!   n straight wins entering D, −n for losses (0 with no decided game);
+//!   `last_game_margin` = own − opponent points of the latest game.
+//! * `pace_last_10`, `off_rating_last_10`, `def_rating_last_10`: means over
+//!   the team's 10 most recent `team_offense_game_summary` rows before D
+//!   (pace, offensive rating) joined with its `team_defense_game_summary`
+//!   row of the same game (defensive rating); NULL values are ignored, NULL
+//!   when none. The opponent's pace and defensive rating likewise.
+//! * `early_season_flag` ⇔ fewer than 5 games played this season.
+//!
+//! Nothing on or after D is read, so rows on or after D never change D's
+//! context.
+
+use crate::fixtures::{self, counts_in_history, text_list};
+use crate::{Counters, DateSummary};
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDate};
+use propcast_core::tables::{
+    ScheduleGame, TeamDefenseGameSummary, TeamOffenseGameSummary, UpcomingTeamGameContext,
+};
+use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::date_literal;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Games the rating means run over.
+pub const RATING_GAMES: usize = 10;
+/// Fewer games played than this flags the early season.
+pub const EARLY_SEASON_GAMES: i64 = 5;
+
+/// A team's game with its ratings: a `team_offense_game_summary` row and
+/// the defensive rating of the same team and game.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TeamRatingGame {
+    pub game_date: NaiveDate,
+    pub game_id: String,
+    pub season_type: String,
+    pub team_abbr: String,
+    pub opponent_abbr: String,
+    pub points: i64,
+    pub opponent_points: Option<i64>,
+    pub pace: Option<f64>,
+    pub offensive_rating: Option<f64>,
+    pub defensive_rating: Option<f64>,
+}
+
+impl TeamRatingGame {
+    /// Joins offense rows with the defense row of the same date, game and
+    /// team (the definition [`ratings_sql`] is tested against).
+    pub fn join(
+        offense: &[TeamOffenseGameSummary],
+        defense: &[TeamDefenseGameSummary],
+    ) -> Vec<TeamRatingGame> {
+        let by_key: HashMap<(NaiveDate, &str, &str), Option<f64>> = defense
+            .iter()
+            .map(|d| {
+                (
+                    (
+                        d.game_date,
+                        d.game_id.as_str(),
+                        d.defending_team_abbr.as_str(),
+                    ),
+                    d.defensive_rating,
+                )
+            })
+            .collect();
+        offense
+            .iter()
+            .map(|o| TeamRatingGame {
+                game_date: o.game_date,
+                game_id: o.game_id.clone(),
+                season_type: o.season_type.clone(),
+                team_abbr: o.team_abbr.clone(),
+                opponent_abbr: o.opponent_abbr.clone(),
+                points: o.points,
+                opponent_points: o.opponent_points,
+                pace: o.pace,
+                offensive_rating: o.offensive_rating,
+                defensive_rating: by_key
+                    .get(&(o.game_date, o.game_id.as_str(), o.team_abbr.as_str()))
+                    .copied()
+                    .flatten(),
+            })
+            .collect()
+    }
+}
+
+/// One final game in a team's history.
+#[derive(Debug, Clone, PartialEq)]
+struct PastGame {
+    game_date: NaiveDate,
+    game_id: String,
+    points: Option<i64>,
+    opponent_points: Option<i64>,
+}
+
+impl PastGame {
+    fn margin(&self) -> Option<i64> {
+        Some(self.points? - self.opponent_points?)
+    }
+}
+
+/// What a team's history says entering D.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TeamForm {
+    pub days_rest: Option<i64>,
+    pub games_last_7_days: i64,
+    pub games_last_14_days: i64,
+    pub games_played_season: i64,
+    pub wins: i64,
+    pub losses: i64,
+    pub streak: i64,
+    pub last_game_margin: Option<i64>,
+    pub pace_last_10: Option<f64>,
+    pub off_rating_last_10: Option<f64>,
+    pub def_rating_last_10: Option<f64>,
+}
+
+/// The half-open range of dates whose games inform D: D's season start to D.
+pub fn history_window(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (Season::of(date).first_day(), date)
+}
+
+fn in_window(date: NaiveDate, d: NaiveDate) -> bool {
+    let (first, end) = history_window(date);
+    d >= first && d < end
+}
+
+/// Mean of the values present; `None` with none.
+pub(crate) fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let (sum, n) = values
+        .flatten()
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The form entering `date` of every team in `teams`, from final schedule
+/// rows and rating rows of any dates (only D's season before D is used).
+pub fn team_forms(
+    date: NaiveDate,
+    teams: &BTreeSet<String>,
+    history: &[ScheduleGame],
+    ratings: &[TeamRatingGame],
+    counters: &mut Counters,
+) -> BTreeMap<String, TeamForm> {
+    let ratings: Vec<&TeamRatingGame> = ratings
+        .iter()
+        .filter(|r| in_window(date, r.game_date) && counts_in_history(&r.season_type))
+        .collect();
+    let mut games: BTreeMap<&str, Vec<PastGame>> = BTreeMap::new();
+    let mut seen: BTreeSet<(NaiveDate, &str, &str)> = BTreeSet::new();
+    for g in history {
+        if g.game_status != 3
+            || !in_window(date, g.game_date)
+            || !counts_in_history(&g.season_type)
+            || !seen.insert((g.game_date, &g.home_team_abbr, &g.away_team_abbr))
+        {
+            continue;
+        }
+        let game_id = g.game_id.clone().unwrap_or_else(|| g.game_code.clone());
+        if fixtures::consistent(g) {
+            for (team, points, opponent_points) in [
+                (&g.home_team_abbr, g.home_score, g.away_score),
+                (&g.away_team_abbr, g.away_score, g.home_score),
+            ] {
+                if teams.contains(team) {
+                    games.entry(team).or_default().push(PastGame {
+                        game_date: g.game_date,
+                        game_id: game_id.clone(),
+                        points,
+                        opponent_points,
+                    });
+                }
+            }
+            continue;
+        }
+        // Only the sides of teams playing on D are looked for, so reading
+        // every rating row or just those of D's teams counts the same.
+        let repaired: Vec<&&TeamRatingGame> = ratings
+            .iter()
+            .filter(|r| g.game_id.as_deref() == Some(r.game_id.as_str()))
+            .filter(|r| teams.contains(&r.team_abbr))
+            .collect();
+        if repaired.is_empty() {
+            counters.bump("history_games_unusable");
+            tracing::debug!(game_date = %g.game_date, game_code = %g.game_code, "final schedule row names the same team twice and no team summary of a team playing today names its sides");
+        }
+        for r in repaired {
+            counters.bump("history_games_from_team_summary");
+            games.entry(&r.team_abbr).or_default().push(PastGame {
+                game_date: r.game_date,
+                game_id: r.game_id.clone(),
+                points: Some(r.points),
+                opponent_points: r.opponent_points,
+            });
+        }
+    }
+
+    let mut by_team: BTreeMap<&str, Vec<&TeamRatingGame>> = BTreeMap::new();
+    for r in ratings {
+        by_team.entry(&r.team_abbr).or_default().push(r);
+    }
+    teams
+        .iter()
+        .map(|team| {
+            let mut past = games.remove(team.as_str()).unwrap_or_default();
+            past.sort_by(|a, b| (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id)));
+            let mut recent = by_team.remove(team.as_str()).unwrap_or_default();
+            recent.sort_by(|a, b| (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id)));
+            recent.truncate(RATING_GAMES);
+            (team.clone(), form_of(date, &past, &recent))
+        })
+        .collect()
+}
+
+/// `past` and `recent` newest first.
+fn form_of(date: NaiveDate, past: &[PastGame], recent: &[&TeamRatingGame]) -> TeamForm {
+    let since = |days: i64| {
+        past.iter()
+            .filter(|g| g.game_date >= date - Duration::days(days))
+            .count() as i64
+    };
+    let decided: Vec<bool> = past
+        .iter()
+        .filter_map(|g| g.margin())
+        .filter(|m| *m != 0)
+        .map(|m| m > 0)
+        .collect();
+    let streak = match decided.first() {
+        None => 0,
+        Some(&won) => {
+            let n = decided.iter().take_while(|w| **w == won).count() as i64;
+            if won { n } else { -n }
+        }
+    };
+    TeamForm {
+        days_rest: past.first().map(|g| (date - g.game_date).num_days()),
+        games_last_7_days: since(7),
+        games_last_14_days: since(14),
+        games_played_season: past.len() as i64,
+        wins: decided.iter().filter(|w| **w).count() as i64,
+        losses: decided.iter().filter(|w| !**w).count() as i64,
+        streak,
+        last_game_margin: past.first().and_then(PastGame::margin),
+        pace_last_10: mean(recent.iter().map(|r| r.pace)),
+        off_rating_last_10: mean(recent.iter().map(|r| r.offensive_rating)),
+        def_rating_last_10: mean(recent.iter().map(|r| r.defensive_rating)),
+    }
+}
+
+/// Computes the context rows of `date`, sorted by team.
+///
+/// `schedule` holds the date's games (other dates are ignored); `history`
+/// and `ratings` any rows before it (see [`team_forms`]).
+pub fn build_upcoming_team_context(
+    date: NaiveDate,
+    schedule: &[ScheduleGame],
+    history: &[ScheduleGame],
+    ratings: &[TeamRatingGame],
+) -> DateSummary<UpcomingTeamGameContext> {
+    let mut summary = DateSummary::<UpcomingTeamGameContext> {
+        input_rows: schedule.iter().filter(|g| g.game_date == date).count(),
+        ..DateSummary::default()
+    };
+    let teams = fixtures::fixtures(date, schedule, &mut summary.counters);
+    let names: BTreeSet<String> = teams.keys().cloned().collect();
+    let forms = team_forms(date, &names, history, ratings, &mut summary.counters);
+    let none = TeamForm::default();
+    for (team, fixture) in &teams {
+        let form = forms.get(team).unwrap_or(&none);
+        let opponent = forms.get(fixture.opponent()).unwrap_or(&none);
+        summary.rows.push(UpcomingTeamGameContext {
+            game_date: date,
+            game_id: fixture.game_id(),
+            season: fixture.game.season,
+            season_type: fixture.game.season_type.clone(),
+            team_abbr: team.clone(),
+            opponent_abbr: fixture.opponent().to_string(),
+            is_home: fixture.is_home,
+            tipoff_time: fixture.game.tipoff_time,
+            days_rest: form.days_rest,
+            back_to_back: form.days_rest == Some(1),
+            games_last_7_days: form.games_last_7_days,
+            games_last_14_days: form.games_last_14_days,
+            games_played_season: form.games_played_season,
+            wins: form.wins,
+            losses: form.losses,
+            streak: form.streak,
+            last_game_margin: form.last_game_margin,
+            pace_last_10: form.pace_last_10,
+            off_rating_last_10: form.off_rating_last_10,
+            def_rating_last_10: form.def_rating_last_10,
+            opponent_pace_last_10: opponent.pace_last_10,
+            opponent_def_rating_last_10: opponent.def_rating_last_10,
+            early_season_flag: form.games_played_season < EARLY_SEASON_GAMES,
+        });
+    }
+    summary
+}
+
+/// Final schedule rows of D's season before D that can concern `teams`
+/// (either side is one of them, or the row names one team twice).
+pub fn history_sql(date: NaiveDate, teams: &[&str]) -> String {
+    let (first, end) = history_window(date);
+    let list = text_list(teams);
+    format!(
+        "SELECT {cols} FROM {table} WHERE game_date >= {first} AND game_date < {end} \
+         AND game_status = 3 AND season_type NOT IN {exhibitions} \
+         AND (home_team_abbr IN {list} OR away_team_abbr IN {list} OR home_team_abbr = away_team_abbr) \
+         ORDER BY game_date, game_code",
+        cols = fixtures::SCHEDULE_COLUMNS,
+        table = ScheduleGame::DEF.qualified(),
+        first = date_literal(first),
+        end = date_literal(end),
+        exhibitions = text_list(fixtures::EXHIBITION_SEASON_TYPES),
+    )
+}
+
+/// The rating rows [`team_forms`] needs for `teams` on `date`: each team's
+/// 10 most recent counted games of the season before D, plus its rows of
+/// the games in `repair_ids` (schedule rows naming one team twice).
+pub fn ratings_sql(date: NaiveDate, teams: &[&str], repair_ids: &[&str]) -> String {
+    let (first, end) = history_window(date);
+    format!(
+        "SELECT game_date, game_id, season_type, team_abbr, opponent_abbr, points, opponent_points, \
+           pace, offensive_rating, defensive_rating FROM (\
+           SELECT o.game_date, o.game_id, o.season_type, o.team_abbr, o.opponent_abbr, o.points, \
+             o.opponent_points, o.pace, o.offensive_rating, d.defensive_rating, \
+             ROW_NUMBER() OVER (PARTITION BY o.team_abbr ORDER BY o.game_date DESC, o.game_id DESC) AS recency \
+           FROM {offense} AS o LEFT JOIN {defense} AS d \
+             ON d.game_date = o.game_date AND d.game_id = o.game_id AND d.defending_team_abbr = o.team_abbr \
+           WHERE o.game_date >= {first} AND o.game_date < {end} \
+             AND o.season_type NOT IN {exhibitions} AND o.team_abbr IN {teams}\
+         ) AS team_games WHERE recency <= {n} OR game_id IN {repair} \
+         ORDER BY team_abbr, game_date, game_id",
+        offense = TeamOffenseGameSummary::DEF.qualified(),
+        defense = TeamDefenseGameSummary::DEF.qualified(),
+        first = date_literal(first),
+        end = date_literal(end),
+        exhibitions = text_list(fixtures::EXHIBITION_SEASON_TYPES),
+        teams = text_list(teams),
+        n = RATING_GAMES,
+        repair = text_list(repair_ids),
+    )
+}
+
+/// What both upcoming contexts read for the team side of date D.
+pub(crate) struct TeamInputs {
+    pub schedule: Vec<ScheduleGame>,
+    pub history: Vec<ScheduleGame>,
+    pub ratings: Vec<TeamRatingGame>,
+}
+
+pub(crate) async fn read_team_inputs(ctx: &ProcessContext) -> Result<TeamInputs, ProcessError> {
+    let date = ctx.game_date;
+    let schedule = fixtures::read_schedule_of_date(ctx).await?;
+    let teams: BTreeSet<&str> = schedule
+        .iter()
+        .filter(|g| fixtures::consistent(g))
+        .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
+        .collect();
+    if teams.is_empty() {
+        return Ok(TeamInputs {
+            schedule,
+            history: Vec::new(),
+            ratings: Vec::new(),
+        });
+    }
+    let teams: Vec<&str> = teams.into_iter().collect();
+    for def in [TeamOffenseGameSummary::DEF, TeamDefenseGameSummary::DEF] {
+        ctx.warehouse.ensure_table(&def).await?;
+    }
+    let history: Vec<ScheduleGame> = ctx.warehouse.query_as(&history_sql(date, &teams)).await?;
+    let repair: Vec<&str> = history
+        .iter()
+        .filter(|g| !fixtures::consistent(g))
+        .filter_map(|g| g.game_id.as_deref())
+        .collect();
+    let ratings: Vec<TeamRatingGame> = ctx
+        .warehouse
+        .query_as(&ratings_sql(date, &teams, &repair))
+        .await?;
+    Ok(TeamInputs {
+        schedule,
+        history,
+        ratings,
+    })
+}
+
+/// Phase 3 processor writing `nba_analytics.upcoming_team_game_context`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpcomingTeamGameContextProcessor;
+
+#[async_trait]
+impl Processor for UpcomingTeamGameContextProcessor {
+    fn name(&self) -> &'static str {
+        "upcoming_team_game_context"
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Analytics
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![UpcomingTeamGameContext::DEF]
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let inputs = read_team_inputs(ctx).await?;
+        let summary = build_upcoming_team_context(
+            ctx.game_date,
+            &inputs.schedule,
+            &inputs.history,
+            &inputs.ratings,
+        );
+        crate::write_partition(ctx, self.name(), summary).await
+    }
+}
