@@ -16,6 +16,10 @@
 //! | `player_boxscores` | `nba-com/player-boxscores/<date>/<stamp>.json` | `nba_raw.player_boxscores` |
 //! | `team_boxscores` | `nba-com/team-boxscores/<date>/<stamp>.json` | `nba_raw.team_boxscores` |
 //! | `player_props` | `odds-api/player-props-history/<date>/<event>-<AWAYHOME>/<stamp>-snap-<HHMM>.json` | `nba_raw.player_props`, `nba_reference.unresolved_player_names` |
+//!
+//! Shot charts are a bulk import, not a per-date processor:
+//! [`import_shot_zones`] loads a per player-game-zone or per-shot CSV into
+//! `nba_raw.shot_zones` (see [`shot_zones`]).
 
 pub mod error;
 pub mod json_fields;
@@ -26,6 +30,7 @@ pub mod player_boxscores;
 pub mod player_identity;
 pub mod player_props;
 pub mod schedule;
+pub mod shot_zones;
 pub mod team_boxscores;
 pub mod teams;
 
@@ -35,6 +40,9 @@ pub use parsed::Parsed;
 pub use player_boxscores::{PlayerBoxscoresProcessor, parse_player_boxscores};
 pub use player_props::{PlayerPropsProcessor, parse_player_props};
 pub use schedule::{ParsedSchedule, ScheduleProcessor, parse_schedule, parse_schedule_for_date};
+pub use shot_zones::{
+    ShotImportError, ShotImportReport, import_shot_zones, parse_shot_zones_csv, read_shot_file,
+};
 pub use team_boxscores::{TeamBoxscoresProcessor, parse_team_boxscores};
 
 use propcast_patterns::Processor;
