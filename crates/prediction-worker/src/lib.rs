@@ -10,19 +10,26 @@
 //!   player × every system → `nba_predictions.player_prop_predictions`.
 //! * [`grading`]: the `prediction_grading` processor →
 //!   `nba_predictions.prediction_accuracy`; [`accuracy_summary`] condenses it.
+//! * [`gbdt`]: system `gbdt_v1`, gradient-boosted trees over the feature
+//!   store vector; [`training`] reads its training rows and [`evaluation`]
+//!   grades every system out of sample on the same real lines.
 
 pub mod accuracy_summary;
 pub mod coordinator;
 pub mod error;
+pub mod evaluation;
+pub mod gbdt;
 pub mod grading;
 pub mod moving_average;
 pub mod prediction_system;
 pub mod prop_line;
 pub mod recommendation;
+pub mod training;
 
 pub use accuracy_summary::{AccuracySummary, accuracy_summary, accuracy_summary_by_system};
 pub use coordinator::{PredictionCoordinator, PredictionCounts, build_predictions};
 pub use error::PredictionError;
+pub use gbdt::{GbdtSystem, ModelError, TrainedModel, TrainingWindow, train_model};
 pub use grading::{PredictionGrading, grade_prediction, grade_predictions};
 pub use moving_average::{MovingAverage, moving_average};
 pub use prediction_system::{
@@ -30,6 +37,7 @@ pub use prediction_system::{
 };
 pub use prop_line::{LineChoice, LineSource, PropLine, choose_line};
 pub use recommendation::{Confidence, Recommendation, confidence, recommend};
+pub use training::{TrainingRow, load_training_rows, training_pairs};
 
 /// The Phase 5 processors in the order a date runs them: predict, then grade.
 pub fn processors() -> Vec<Box<dyn propcast_patterns::Processor>> {

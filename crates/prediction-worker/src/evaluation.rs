@@ -1,0 +1,506 @@
+//! Out-of-sample evaluation: every system's predictions over a range of
+//! dates, graded on the same real outcomes and the same real lines.
+//!
+//! * **Outcomes**: `nba_analytics.player_game_summary` points of players who
+//!   played (the grading rule). A prediction for a player without such a
+//!   row is *voided*; one on a date without any box score is *ungraded*.
+//! * **Lines**: only real ones — a stored prediction's `line_value` whose
+//!   `line_source` is `ACTUAL_PROP`, for that player-date. The model and the
+//!   baselines are graded against that same line; a player-date without one
+//!   counts for MAE and bias only.
+//! * **Hit rate at edge ≥ e**: among predictions with a real line and
+//!   |prediction − line| ≥ e, the call is OVER above the line and UNDER
+//!   below; it wins when the player scored on that side. A push (points
+//!   equal to the line) is neither a win nor a bet. Every system is scored
+//!   on its predicted points, whatever its own PASS rule said, so systems
+//!   compare on equal terms.
+//!
+//! [`system_metrics`] and [`calibration`] are pure; [`load_evaluation`]
+//! reads the warehouse.
+
+use crate::gbdt::{ModelError, TrainedModel};
+use crate::grading::has_real_line;
+use crate::recommendation::hundredths;
+use crate::training::{played, require_table};
+use chrono::NaiveDate;
+use propcast_core::Table;
+use propcast_core::features::FeatureVector;
+use propcast_core::tables::{
+    MlFeatureStore, PlayerDailyCache, PlayerGameSummary, PlayerPropPrediction,
+};
+use propcast_platform::warehouse::date_literal;
+use propcast_platform::{Warehouse, WarehouseExt};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+/// The edges hit rate is reported at, in points.
+pub const EDGES: [f64; 3] = [1.0, 2.0, 3.0];
+/// The season-average baseline (`points_avg_season` of the daily cache).
+pub const BASELINE_SEASON: &str = "baseline_season_avg";
+/// The last-5 baseline (`points_avg_last_5` of the daily cache).
+pub const BASELINE_LAST_5: &str = "baseline_last_5_avg";
+
+/// One prediction with its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradedRow {
+    pub system: String,
+    pub game_date: NaiveDate,
+    pub player_lookup: String,
+    pub predicted: f64,
+    pub actual: f64,
+    /// The real line; `None` when no sportsbook offered one.
+    pub line: Option<f64>,
+}
+
+/// Calls at one minimum edge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EdgeHitRate {
+    pub min_edge: f64,
+    /// Decided calls (wins + losses; pushes excluded).
+    pub bets: usize,
+    pub wins: usize,
+    pub pushes: usize,
+}
+
+impl EdgeHitRate {
+    /// wins / bets; `None` without a decided call.
+    pub fn hit_rate(&self) -> Option<f64> {
+        (self.bets > 0).then(|| self.wins as f64 / self.bets as f64)
+    }
+}
+
+/// The metrics of one system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemMetrics {
+    pub system: String,
+    pub predictions: usize,
+    /// Predictions that had a real line.
+    pub with_line: usize,
+    /// Mean |prediction − actual|.
+    pub mae: f64,
+    /// Mean (prediction − actual): negative is under-prediction.
+    pub bias: f64,
+    pub hit_rates: Vec<EdgeHitRate>,
+}
+
+/// How a prediction fared against its line: `None` without a line;
+/// `Some(None)` for a push; `Some(Some(over))` with whether the player went
+/// over. Compared in hundredths, as grading does.
+fn outcome_vs_line(row: &GradedRow) -> Option<Option<bool>> {
+    let line = row.line.filter(|l| l.is_finite())?;
+    let actual = hundredths(row.actual);
+    let line = hundredths(line);
+    Some((actual != line).then_some(actual > line))
+}
+
+/// prediction − line in hundredths; `None` without a line.
+fn edge_hundredths(row: &GradedRow) -> Option<i64> {
+    let line = row.line.filter(|l| l.is_finite())?;
+    Some(hundredths(row.predicted).saturating_sub(hundredths(line)))
+}
+
+/// Metrics per system, in the order systems first appear in `rows`.
+pub fn system_metrics(rows: &[GradedRow], edges: &[f64]) -> Vec<SystemMetrics> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut by_system: HashMap<&str, Vec<&GradedRow>> = HashMap::new();
+    for row in rows {
+        let entry = by_system.entry(row.system.as_str()).or_default();
+        if entry.is_empty() {
+            order.push(row.system.as_str());
+        }
+        entry.push(row);
+    }
+    order
+        .into_iter()
+        .map(|system| {
+            let rows = &by_system[system];
+            let n = rows.len() as f64;
+            let mae = rows
+                .iter()
+                .map(|r| (r.predicted - r.actual).abs())
+                .sum::<f64>()
+                / n;
+            let bias = rows.iter().map(|r| r.predicted - r.actual).sum::<f64>() / n;
+            let hit_rates = edges
+                .iter()
+                .map(|&min_edge| {
+                    let threshold = hundredths(min_edge);
+                    let mut hit = EdgeHitRate {
+                        min_edge,
+                        bets: 0,
+                        wins: 0,
+                        pushes: 0,
+                    };
+                    for row in rows {
+                        let (Some(edge), Some(outcome)) =
+                            (edge_hundredths(row), outcome_vs_line(row))
+                        else {
+                            continue;
+                        };
+                        if edge.saturating_abs() < threshold || edge == 0 {
+                            continue;
+                        }
+                        match outcome {
+                            None => hit.pushes += 1,
+                            Some(over) => {
+                                hit.bets += 1;
+                                if over == (edge > 0) {
+                                    hit.wins += 1;
+                                }
+                            }
+                        }
+                    }
+                    hit
+                })
+                .collect();
+            SystemMetrics {
+                system: system.to_string(),
+                predictions: rows.len(),
+                with_line: rows.iter().filter(|r| outcome_vs_line(r).is_some()).count(),
+                mae,
+                bias,
+                hit_rates,
+            }
+        })
+        .collect()
+}
+
+/// One edge bucket of the calibration curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CalibrationBucket {
+    /// prediction − line, in points: [lower, upper). The end buckets also
+    /// hold everything beyond them.
+    pub lower: f64,
+    pub upper: f64,
+    /// Predictions with a real line that did not push.
+    pub decided: usize,
+    /// Of those, how many went over the line.
+    pub overs: usize,
+}
+
+impl CalibrationBucket {
+    pub fn over_rate(&self) -> Option<f64> {
+        (self.decided > 0).then(|| self.overs as f64 / self.decided as f64)
+    }
+}
+
+/// Observed OVER rate by edge bucket, per system (same order as
+/// [`system_metrics`]): `buckets` buckets per side of width 1 point, from
+/// −`buckets` to +`buckets`.
+pub fn calibration(rows: &[GradedRow], buckets: i64) -> Vec<(String, Vec<CalibrationBucket>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut curves: HashMap<String, Vec<CalibrationBucket>> = HashMap::new();
+    for row in rows {
+        let curve = curves.entry(row.system.clone()).or_insert_with(|| {
+            order.push(row.system.clone());
+            (-buckets..buckets)
+                .map(|i| CalibrationBucket {
+                    lower: i as f64,
+                    upper: (i + 1) as f64,
+                    decided: 0,
+                    overs: 0,
+                })
+                .collect()
+        });
+        let (Some(edge), Some(Some(over))) = (edge_hundredths(row), outcome_vs_line(row)) else {
+            continue;
+        };
+        let index = (edge.div_euclid(100)).clamp(-buckets, buckets - 1) + buckets;
+        let bucket = &mut curve[index as usize];
+        bucket.decided += 1;
+        if over {
+            bucket.overs += 1;
+        }
+    }
+    order
+        .into_iter()
+        .map(|s| {
+            let curve = curves.remove(&s).unwrap_or_default();
+            (s, curve)
+        })
+        .collect()
+}
+
+/// Everything read and graded for one evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub rows: Vec<GradedRow>,
+    /// Predictions of players with no game row for a date that has box
+    /// scores, per system.
+    pub voided: HashMap<String, usize>,
+    /// Predictions on dates without any box score, per system.
+    pub ungraded: HashMap<String, usize>,
+    /// Dates with at least one box score.
+    pub dates_with_results: BTreeSet<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Outcome {
+    game_date: NaiveDate,
+    player_lookup: String,
+    points: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Stored {
+    game_date: NaiveDate,
+    player_lookup: String,
+    system_id: String,
+    predicted_points: f64,
+    line_value: Option<f64>,
+    line_source: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Baseline {
+    game_date: NaiveDate,
+    player_lookup: String,
+    points_avg_season: Option<f64>,
+    points_avg_last_5: Option<f64>,
+}
+
+/// Reads outcomes, stored predictions and lines, feature vectors and the
+/// daily cache for [from, to], predicts every vector with `model` (labelled
+/// `model_label`), and grades all of it on the same outcomes and lines.
+/// Systems come in this order: stored systems by id, the model, the
+/// season-average and last-5 baselines.
+pub async fn load_evaluation<W: Warehouse + ?Sized>(
+    warehouse: &W,
+    model: &TrainedModel,
+    model_label: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Evaluation, ModelError> {
+    for def in [
+        &PlayerGameSummary::DEF,
+        &PlayerPropPrediction::DEF,
+        &MlFeatureStore::DEF,
+        &PlayerDailyCache::DEF,
+    ] {
+        require_table(warehouse, def).await?;
+    }
+    let range = format!(
+        "game_date BETWEEN {} AND {}",
+        date_literal(from),
+        date_literal(to)
+    );
+    let outcomes: Vec<Outcome> = warehouse
+        .query_as(&format!(
+            "SELECT game_date, player_lookup, points FROM nba_analytics.player_game_summary s \
+             WHERE s.{range} AND {} ORDER BY game_date, player_lookup",
+            played("s")
+        ))
+        .await?;
+    let dates_with_results: BTreeSet<NaiveDate> = warehouse
+        .query_as::<DateOnly>(&format!(
+            "SELECT DISTINCT game_date FROM nba_analytics.player_game_summary WHERE {range}"
+        ))
+        .await?
+        .into_iter()
+        .map(|d| d.game_date)
+        .collect();
+    let actual: HashMap<(NaiveDate, String), f64> = outcomes
+        .into_iter()
+        .map(|o| ((o.game_date, o.player_lookup), o.points as f64))
+        .collect();
+
+    let stored: Vec<Stored> = warehouse
+        .query_as(&format!(
+            "SELECT game_date, player_lookup, system_id, predicted_points, line_value, line_source \
+             FROM nba_predictions.player_prop_predictions WHERE {range} \
+             ORDER BY system_id, game_date, player_lookup"
+        ))
+        .await?;
+    // One real line per player-date: every system of a date is made against
+    // the same chosen line; the lowest is kept should two ever differ.
+    let mut lines: HashMap<(NaiveDate, String), f64> = HashMap::new();
+    for s in &stored {
+        if let Some(line) = s
+            .line_value
+            .filter(|&l| has_real_line(&s.line_source, Some(l)))
+        {
+            lines
+                .entry((s.game_date, s.player_lookup.clone()))
+                .and_modify(|l| *l = l.min(line))
+                .or_insert(line);
+        }
+    }
+
+    let mut evaluation = Evaluation {
+        dates_with_results,
+        ..Evaluation::default()
+    };
+    let push = |evaluation: &mut Evaluation,
+                system: &str,
+                game_date: NaiveDate,
+                player_lookup: &str,
+                predicted: f64| {
+        let key = (game_date, player_lookup.to_string());
+        match actual.get(&key) {
+            Some(&points) => evaluation.rows.push(GradedRow {
+                system: system.to_string(),
+                game_date,
+                player_lookup: player_lookup.to_string(),
+                predicted,
+                actual: points,
+                line: lines.get(&key).copied(),
+            }),
+            None if evaluation.dates_with_results.contains(&game_date) => {
+                *evaluation.voided.entry(system.to_string()).or_default() += 1
+            }
+            None => *evaluation.ungraded.entry(system.to_string()).or_default() += 1,
+        }
+    };
+
+    for s in &stored {
+        push(
+            &mut evaluation,
+            &s.system_id,
+            s.game_date,
+            &s.player_lookup,
+            s.predicted_points,
+        );
+    }
+
+    let vectors: Vec<MlFeatureStore> = warehouse
+        .query_as(&format!(
+            "SELECT * FROM nba_precompute.ml_feature_store WHERE {range} ORDER BY game_date, player_lookup"
+        ))
+        .await?;
+    for row in &vectors {
+        let vector = FeatureVector::from_row(row).map_err(|e| ModelError::BadRow {
+            table: "nba_precompute.ml_feature_store".into(),
+            game_date: row.game_date,
+            player_lookup: row.player_lookup.clone(),
+            message: format!("{e}; rebuild it with `propcast backfill`"),
+        })?;
+        let predicted = model.predict_points(&vector)?;
+        push(
+            &mut evaluation,
+            model_label,
+            row.game_date,
+            &row.player_lookup,
+            predicted,
+        );
+    }
+
+    let baselines: Vec<Baseline> = warehouse
+        .query_as(&format!(
+            "SELECT game_date, player_lookup, points_avg_season, points_avg_last_5 \
+             FROM nba_precompute.player_daily_cache WHERE {range} ORDER BY game_date, player_lookup"
+        ))
+        .await?;
+    for (system, pick) in [
+        (
+            BASELINE_SEASON,
+            (|b: &Baseline| b.points_avg_season) as fn(&Baseline) -> Option<f64>,
+        ),
+        (BASELINE_LAST_5, |b: &Baseline| b.points_avg_last_5),
+    ] {
+        for b in &baselines {
+            if let Some(value) = pick(b).filter(|v| v.is_finite()) {
+                push(
+                    &mut evaluation,
+                    system,
+                    b.game_date,
+                    &b.player_lookup,
+                    (value * 100.0).round() / 100.0,
+                );
+            }
+        }
+    }
+    Ok(evaluation)
+}
+
+#[derive(Debug, Deserialize)]
+struct DateOnly {
+    game_date: NaiveDate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(system: &str, predicted: f64, actual: f64, line: Option<f64>) -> GradedRow {
+        GradedRow {
+            system: system.into(),
+            game_date: NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+            player_lookup: "p".into(),
+            predicted,
+            actual,
+            line,
+        }
+    }
+
+    #[test]
+    fn metrics_by_hand() {
+        let rows = vec![
+            row("a", 25.0, 30.0, Some(22.5)), // edge +2.5 OVER, 30 > 22.5: win; error −5
+            row("a", 20.0, 18.0, Some(21.5)), // edge −1.5 UNDER, 18 < 21.5: win; +2
+            row("b", 10.0, 12.0, Some(11.5)), // other system: edge −1.5 UNDER, loss
+            row("a", 24.0, 20.0, Some(20.0)), // edge +4.0, scored the line: push; +4
+            row("a", 18.0, 25.0, Some(21.0)), // edge −3.0 UNDER, 25 > 21: loss; −7
+            row("a", 30.0, 31.0, None),       // no line: MAE only; −1
+            row("a", 22.5, 10.0, Some(22.0)), // edge +0.5: no bet at 1; +12.5
+        ];
+        let metrics = system_metrics(&rows, &EDGES);
+        assert_eq!(
+            metrics
+                .iter()
+                .map(|m| m.system.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let a = &metrics[0];
+        assert_eq!((a.predictions, a.with_line), (6, 5));
+        // MAE (5 + 2 + 4 + 7 + 1 + 12.5) / 6 = 5.25; bias 5.5 / 6.
+        assert!((a.mae - 5.25).abs() < 1e-12, "{}", a.mae);
+        assert!((a.bias - 5.5 / 6.0).abs() < 1e-12, "{}", a.bias);
+        let at = |m: &SystemMetrics, i: usize| {
+            let h = m.hit_rates[i];
+            (h.min_edge, h.bets, h.wins, h.pushes)
+        };
+        // ≥ 1: win, win, push, loss → 2 of 3 decided, 1 push.
+        assert_eq!(at(a, 0), (1.0, 3, 2, 1));
+        assert_eq!(a.hit_rates[0].hit_rate(), Some(2.0 / 3.0));
+        // ≥ 2: the 2.5 win, the 4.0 push, the 3.0 loss.
+        assert_eq!(at(a, 1), (2.0, 2, 1, 1));
+        // ≥ 3: an edge of exactly 3.0 counts; the push still does not.
+        assert_eq!(at(a, 2), (3.0, 1, 0, 1));
+        let b = &metrics[1];
+        assert_eq!((b.predictions, b.mae, b.bias), (1, 2.0, -2.0));
+        assert_eq!(at(b, 0), (1.0, 1, 0, 0));
+        assert_eq!(b.hit_rates[0].hit_rate(), Some(0.0));
+        assert_eq!(at(b, 1), (2.0, 0, 0, 0));
+        assert_eq!(b.hit_rates[1].hit_rate(), None);
+    }
+
+    #[test]
+    fn calibration_buckets_by_edge_and_skips_pushes() {
+        let rows = vec![
+            row("a", 21.5, 25.0, Some(20.5)), // edge +1.0 → [1, 2), over
+            row("a", 21.4, 18.0, Some(20.5)), // edge +0.9 → [0, 1), under
+            row("a", 10.0, 30.0, Some(20.5)), // edge −10.5 → first bucket, over
+            row("a", 22.0, 20.0, Some(20.0)), // push: not decided
+            row("a", 22.0, 20.0, None),       // no line
+        ];
+        let curves = calibration(&rows, 3);
+        assert_eq!(curves.len(), 1);
+        let curve = &curves[0].1;
+        assert_eq!(curve.len(), 6);
+        assert_eq!(
+            (curve[0].lower, curve[0].decided, curve[0].overs),
+            (-3.0, 1, 1)
+        );
+        assert_eq!(
+            (curve[3].lower, curve[3].decided, curve[3].overs),
+            (0.0, 1, 0)
+        );
+        assert_eq!(
+            (curve[4].lower, curve[4].decided, curve[4].overs),
+            (1.0, 1, 1)
+        );
+        assert_eq!(curve[4].over_rate(), Some(1.0));
+        assert_eq!(curve[5].decided, 0);
+    }
+}
