@@ -15,16 +15,24 @@
 //!   grades every system out of sample on the same real lines.
 
 pub mod accuracy_summary;
+pub mod circuit_breaker;
 pub mod coordinator;
+pub mod ensemble;
 pub mod error;
 pub mod evaluation;
+pub mod fatigue;
+#[cfg(test)]
+mod fixtures;
 pub mod gbdt;
 pub mod grading;
 pub mod moving_average;
+pub mod player_history;
 pub mod prediction_system;
 pub mod prop_line;
 pub mod recommendation;
+pub mod similarity;
 pub mod training;
+pub mod zone_matchup;
 
 pub use accuracy_summary::{AccuracySummary, accuracy_summary, accuracy_summary_by_system};
 pub use coordinator::{PredictionCoordinator, PredictionCounts, build_predictions};

@@ -3,23 +3,30 @@
 //! base = 0.5·L5 + 0.3·L10 + 0.2·season points averages from the daily
 //! cache. When an average is NULL (too few games for it) the weights of the
 //! averages present are renormalised to sum to 1, and the metadata says
-//! which were missing. Then the adjustments that have inputs today:
-//! back-to-back (`days_rest == 1`, −1.5) and venue (home +0.5, away −0.5).
-//! The result is clamped to [0, 60] and rounded to hundredths.
+//! which were missing. Then the adjustments:
 //!
-//! The reference system also adjusts for fatigue, shot-zone mismatch, pace
-//! and usage spike from `player_composite_factors`, which is not built yet.
-//! Those adjustments are left out and listed in the metadata with the
-//! reason; no stand-in value is used. (The reference also read a high
-//! fatigue score as tired while the factor defines high as rested: when the
-//! factor exists, the sign must follow its definition.)
+//! * back-to-back (`days_rest == 1`, the project's one meaning): −1.5;
+//! * venue: home +0.5, away −0.5;
+//! * from the player's `player_composite_factors` row of the date:
+//!   * fatigue: −2.5 when tiredness = 100 − fatigue_score is above 70,
+//!     −1.0 when above 50 (see [`crate::fatigue`]: **the reference applied these
+//!     thresholds to the score itself**, penalising the most rested
+//!     players, because it read a high score as tired while the factor
+//!     defines high as rested — fixed here, not copied);
+//!   * + 0.3·shot_zone_mismatch_score, + 0.3·pace_score,
+//!     + 0.4·usage_spike_score.
+//!
+//! Without a factors row the four factor adjustments are left out and
+//! listed in `omitted_adjustments` with the reason; no stand-in value is
+//! used. The result is clamped to [0, 60] and rounded to hundredths.
 
+use crate::fatigue::{fatigue_penalty, tiredness};
 use crate::prediction_system::{
     PlayerInputs, PredictionSystem, SkipReason, SystemError, SystemPrediction,
 };
 use crate::prop_line::PropLine;
 use crate::recommendation::{Confidence, confidence, hundredths, recommend};
-use propcast_core::tables::PlayerDailyCache;
+use propcast_core::tables::{PlayerCompositeFactors, PlayerDailyCache};
 use serde::Serialize;
 
 pub const SYSTEM_ID: &str = "moving_average";
@@ -31,12 +38,21 @@ pub const HOME_ADJUSTMENT: f64 = 0.5;
 pub const MIN_POINTS: f64 = 0.0;
 pub const MAX_POINTS: f64 = 60.0;
 
-/// Adjustments of the reference formula that have no input yet, with why.
-pub const OMITTED_ADJUSTMENTS: &[&str] = &[
-    "fatigue: player_composite_factors not built",
-    "shot_zone_mismatch: player_composite_factors not built",
-    "pace: player_composite_factors not built",
-    "usage_spike: player_composite_factors not built",
+/// Fatigue penalties: tiredness (100 − score) > 70, and > 50.
+pub const FATIGUE_HEAVY: f64 = -2.5;
+pub const FATIGUE_LIGHT: f64 = -1.0;
+/// Weights of the other three composite factors.
+pub const MISMATCH_WEIGHT: f64 = 0.3;
+pub const PACE_WEIGHT: f64 = 0.3;
+pub const USAGE_SPIKE_WEIGHT: f64 = 0.4;
+
+/// The factor adjustments left out when the player has no
+/// `player_composite_factors` row for the date, with why.
+pub const OMITTED_WITHOUT_FACTORS: &[&str] = &[
+    "fatigue: no player_composite_factors row",
+    "shot_zone_mismatch: no player_composite_factors row",
+    "pace: no player_composite_factors row",
+    "usage_spike: no player_composite_factors row",
 ];
 
 /// The `moving_average` system.
@@ -49,7 +65,7 @@ impl PredictionSystem for MovingAverage {
     }
 
     fn predict(&self, inputs: &PlayerInputs<'_>) -> Result<SystemPrediction, SystemError> {
-        Ok(moving_average(inputs.cache, inputs.line)?)
+        Ok(moving_average(inputs.cache, inputs.factors, inputs.line)?)
     }
 }
 
@@ -97,6 +113,8 @@ struct Metadata<'a> {
     base: Base,
     applied_adjustments: Vec<Adjustment>,
     omitted_adjustments: &'static [&'static str],
+    /// Whether the composite factors of the date were used.
+    factors_used: bool,
     /// base + adjustments, before the [0, 60] clamp.
     unclamped_points: f64,
     clamped: bool,
@@ -106,11 +124,13 @@ struct Metadata<'a> {
     line: Option<&'a PropLine>,
 }
 
-/// Predicts one player from the daily cache and the optional real line.
-/// Skips players with no game this season before the date, or whose cache
-/// row has no points average at all.
+/// Predicts one player from the daily cache, his composite factors of the
+/// date (when built) and the optional real line. Skips players with no game
+/// this season before the date, or whose cache row has no points average at
+/// all.
 pub fn moving_average(
     cache: &PlayerDailyCache,
+    factors: Option<&PlayerCompositeFactors>,
     line: Option<&PropLine>,
 ) -> Result<SystemPrediction, SkipReason> {
     if cache.games_played_season < 1 {
@@ -154,7 +174,7 @@ pub fn moving_average(
     } else {
         -HOME_ADJUSTMENT
     };
-    let applied_adjustments = vec![
+    let mut applied_adjustments = vec![
         Adjustment {
             name: "back_to_back",
             value: back_to_back,
@@ -171,7 +191,40 @@ pub fn moving_average(
         },
     ];
 
-    let unclamped = base + back_to_back + venue;
+    if let Some(f) = factors {
+        applied_adjustments.extend([
+            Adjustment {
+                name: "fatigue",
+                value: fatigue_penalty(f.fatigue_score, FATIGUE_HEAVY, FATIGUE_LIGHT),
+                reason: format!(
+                    "fatigue_score {} (high = rested): tiredness {}",
+                    f.fatigue_score,
+                    tiredness(f.fatigue_score)
+                ),
+            },
+            Adjustment {
+                name: "shot_zone_mismatch",
+                value: MISMATCH_WEIGHT * f.shot_zone_mismatch_score,
+                reason: format!("0.3 × {}", f.shot_zone_mismatch_score),
+            },
+            Adjustment {
+                name: "pace",
+                value: PACE_WEIGHT * f.pace_score,
+                reason: format!("0.3 × {}", f.pace_score),
+            },
+            Adjustment {
+                name: "usage_spike",
+                value: USAGE_SPIKE_WEIGHT * f.usage_spike_score,
+                reason: format!("0.4 × {}", f.usage_spike_score),
+            },
+        ]);
+    }
+    let unclamped = base
+        + applied_adjustments
+            .iter()
+            .map(|a| a.value)
+            .filter(|v| v.is_finite())
+            .sum::<f64>();
     let clamped = unclamped.clamp(MIN_POINTS, MAX_POINTS);
     let predicted_points = hundredths(clamped) as f64 / 100.0;
     let confidence = confidence(cache.points_std_last_10, cache.games_last_7_days);
@@ -203,7 +256,12 @@ pub fn moving_average(
             missing,
         },
         applied_adjustments,
-        omitted_adjustments: OMITTED_ADJUSTMENTS,
+        omitted_adjustments: if factors.is_some() {
+            &[]
+        } else {
+            OMITTED_WITHOUT_FACTORS
+        },
+        factors_used: factors.is_some(),
         unclamped_points: unclamped,
         clamped: unclamped != clamped,
         confidence,
@@ -225,61 +283,13 @@ pub fn moving_average(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{dk_line, sga_2025_11_05, sga_factors_2025_11_05};
     use crate::recommendation::Recommendation;
-    use chrono::{NaiveDate, TimeZone, Utc};
-
-    /// Shai Gilgeous-Alexander before OKC @ POR on 2025-11-05, from
-    /// `player_game_logs_2025_26_before_2025-11-10.csv.gz`: he scored 35, 55,
-    /// 30, 23, 31, 31, 30, 30 (10-21 … 11-04) and played 11-04 at LAC.
-    fn sga_2025_11_05() -> PlayerDailyCache {
-        PlayerDailyCache {
-            game_date: NaiveDate::from_ymd_opt(2025, 11, 5).unwrap_or_default(),
-            player_lookup: "shaigilgeousalexander".into(),
-            player_id: 1628983,
-            player_name: "Shai Gilgeous-Alexander".into(),
-            team_abbr: "OKC".into(),
-            opponent_abbr: "POR".into(),
-            is_home: false,
-            game_id: "0022500180".into(),
-            season: 2025,
-            games_played_season: 8,
-            // (23 + 31 + 31 + 30 + 30) / 5
-            points_avg_last_5: Some(29.0),
-            // 265 / 8: fewer than 10 games, the average of all 8
-            points_avg_last_10: Some(33.125),
-            points_avg_season: Some(33.125),
-            // sample std of the 8 games: √(622.875 / 7)
-            points_std_last_10: Some(9.4330),
-            minutes_avg_last_5: None,
-            minutes_avg_last_10: None,
-            minutes_avg_season: None,
-            // 10-30, 11-02, 11-04
-            games_last_7_days: 3,
-            days_rest: Some(1),
-            last_game_date: NaiveDate::from_ymd_opt(2025, 11, 4),
-            calculation_quality: "partial".into(),
-        }
-    }
-
-    /// DraftKings, 2025-11-05 17:00 UTC, tip-off 03:10 UTC on 11-06.
-    fn dk_line(line: f64) -> PropLine {
-        PropLine {
-            line,
-            bookmaker: "draftkings".into(),
-            event_id: "791675e364eb25c166c6382113c0c17f".into(),
-            snapshot_time: Utc.with_ymd_and_hms(2025, 11, 5, 17, 0, 0).unwrap(),
-            commence_time: Utc.with_ymd_and_hms(2025, 11, 6, 3, 10, 0).unwrap(),
-            minutes_before_tipoff: 610,
-            over_price: Some(-112),
-            under_price: Some(-114),
-            lines_in_snapshot: 1,
-        }
-    }
 
     #[test]
     fn hand_worked_sga_2025_11_05() {
         let line = dk_line(31.5);
-        let p = moving_average(&sga_2025_11_05(), Some(&line)).unwrap();
+        let p = moving_average(&sga_2025_11_05(), None, Some(&line)).unwrap();
         // base = 0.5·29 + 0.3·33.125 + 0.2·33.125 = 14.5 + 9.9375 + 6.625
         //      = 31.0625; back-to-back −1.5, away −0.5 → 29.0625 → 29.06.
         assert_eq!(p.predicted_points, 29.06);
@@ -300,7 +310,7 @@ mod tests {
         assert_eq!(m["omitted_adjustments"].as_array().map(Vec::len), Some(4));
         assert_eq!(
             m["omitted_adjustments"][0],
-            "fatigue: player_composite_factors not built"
+            "fatigue: no player_composite_factors row"
         );
         assert_eq!(m["inputs"]["days_rest"], 1);
         assert_eq!(m["inputs"]["is_home"], false);
@@ -312,6 +322,35 @@ mod tests {
     }
 
     #[test]
+    fn composite_factors_are_applied_with_fatigue_read_as_rested() {
+        let factors = sga_factors_2025_11_05();
+        let line = dk_line(31.5);
+        let p = moving_average(&sga_2025_11_05(), Some(&factors), Some(&line)).unwrap();
+        // 31.0625 − 1.5 (B2B) − 0.5 (away) + 0 (fatigue 80 = tiredness 20)
+        // + 0.3·0 + 0.3·1.5 + 0.4·0 = 29.5125 → 29.51. The reference rule
+        // (score > 70 → −2.5) would have taken 2.5 more off a rested player.
+        assert_eq!(p.predicted_points, 29.51);
+        let m = &p.metadata;
+        assert_eq!(m["factors_used"], true);
+        assert_eq!(m["omitted_adjustments"].as_array().map(Vec::len), Some(0));
+        assert_eq!(m["applied_adjustments"][2]["name"], "fatigue");
+        assert_eq!(m["applied_adjustments"][2]["value"], 0.0);
+        assert_eq!(m["applied_adjustments"][4]["name"], "pace");
+        let pace = m["applied_adjustments"][4]["value"].as_f64().unwrap();
+        assert!((pace - 0.45).abs() < 1e-12, "{pace}");
+
+        // Truly tired (score 25, tiredness 75 > 70): −2.5 → 27.0125 → 27.01.
+        let mut tired = factors.clone();
+        tired.fatigue_score = 25;
+        let p = moving_average(&sga_2025_11_05(), Some(&tired), Some(&line)).unwrap();
+        assert_eq!(p.predicted_points, 27.01);
+        // Score 45 (tiredness 55 > 50): −1.0 → 28.5125 → 28.51.
+        tired.fatigue_score = 45;
+        let p = moving_average(&sga_2025_11_05(), Some(&tired), Some(&line)).unwrap();
+        assert_eq!(p.predicted_points, 28.51);
+    }
+
+    #[test]
     fn same_player_rested_at_home_with_a_steadier_record() {
         // The same averages with 2 days of rest at home and std 3.0:
         // 31.0625 + 0.5 = 31.5625 → 31.56; confidence 0.5 + 0.10 = 0.60.
@@ -319,16 +358,16 @@ mod tests {
         cache.days_rest = Some(2);
         cache.is_home = true;
         cache.points_std_last_10 = Some(3.0);
-        let p = moving_average(&cache, Some(&dk_line(28.5))).unwrap();
+        let p = moving_average(&cache, None, Some(&dk_line(28.5))).unwrap();
         assert_eq!((p.predicted_points, p.confidence), (31.56, 0.6));
         // Edge 3.06 → OVER; against 34.5 (edge 2.94) → UNDER; 33.5 → PASS.
         assert_eq!(p.recommendation, Recommendation::Over);
-        let under = moving_average(&cache, Some(&dk_line(34.5))).unwrap();
+        let under = moving_average(&cache, None, Some(&dk_line(34.5))).unwrap();
         assert_eq!(under.recommendation, Recommendation::Under);
-        let pass = moving_average(&cache, Some(&dk_line(33.5))).unwrap();
+        let pass = moving_average(&cache, None, Some(&dk_line(33.5))).unwrap();
         assert_eq!(pass.recommendation, Recommendation::Pass);
         // No line: NO_LINE, same prediction.
-        let none = moving_average(&cache, None).unwrap();
+        let none = moving_average(&cache, None, None).unwrap();
         assert_eq!(none.recommendation, Recommendation::NoLine);
         assert_eq!(none.predicted_points, 31.56);
         assert_eq!(none.metadata["line"], serde_json::Value::Null);
@@ -347,7 +386,7 @@ mod tests {
         cache.points_std_last_10 = None;
         cache.games_last_7_days = 1;
         cache.days_rest = Some(2);
-        let p = moving_average(&cache, None).unwrap();
+        let p = moving_average(&cache, None, None).unwrap();
         assert_eq!(p.predicted_points, 34.5);
         // 0.5 − 0.10 (1 game in 7 days), std unknown → no volatility part.
         assert_eq!(p.confidence, 0.4);
@@ -363,7 +402,7 @@ mod tests {
         cache.points_avg_last_5 = None;
         cache.points_avg_season = Some(29.0);
         cache.days_rest = Some(2);
-        let p = moving_average(&cache, None).unwrap();
+        let p = moving_average(&cache, None, None).unwrap();
         assert_eq!(p.predicted_points, 30.98);
     }
 
@@ -371,12 +410,18 @@ mod tests {
     fn no_history_is_skipped_not_guessed() {
         let mut cache = sga_2025_11_05();
         cache.games_played_season = 0;
-        assert_eq!(moving_average(&cache, None), Err(SkipReason::NoHistory));
+        assert_eq!(
+            moving_average(&cache, None, None),
+            Err(SkipReason::NoHistory)
+        );
         let mut cache = sga_2025_11_05();
         cache.points_avg_last_5 = None;
         cache.points_avg_last_10 = None;
         cache.points_avg_season = None;
-        assert_eq!(moving_average(&cache, None), Err(SkipReason::NoHistory));
+        assert_eq!(
+            moving_average(&cache, None, None),
+            Err(SkipReason::NoHistory)
+        );
     }
 
     #[test]
@@ -385,13 +430,13 @@ mod tests {
         cache.points_avg_last_5 = Some(70.0);
         cache.points_avg_last_10 = Some(70.0);
         cache.points_avg_season = Some(70.0);
-        let p = moving_average(&cache, None).unwrap();
+        let p = moving_average(&cache, None, None).unwrap();
         assert_eq!(p.predicted_points, 60.0);
         assert_eq!(p.metadata["clamped"], true);
         cache.points_avg_last_5 = Some(0.0);
         cache.points_avg_last_10 = Some(0.0);
         cache.points_avg_season = Some(0.0);
-        let p = moving_average(&cache, None).unwrap();
+        let p = moving_average(&cache, None, None).unwrap();
         assert_eq!(p.predicted_points, 0.0);
     }
 }

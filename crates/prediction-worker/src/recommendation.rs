@@ -94,6 +94,22 @@ pub fn hundredths(points: f64) -> i64 {
     (points * 100.0).round() as i64
 }
 
+/// Points rounded to hundredths, as stored (29.0625 → 29.06).
+pub fn round_points(points: f64) -> f64 {
+    hundredths(points) as f64 / 100.0
+}
+
+/// |prediction − line| in points, computed in hundredths; `None` without a
+/// line.
+pub fn edge(predicted: f64, line: Option<f64>) -> Option<f64> {
+    line.map(|l| {
+        hundredths(predicted)
+            .saturating_sub(hundredths(l))
+            .saturating_abs() as f64
+            / 100.0
+    })
+}
+
 /// The shared rule: NO_LINE without a line; PASS when the edge
 /// |prediction − line| ≤ 2.0 or confidence ≤ 0.45; else OVER when the
 /// prediction is above the line, UNDER when below. `predicted` is compared
