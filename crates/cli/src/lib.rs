@@ -3,10 +3,13 @@
 //! `cli` parses and dispatches; `pipeline` runs every phase's processors for
 //! a date in dependency order on the configured backends; `backfill` walks a
 //! range of dates and builds the summary; `query` runs read-only SQL on the
-//! local warehouse.
+//! local warehouse; `train` and `evaluate` train the gbdt_v1 model and grade
+//! every system out of sample.
 
 pub mod backfill;
 pub mod cli;
+pub mod evaluate;
 pub mod pipeline;
 pub mod query;
 pub mod summary;
+pub mod train;
