@@ -674,3 +674,332 @@ impl Processor for UpcomingPlayerGameContextProcessor {
         crate::write_partition(ctx, self.name(), summary).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::real_data::{date, points_props_2025_26};
+    use crate::upcoming_team_game_context::testing::{
+        final_schedule, player_games_2025_26, ratings_2025_26, schedule_on,
+    };
+
+    fn contexts_from(
+        d: NaiveDate,
+        games: impl IntoIterator<Item = PlayerPriorGame>,
+        props: &[PlayerProp],
+    ) -> DateSummary<UpcomingPlayerGameContext> {
+        let schedule = schedule_on(d);
+        let teams =
+            build_upcoming_team_context(d, &schedule, final_schedule(), ratings_2025_26()).rows;
+        let seasons = PlayerSeason::from_games(d, games);
+        build_upcoming_player_context(d, &schedule, props, &seasons, &teams)
+    }
+
+    fn contexts(d: NaiveDate) -> DateSummary<UpcomingPlayerGameContext> {
+        contexts_from(
+            d,
+            player_games_2025_26().iter().map(PlayerPriorGame::from),
+            points_props_2025_26().on(d),
+        )
+    }
+
+    fn row<'a>(
+        s: &'a DateSummary<UpcomingPlayerGameContext>,
+        lookup: &str,
+    ) -> &'a UpcomingPlayerGameContext {
+        s.rows
+            .iter()
+            .find(|r| r.player_lookup == lookup)
+            .expect(lookup)
+    }
+
+    #[test]
+    fn cade_cunningham_upcoming_2025_11_10_by_hand() {
+        // player_game_logs_2025_26: Cade's games (minutes), newest first:
+        //   11-09 41 | 11-07 33 | 11-05 37 | 11-03 39 | 11-01 37 | 10-29 36
+        //   10-27 29 | 10-26 38 | 10-24 39 | 10-22 34
+        // D = 2025-11-10 (upcoming WAS @ DET, no props that day):
+        //   days_rest 1 → back to back; [11-03, 11-09]: 4 games, 150 min;
+        //   [10-27, 11-09]: 7 games, no consecutive days (10-26/10-27 is
+        //   outside); last 10 minutes mean 363 / 10 = 36.3.
+        let s = contexts(date("2025-11-10"));
+        let c = row(&s, "cadecunningham");
+        assert_eq!(
+            (c.team_abbr.as_str(), c.opponent_abbr.as_str(), c.is_home),
+            ("DET", "WAS", true)
+        );
+        assert_eq!(c.game_id, "20251110/WASDET");
+        assert_eq!(c.universe_source, "last_team_game");
+        assert_eq!(c.games_played_season, 10);
+        assert_eq!((c.days_rest, c.back_to_back), (Some(1), true));
+        assert_eq!((c.games_last_7_days, c.minutes_last_7_days), (4, 150.0));
+        assert_eq!(c.avg_minutes_last_7_days, Some(37.5));
+        assert_eq!((c.games_last_14_days, c.back_to_backs_last_14_days), (7, 0));
+        assert!((c.minutes_avg_last_10.unwrap() - 36.3).abs() < 1e-9);
+        // WAS last played 11-08 (vs DAL).
+        assert_eq!(c.opponent_days_rest, Some(2));
+        let (tp, op) = (
+            c.team_pace_last_10.unwrap(),
+            c.opponent_pace_last_10.unwrap(),
+        );
+        assert!((c.pace_differential.unwrap() - (tp - op)).abs() < 1e-12);
+        assert!(c.opponent_def_rating_last_10.is_some());
+        assert_eq!(c.data_quality_tier, "high");
+        // No line on 2025-11-10: nothing invented.
+        assert!(!c.has_prop_line);
+        assert_eq!(
+            (
+                c.current_points_line,
+                c.opening_points_line,
+                c.line_movement
+            ),
+            (None, None, None)
+        );
+        assert_eq!(
+            (c.current_line_book.as_deref(), c.books_with_line),
+            (None, 0)
+        );
+        assert_eq!(c.lines_by_book, "{}");
+        // Every player of the 18 teams, none from props.
+        assert_eq!(s.counters.get("universe_from_props_only"), 0);
+        assert!(s.rows.iter().all(|r| r.universe_source == "last_team_game"));
+    }
+
+    #[test]
+    fn cade_cunningham_lines_2025_11_09_from_the_props_csv() {
+        // props_odds_api_2025_26: Cade Cunningham, player_points, game
+        // 2025-11-10T00:30Z (DET @ PHI), one snapshot 2025-11-09 17:00 UTC
+        // (pre-tip): draftkings, fanduel, betmgm, williamhill_us, fanatics,
+        // betonlineag 28.5; betrivers ladder 26.5..30.5 (28.5 at −113/−118
+        // is the closest pair); bovada ladder 23.5..32.5 where 27.5
+        // (−125/−105) and 28.5 (−105/−125) are equally close → the lower.
+        let s = contexts(date("2025-11-09"));
+        let c = row(&s, "cadecunningham");
+        assert!(c.has_prop_line);
+        assert_eq!(c.universe_source, "both");
+        assert_eq!(
+            (c.current_points_line, c.current_line_book.as_deref()),
+            (Some(28.5), Some("draftkings"))
+        );
+        let snap = "2025-11-09T17:00:00+00:00".to_string();
+        assert_eq!(
+            c.current_line_snapshot_time.map(|t| t.to_rfc3339()),
+            Some(snap.clone())
+        );
+        assert_eq!(
+            c.opening_line_snapshot_time.map(|t| t.to_rfc3339()),
+            Some(snap)
+        );
+        assert_eq!(
+            (c.opening_points_line, c.line_movement),
+            (Some(28.5), Some(0.0))
+        );
+        assert_eq!(c.books_with_line, 8);
+        let books: serde_json::Value = serde_json::from_str(&c.lines_by_book).unwrap();
+        let keys: Vec<&str> = books
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "draftkings",
+                "fanduel",
+                "betmgm",
+                "williamhill_us",
+                "fanatics",
+                "betrivers",
+                "bovada",
+                "betonlineag"
+            ]
+        );
+        assert_eq!(books["betrivers"]["latest"], 28.5);
+        assert_eq!(books["bovada"]["latest"], 27.5);
+        assert_eq!(books["draftkings"]["opening_time"], "2025-11-09T17:00:00Z");
+        assert_eq!(books["draftkings"]["movement"], 0.0);
+        // Before 11-09: 9 games; 10-26 and 10-27 are one back-to-back pair
+        // inside [10-26, 11-08]; last game 11-07 → 2 days of rest.
+        assert_eq!(
+            (c.games_played_season, c.back_to_backs_last_14_days),
+            (9, 1)
+        );
+        assert_eq!((c.days_rest, c.back_to_back), (Some(2), false));
+        assert_eq!(c.data_quality_tier, "medium");
+    }
+
+    #[test]
+    fn universe_is_last_team_players_plus_resolved_prop_players() {
+        let d = date("2025-11-09");
+        let schedule = schedule_on(d);
+        let playing: BTreeSet<&str> = schedule
+            .iter()
+            .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
+            .collect();
+        assert_eq!(playing.len(), 14);
+        // Brute force: each player's latest game before d.
+        let games = player_games_2025_26();
+        let mut expected = BTreeSet::new();
+        for g in games.iter().filter(|g| g.game_date < d) {
+            let newer = games.iter().any(|h| {
+                h.player_id == g.player_id && h.game_date < d && h.game_date > g.game_date
+            });
+            if !newer && playing.contains(g.team_abbr.as_str()) {
+                expected.insert(g.player_id);
+            }
+        }
+        let from_games = expected.len();
+        for p in points_props_2025_26().on(d) {
+            if let (Some(id), Some(team)) = (p.player_id, p.team_abbr.as_deref())
+                && p.minutes_before_tipoff >= 0
+                && playing.contains(team)
+            {
+                expected.insert(id);
+            }
+        }
+        let s = contexts(d);
+        let got: BTreeSet<i64> = s.rows.iter().map(|r| r.player_id).collect();
+        assert_eq!(got, expected);
+        // Lines resolve only to tracked players with games, so on 11-09
+        // nobody is in by a line alone (opening night below is the case).
+        assert_eq!(expected.len(), from_games);
+        assert_eq!(s.counters.get("universe_from_schedule"), from_games as i64);
+        // Every row with a line has a real one at ≥ 5.0 from a listed book.
+        for r in s.rows.iter().filter(|r| r.has_prop_line) {
+            assert!(r.current_points_line.unwrap() >= MIN_LINE);
+            assert!(r.books_with_line >= 1);
+        }
+        // 103 sportsbook names have a points line ≥ 5.0 on 11-09 in the CSV;
+        // 87 of them resolve to a tracked player, and each of those has it.
+        let resolved: BTreeSet<i64> = points_props_2025_26()
+            .on(d)
+            .iter()
+            .filter(|p| p.line >= MIN_LINE)
+            .filter_map(|p| p.player_id)
+            .collect();
+        assert_eq!(resolved.len(), 87);
+        let with_line: BTreeSet<i64> = s
+            .rows
+            .iter()
+            .filter(|r| r.has_prop_line)
+            .map(|r| r.player_id)
+            .collect();
+        assert_eq!(with_line, resolved);
+    }
+
+    #[test]
+    fn opening_night_holds_only_players_with_lines() {
+        // 2025-10-21: HOU @ OKC and GSW @ LAL; no 2025-26 game before it.
+        let d = date("2025-10-21");
+        let ids: BTreeSet<i64> = points_props_2025_26()
+            .on(d)
+            .iter()
+            .filter_map(|p| p.player_id)
+            .collect();
+        assert!(!ids.is_empty());
+        let s = contexts(d);
+        assert_eq!(s.rows.len(), ids.len());
+        assert_eq!(s.counters.get("universe_from_props_only"), ids.len() as i64);
+        for r in &s.rows {
+            assert_eq!(
+                (r.universe_source.as_str(), r.data_quality_tier.as_str()),
+                ("prop_line", "low")
+            );
+            assert_eq!(
+                (r.games_played_season, r.days_rest, r.minutes_avg_last_10),
+                (0, None, None)
+            );
+            assert_eq!((r.team_pace_last_10, r.opponent_days_rest), (None, None));
+        }
+        let sga = row(&s, "shaigilgeousalexander");
+        assert_eq!(
+            (sga.team_abbr.as_str(), sga.opponent_abbr.as_str()),
+            ("OKC", "HOU")
+        );
+        assert!(sga.has_prop_line);
+    }
+
+    #[test]
+    fn line_movement_is_the_chosen_books_latest_minus_its_opening() {
+        // Cade's real DraftKings row of 2025-11-09 (28.5 at 17:00 UTC), and
+        // constructed rows for the rule: the same book 3 h later at 29.5,
+        // a snapshot after tip-off at 40.5 (ignored), and a 4.5 line at
+        // FanDuel (below 5.0, ignored).
+        let d = date("2025-11-09");
+        let real: Vec<PlayerProp> = points_props_2025_26()
+            .on(d)
+            .iter()
+            .filter(|p| p.player_lookup == "cadecunningham")
+            .cloned()
+            .collect();
+        let dk = real
+            .iter()
+            .find(|p| p.bookmaker == "draftkings")
+            .unwrap()
+            .clone();
+        let mut later = dk.clone();
+        later.snapshot_time += Duration::hours(3);
+        later.minutes_before_tipoff -= 180;
+        later.line = 29.5;
+        let mut live = dk.clone();
+        live.snapshot_time = dk.commence_time + Duration::minutes(10);
+        live.minutes_before_tipoff = -10;
+        live.line = 40.5;
+        let lines = book_lines(&[dk.clone(), later.clone(), live]);
+        assert_eq!(lines.len(), 1);
+        let l = &lines[0];
+        assert_eq!((l.opening, l.latest), (28.5, 29.5));
+        assert_eq!(
+            (l.opening_time, l.latest_time),
+            (dk.snapshot_time, later.snapshot_time)
+        );
+        let mut low = dk.clone();
+        low.bookmaker = "fanduel".into();
+        low.line = 4.5;
+        assert_eq!(book_lines(&[low.clone()]), vec![]);
+        // A lower-ranked book with a later snapshot does not win.
+        let mut fd = later.clone();
+        fd.bookmaker = "fanduel".into();
+        fd.line = 31.5;
+        let lines = book_lines(&[fd, dk.clone(), low]);
+        assert_eq!(lines[0].bookmaker, "draftkings");
+        assert_eq!(lines[1].latest, 31.5);
+    }
+
+    #[test]
+    fn nothing_on_or_after_the_date_changes_the_players() {
+        for d in [
+            "2025-10-23",
+            "2025-11-01",
+            "2025-11-05",
+            "2025-11-09",
+            "2025-11-10",
+        ]
+        .map(date)
+        {
+            let props = points_props_2025_26().on(d);
+            let all: Vec<PlayerPriorGame> = player_games_2025_26()
+                .iter()
+                .map(PlayerPriorGame::from)
+                .collect();
+            let reference = contexts_from(d, all.clone(), props).rows;
+            let before: Vec<PlayerPriorGame> =
+                all.iter().filter(|g| g.game_date < d).cloned().collect();
+            assert_eq!(contexts_from(d, before, props).rows, reference, "{d}");
+            let mut changed = all;
+            for g in changed.iter_mut().filter(|g| g.game_date >= d) {
+                (g.minutes, g.usage_rate, g.team_abbr) = (48.0, Some(99.0), "XXX".into());
+            }
+            assert_eq!(contexts_from(d, changed, props).rows, reference, "{d}");
+        }
+    }
+
+    #[test]
+    fn history_query_reads_only_the_season_before_the_date() {
+        let sql = history_sql(date("2025-11-10"), &["DET", "WAS"], &[1630595]);
+        assert!(sql.contains("game_date >= DATE '2025-08-01' AND game_date < DATE '2025-11-10'"));
+        assert!(sql.contains("team_abbr IN ('DET', 'WAS') OR player_id IN (1630595)"));
+        assert!(sql.contains("recency <= 10"));
+    }
+}

@@ -436,3 +436,252 @@ impl Processor for UpcomingTeamGameContextProcessor {
         crate::write_partition(ctx, self.name(), summary).await
     }
 }
+
+/// Real inputs shared by the unit tests of both contexts.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::TeamRatingGame;
+    use crate::real_data::{date, real};
+    use crate::{summarize_player_games, summarize_team_defense, summarize_team_offense};
+    use chrono::NaiveDate;
+    use propcast_core::tables::{PlayerGameSummary, ScheduleGame};
+    use std::sync::OnceLock;
+
+    /// The 2025-26 dates with box scores (2025-10-21 .. 2025-11-09).
+    fn dates_2025_26() -> Vec<NaiveDate> {
+        real()
+            .teams
+            .dates()
+            .filter(|d| *d >= date("2025-08-01"))
+            .collect()
+    }
+
+    /// Offense rows joined with defense rows, every 2025-26 date, as the
+    /// Phase 3 summaries compute them from the real box scores.
+    pub fn ratings_2025_26() -> &'static [TeamRatingGame] {
+        static ONCE: OnceLock<Vec<TeamRatingGame>> = OnceLock::new();
+        ONCE.get_or_init(|| {
+            let r = real();
+            let mut out = Vec::new();
+            for d in dates_2025_26() {
+                let (teams, schedule) = (r.teams.on(d), r.schedule.on(d));
+                out.extend(TeamRatingGame::join(
+                    &summarize_team_offense(d, teams, schedule).rows,
+                    &summarize_team_defense(d, teams, schedule).rows,
+                ));
+            }
+            out
+        })
+    }
+
+    /// Player game summaries of every 2025-26 date.
+    pub fn player_games_2025_26() -> &'static [PlayerGameSummary] {
+        static ONCE: OnceLock<Vec<PlayerGameSummary>> = OnceLock::new();
+        ONCE.get_or_init(|| {
+            let r = real();
+            dates_2025_26()
+                .into_iter()
+                .flat_map(|d| {
+                    summarize_player_games(d, r.players.on(d), r.teams.on(d), r.schedule.on(d)).rows
+                })
+                .collect()
+        })
+    }
+
+    /// The final games of the games file (both seasons).
+    pub fn final_schedule() -> &'static [ScheduleGame] {
+        &real().schedule.all
+    }
+
+    /// The schedule rows of `d`: the games file for played dates, the
+    /// landing zone's CDN schedule (upcoming, no game ids) after 2025-11-09.
+    pub fn schedule_on(d: NaiveDate) -> Vec<ScheduleGame> {
+        if d > date("2025-11-09") {
+            crate::real_data::landing_schedule_2025_26()
+                .iter()
+                .filter(|g| g.game_date == d)
+                .cloned()
+                .collect()
+        } else {
+            real().schedule.on(d).to_vec()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{final_schedule, ratings_2025_26, schedule_on};
+    use super::*;
+    use crate::real_data::date;
+
+    fn contexts(d: NaiveDate) -> DateSummary<UpcomingTeamGameContext> {
+        build_upcoming_team_context(d, &schedule_on(d), final_schedule(), ratings_2025_26())
+    }
+
+    fn row<'a>(
+        s: &'a DateSummary<UpcomingTeamGameContext>,
+        team: &str,
+    ) -> &'a UpcomingTeamGameContext {
+        s.rows.iter().find(|r| r.team_abbr == team).expect(team)
+    }
+
+    #[test]
+    fn upcoming_2025_11_10_from_history_before_it_by_hand() {
+        // Landing CDN schedule: 9 upcoming games on 2025-11-10 (status 1,
+        // no game id), 18 teams.
+        let d = date("2025-11-10");
+        let s = contexts(d);
+        assert_eq!(s.rows.len(), 18);
+        assert_eq!(s.input_rows, 9);
+        // games_2014_15_to_2025_26_before_2025-11-10.csv, DET 2025-26:
+        //   10-22 @CHI L 111-115 | 10-24 @HOU W 115-111 | 10-26 BOS W 119-113
+        //   10-27 CLE L 95-116 | 10-29 ORL W 135-116 | 11-01 DAL W 122-110
+        //   11-03 @MEM W 114-106 | 11-05 UTA W 114-103 | 11-07 @BKN W 125-107
+        //   11-09 @PHI W 111-108
+        // → 8-2, six straight wins, last margin +3, 1 day of rest;
+        // [11-03, 11-09] holds 4 games, [10-27, 11-09] 7. The 11-01 row
+        // 0022500147 says DET vs DET; the box score says DAL @ DET, DET 122
+        // (+12): repaired from the team summary for both DET and DAL.
+        let det = row(&s, "DET");
+        assert_eq!(
+            (
+                det.game_id.as_str(),
+                det.opponent_abbr.as_str(),
+                det.is_home
+            ),
+            ("20251110/WASDET", "WAS", true)
+        );
+        assert_eq!(
+            det.tipoff_time.map(|t| t.to_rfc3339()),
+            Some("2025-11-11T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            (det.season, det.season_type.as_str()),
+            (2025, "Regular Season")
+        );
+        assert_eq!((det.days_rest, det.back_to_back), (Some(1), true));
+        assert_eq!((det.games_last_7_days, det.games_last_14_days), (4, 7));
+        assert_eq!((det.games_played_season, det.wins, det.losses), (10, 8, 2));
+        assert_eq!((det.streak, det.last_game_margin), (6, Some(3)));
+        assert!(!det.early_season_flag);
+        // DAL: 10-22 SAS L | 10-24 WAS L | 10-26 TOR W | 10-27 OKC L
+        //   10-29 IND W | 11-01 @DET L 110-122 (repaired) | 11-03 @HOU L
+        //   11-05 NOP L | 11-07 @MEM L | 11-08 @WAS W 111-105
+        // → 3-7, entering on one win (+6), 2 days of rest.
+        let dal = row(&s, "DAL");
+        assert_eq!((dal.games_played_season, dal.wins, dal.losses), (10, 3, 7));
+        assert_eq!(
+            (dal.streak, dal.last_game_margin, dal.days_rest),
+            (1, Some(6), Some(2))
+        );
+        assert!(!dal.back_to_back);
+        assert_eq!(s.counters.get("history_games_from_team_summary"), 2);
+        // WAS: 1-9, eight straight losses, last lost by 6.
+        let was = row(&s, "WAS");
+        assert_eq!(
+            (was.wins, was.losses, was.streak, was.last_game_margin),
+            (1, 9, -8, Some(-6))
+        );
+        // MIN played 11-09 at SAC (144-117): back to back.
+        let min = row(&s, "MIN");
+        assert_eq!(
+            (min.days_rest, min.back_to_back, min.last_game_margin),
+            (Some(1), true, Some(27))
+        );
+        // Each side sees the other's pace and defensive rating.
+        assert_eq!(det.opponent_pace_last_10, was.pace_last_10);
+        assert_eq!(det.opponent_def_rating_last_10, was.def_rating_last_10);
+        assert!(s.rows.windows(2).all(|w| w[0].team_abbr < w[1].team_abbr));
+    }
+
+    #[test]
+    fn ratings_are_means_of_the_last_ten_games_before_the_date() {
+        let d = date("2025-11-10");
+        let s = contexts(d);
+        for team in ["DET", "UTA", "LAC"] {
+            let mut games: Vec<&TeamRatingGame> = ratings_2025_26()
+                .iter()
+                .filter(|r| r.team_abbr == team && r.game_date < d)
+                .collect();
+            games.sort_by_key(|r| std::cmp::Reverse(r.game_date));
+            games.truncate(10);
+            let n = games.len();
+            assert!((9..=10).contains(&n));
+            let c = row(&s, team);
+            let paces: Vec<f64> = games.iter().filter_map(|g| g.pace).collect();
+            let want = paces.iter().sum::<f64>() / paces.len() as f64;
+            assert!((c.pace_last_10.unwrap() - want).abs() < 1e-9, "{team}");
+            let drtg: Vec<f64> = games.iter().filter_map(|g| g.defensive_rating).collect();
+            let want = drtg.iter().sum::<f64>() / drtg.len() as f64;
+            assert!(
+                (c.def_rating_last_10.unwrap() - want).abs() < 1e-9,
+                "{team}"
+            );
+            assert!((80.0..130.0).contains(&c.pace_last_10.unwrap()));
+        }
+    }
+
+    #[test]
+    fn opening_night_has_no_history_and_is_early_season() {
+        // 2025-10-21: HOU @ OKC, GSW @ LAL; nothing of 2025-26 before it and
+        // 2024-25 games do not count.
+        let s = contexts(date("2025-10-21"));
+        assert_eq!(s.rows.len(), 4);
+        for c in &s.rows {
+            assert_eq!((c.days_rest, c.games_played_season, c.streak), (None, 0, 0));
+            assert_eq!((c.pace_last_10, c.last_game_margin), (None, None));
+            assert!(c.early_season_flag && !c.back_to_back);
+        }
+    }
+
+    #[test]
+    fn a_schedule_row_naming_one_team_twice_is_skipped_and_counted() {
+        // 2025-11-01: 0022500147 is listed DET vs DET; 6 games that day.
+        let s = contexts(date("2025-11-01"));
+        assert_eq!(s.counters.get("schedule_rows_inconsistent"), 1);
+        assert_eq!(s.rows.len(), 10);
+        assert!(s.rows.iter().all(|r| r.team_abbr != "DET"));
+    }
+
+    #[test]
+    fn nothing_on_or_after_the_date_changes_the_context() {
+        for d in [
+            "2025-10-24",
+            "2025-11-01",
+            "2025-11-05",
+            "2025-11-09",
+            "2025-11-10",
+        ]
+        .map(date)
+        {
+            let reference = contexts(d).rows;
+            let mut history: Vec<ScheduleGame> = final_schedule().to_vec();
+            history.retain(|g| g.game_date < d);
+            let mut ratings: Vec<TeamRatingGame> = ratings_2025_26().to_vec();
+            ratings.retain(|r| r.game_date < d);
+            let before = build_upcoming_team_context(d, &schedule_on(d), &history, &ratings);
+            assert_eq!(before.rows, reference, "{d}");
+            // Everything on or after D rewritten: scores, paces, ratings.
+            let mut history: Vec<ScheduleGame> = final_schedule().to_vec();
+            for g in history.iter_mut().filter(|g| g.game_date >= d) {
+                (g.home_score, g.away_score) = (Some(200), Some(0));
+            }
+            let mut ratings: Vec<TeamRatingGame> = ratings_2025_26().to_vec();
+            for r in ratings.iter_mut().filter(|r| r.game_date >= d) {
+                (r.pace, r.defensive_rating) = (Some(500.0), Some(500.0));
+            }
+            let changed = build_upcoming_team_context(d, &schedule_on(d), &history, &ratings);
+            assert_eq!(changed.rows, reference, "{d}");
+        }
+    }
+
+    #[test]
+    fn sql_reads_the_season_before_the_date_only() {
+        let sql = history_sql(date("2025-11-10"), &["DET", "WAS"]);
+        assert!(sql.contains("game_date >= DATE '2025-08-01' AND game_date < DATE '2025-11-10'"));
+        assert!(sql.contains("home_team_abbr = away_team_abbr"));
+        let sql = ratings_sql(date("2025-11-10"), &["DET"], &[]);
+        assert!(sql.contains("recency <= 10 OR game_id IN (NULL)"));
+        assert!(sql.contains("NOT IN ('Preseason', 'All-Star')"));
+    }
+}

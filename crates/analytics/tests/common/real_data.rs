@@ -296,3 +296,136 @@ pub fn real_cdn_scores_2024_25() -> HashMap<String, [(String, i64); 2]> {
     }
     out
 }
+
+/// The 2025-26 CDN schedule of the landing zone
+/// (`landing/nba-com/schedule-cdn/2025-26/20251110_080500.json`) as Phase 2
+/// writes it: 147 final games to 2025-11-09, then upcoming games (status
+/// 1, `gameId` "" → NULL game id, no scores) from 2025-11-10 on.
+pub fn landing_schedule_2025_26() -> &'static [ScheduleGame] {
+    static ONCE: OnceLock<Vec<ScheduleGame>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let name = "landing/nba-com/schedule-cdn/2025-26/20251110_080500.json";
+        let text = std::fs::read_to_string(format!("{DATA}/{name}")).expect("landing schedule");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let mut out = Vec::new();
+        for day in json["leagueSchedule"]["gameDates"]
+            .as_array()
+            .expect("gameDates")
+        {
+            let us = day["gameDate"].as_str().expect("gameDate");
+            let game_date = NaiveDate::parse_from_str(&us[..10], "%m/%d/%Y").expect("date");
+            for g in day["games"].as_array().expect("games") {
+                let status = g["gameStatus"].as_i64().expect("status");
+                let id = g["gameId"].as_str().unwrap_or_default();
+                let side = |k: &str| {
+                    (
+                        g[k]["teamTricode"].as_str().unwrap_or_default().to_string(),
+                        g[k]["teamId"].as_i64().unwrap_or(0),
+                        g[k]["score"].as_i64().filter(|_| status == 3),
+                    )
+                };
+                let (home, home_id, home_score) = side("homeTeam");
+                let (away, away_id, away_score) = side("awayTeam");
+                out.push(ScheduleGame {
+                    game_date,
+                    game_id: (!id.is_empty()).then(|| id.to_string()),
+                    game_code: g["gameCode"].as_str().unwrap_or_default().to_string(),
+                    season: 2025,
+                    season_type: match id.get(2..3) {
+                        Some("1") => "Preseason",
+                        Some("4") => "Playoffs",
+                        Some("5") => "Play-In",
+                        _ => "Regular Season",
+                    }
+                    .to_string(),
+                    game_status: status,
+                    home_team_abbr: home,
+                    away_team_abbr: away,
+                    home_team_id: home_id,
+                    away_team_id: away_id,
+                    home_score,
+                    away_score,
+                    tipoff_time: g["gameDateTimeUTC"]
+                        .as_str()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.with_timezone(&chrono::Utc)),
+                    arena_name: g["arenaName"].as_str().map(str::to_string),
+                    source_file: name.to_string(),
+                });
+            }
+        }
+        out
+    })
+}
+
+/// The 2025-26 `player_points` lines of the props CSV as Phase 2 writes
+/// them: a sportsbook name resolves to the tracked player with that lookup
+/// whose latest game on or before the date was for one of the event's
+/// teams; other names stay unresolved (`player_id` NULL).
+pub fn points_props_2025_26() -> &'static ByDate<propcast_core::tables::PlayerProp> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    use propcast_core::tables::PlayerProp;
+    static ONCE: OnceLock<ByDate<PlayerProp>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let mut tricodes: HashMap<String, String> =
+            records("team_game_logs_2025_26_before_2025-11-10.csv.gz")
+                .into_iter()
+                .map(|r| (r["TEAM_NAME"].clone(), r["TEAM_ABBREVIATION"].clone()))
+                .collect();
+        tricodes.insert("Los Angeles Clippers".into(), "LAC".into());
+        let players = &real().players.all;
+        let mut by_lookup: HashMap<&str, Vec<&PlayerBoxscore>> = HashMap::new();
+        for p in players {
+            by_lookup
+                .entry(p.player_lookup.as_str())
+                .or_default()
+                .push(p);
+        }
+        let name = "props_odds_api_2025_26_before_2025-11-10.csv.gz";
+        let mut out = Vec::new();
+        for r in records(name)
+            .into_iter()
+            .filter(|r| r["market"] == "player_points")
+        {
+            let d = date(&r["game_date_et"]);
+            let (away, home) = r["game"].split_once(" @ ").expect("game");
+            let (away, home) = (tricodes[away].clone(), tricodes[home].clone());
+            let lookup = normalize_name_for_lookup(&r["player"]);
+            let resolved = by_lookup
+                .get(lookup.as_str())
+                .and_then(|gs| {
+                    gs.iter()
+                        .filter(|g| g.game_date <= d)
+                        .max_by_key(|g| g.game_date)
+                })
+                .filter(|g| g.team_abbr == home || g.team_abbr == away);
+            let snapshot = NaiveDateTime::parse_from_str(&r["snapshot_utc"], "%Y%m%d_%H%M%S")
+                .expect("snapshot")
+                .and_utc();
+            let commence = DateTime::parse_from_rfc3339(&r["game_time"])
+                .expect("game_time")
+                .with_timezone(&Utc);
+            let price = |k: &str| r[k].parse::<f64>().ok().map(|p| p.round() as i64);
+            out.push(PlayerProp {
+                game_date: d,
+                event_id: r["event_id"].clone(),
+                snapshot_time: snapshot,
+                commence_time: commence,
+                minutes_before_tipoff: (commence - snapshot).num_minutes(),
+                home_team_abbr: home,
+                away_team_abbr: away,
+                bookmaker: r["bookmaker"].clone(),
+                market: "player_points".to_string(),
+                player_name: r["player"].clone(),
+                player_lookup: lookup,
+                player_id: resolved.map(|g| g.player_id),
+                team_abbr: resolved.map(|g| g.team_abbr.clone()),
+                line: r["line"].parse().expect("line"),
+                over_price: price("over_odds"),
+                under_price: price("under_odds"),
+                source_file: name.to_string(),
+            });
+        }
+        ByDate::new(out, |p| p.game_date)
+    })
+}
