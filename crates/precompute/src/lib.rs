@@ -11,11 +11,18 @@
 //! with one history query per date, writes the date's partition (also when
 //! empty) and checks the row count the warehouse reports.
 
+pub mod ml_feature_store;
+pub mod player_composite_factors;
 pub mod player_daily_cache;
+pub mod recent_games;
 #[cfg(test)]
 #[path = "../tests/common/real_data.rs"]
 mod real_data;
 
+pub use ml_feature_store::{MlFeatureStoreProcessor, build_ml_feature_store};
+pub use player_composite_factors::{
+    PlayerCompositeFactorsProcessor, build_player_composite_factors,
+};
 pub use player_daily_cache::{PlayerDailyCacheProcessor, build_player_daily_cache};
 
 use propcast_core::Table;
@@ -25,7 +32,11 @@ use std::collections::BTreeMap;
 
 /// The Phase 4 processors in the order they run for a date.
 pub fn processors() -> Vec<Box<dyn Processor>> {
-    vec![Box::new(PlayerDailyCacheProcessor)]
+    vec![
+        Box::new(PlayerCompositeFactorsProcessor),
+        Box::new(PlayerDailyCacheProcessor),
+        Box::new(MlFeatureStoreProcessor),
+    ]
 }
 
 /// Per-run counts (universe sources, collisions, skipped inputs).

@@ -95,7 +95,11 @@ async fn loaded() -> Arc<DuckDbWarehouse> {
 }
 
 async fn run(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessOutput {
-    let p = &processors()[0];
+    let all = processors();
+    let p = all
+        .iter()
+        .find(|p| p.name() == "player_daily_cache")
+        .expect("player_daily_cache processor");
     p.process(&context(wh, d))
         .await
         .unwrap_or_else(|e| panic!("{d}: {e}"))
