@@ -8,9 +8,14 @@ use propcast_core::Table;
 use propcast_core::features::{
     FEATURE_COUNT, FEATURE_VERSION, FEATURES, FeatureSource, FeatureVector, feature_index,
 };
-use propcast_core::tables::{MlFeatureStore, PlayerDailyCache, PlayerGameSummary};
+use propcast_core::tables::{
+    MlFeatureStore, PlayerDailyCache, PlayerGameSummary, PlayerPropPrediction,
+};
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::{Warehouse, WarehouseExt};
+use propcast_prediction_worker::evaluation::{
+    BASELINE_LAST_5, BASELINE_SEASON, EDGES, load_evaluation, system_metrics,
+};
 use propcast_prediction_worker::gbdt::{LIBRARY, ModelError, SYSTEM_ID, TrainingWindow};
 use propcast_prediction_worker::{
     GbdtSystem, PlayerInputs, PredictionSystem, PropLine, Recommendation, SkipReason, SystemError,
@@ -179,6 +184,8 @@ fn training_twice_on_the_same_real_rows_gives_identical_model_bytes() {
     assert_eq!(bytes, second.to_bytes().expect("bytes"));
     assert_eq!(first.sha256(), second.sha256());
     assert_eq!(first.sha256().len(), 64);
+    // Printed so two runs (two processes, two hash seeds) can be compared.
+    println!("gbdt_v1 model sha256 {}", first.sha256());
 
     let meta = first.metadata();
     assert_eq!(meta.system_id, SYSTEM_ID);
@@ -587,4 +594,184 @@ async fn training_rows_join_the_feature_store_with_the_points_of_players_who_pla
         .await
         .unwrap_err();
     assert!(err.to_string().contains("propcast backfill"), "{err}");
+}
+
+fn stored_prediction(
+    game_date: NaiveDate,
+    player_lookup: &str,
+    system_id: &str,
+    predicted_points: f64,
+    line: Option<f64>,
+) -> PlayerPropPrediction {
+    PlayerPropPrediction {
+        game_date,
+        game_id: "g".into(),
+        player_lookup: player_lookup.into(),
+        player_id: 1,
+        team_abbr: "DEN".into(),
+        opponent_abbr: "MIN".into(),
+        system_id: system_id.into(),
+        predicted_points,
+        confidence: 0.6,
+        line_value: line,
+        line_source: if line.is_some() {
+            "ACTUAL_PROP"
+        } else {
+            "NO_PROP_LINE"
+        }
+        .into(),
+        sportsbook: line.map(|_| "draftkings".into()),
+        line_snapshot_time: None,
+        line_minutes_before_tipoff: None,
+        recommendation: if line.is_some() { "OVER" } else { "NO_LINE" }.into(),
+        metadata: "{}".into(),
+        execution_id: "test".into(),
+        created_at: Utc.with_ymd_and_hms(2025, 10, 22, 12, 0, 0).unwrap(),
+    }
+}
+
+fn cache_with(
+    game_date: NaiveDate,
+    player_lookup: &str,
+    season: Option<f64>,
+    last_5: Option<f64>,
+) -> PlayerDailyCache {
+    let mut row = cache_row(player_lookup, game_date);
+    row.points_avg_season = season;
+    row.points_avg_last_5 = last_5;
+    row
+}
+
+#[tokio::test]
+async fn evaluation_grades_every_system_on_the_same_outcomes_and_real_lines() {
+    let warehouse = DuckDbWarehouse::in_memory().expect("warehouse");
+    for def in [
+        &MlFeatureStore::DEF,
+        &PlayerGameSummary::DEF,
+        &PlayerPropPrediction::DEF,
+        &PlayerDailyCache::DEF,
+    ] {
+        warehouse.ensure_table(def).await.expect("table");
+    }
+    let (e, f) = (date("2025-10-22"), date("2025-10-23"));
+    let jokic: Vec<&Log> = {
+        let mut g: Vec<&Log> = logs().iter().filter(|l| l.player_id == 203999).collect();
+        g.sort_by_key(|l| l.date);
+        g
+    };
+    let v = vector_from_history(&jokic[..61]);
+    // On e: "a" played (30 points) with a real 22.5 line; "b" has no game
+    // row (voided); "c" played (12) without a line. f has no box score at
+    // all: its prediction is ungraded, not voided.
+    warehouse
+        .replace_rows(
+            e,
+            &[],
+            &[summary_row(e, "a", 34.0, 30), summary_row(e, "c", 20.0, 12)],
+        )
+        .await
+        .unwrap();
+    warehouse
+        .replace_rows(
+            e,
+            &[],
+            &[
+                stored_prediction(e, "a", "moving_average", 25.0, Some(22.5)),
+                stored_prediction(e, "a", "zone_matchup", 20.0, Some(22.5)),
+                stored_prediction(e, "b", "moving_average", 10.0, None),
+                stored_prediction(e, "c", "moving_average", 14.0, None),
+            ],
+        )
+        .await
+        .unwrap();
+    warehouse
+        .replace_rows(
+            f,
+            &[],
+            &[stored_prediction(
+                f,
+                "a",
+                "moving_average",
+                25.0,
+                Some(23.5),
+            )],
+        )
+        .await
+        .unwrap();
+    warehouse
+        .replace_rows(e, &[], &[store_row(e, "a", &v), store_row(e, "b", &v)])
+        .await
+        .unwrap();
+    warehouse
+        .replace_rows(
+            e,
+            &[],
+            &[
+                cache_with(e, "a", Some(28.95), Some(30.4)),
+                cache_with(e, "b", Some(8.0), Some(9.0)),
+                cache_with(e, "c", None, Some(11.0)),
+            ],
+        )
+        .await
+        .unwrap();
+
+    let model = season_model();
+    let label = "gbdt_v1 (trained to 2025-04-13)";
+    let evaluation = load_evaluation(&warehouse, model, label, e, f)
+        .await
+        .expect("evaluation");
+    let graded: Vec<(&str, &str, f64, f64, Option<f64>)> = evaluation
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.system.as_str(),
+                r.player_lookup.as_str(),
+                r.predicted,
+                r.actual,
+                r.line,
+            )
+        })
+        .collect();
+    let gbdt_a = model.predict_points(&v).unwrap();
+    assert_eq!(
+        graded,
+        vec![
+            ("moving_average", "a", 25.0, 30.0, Some(22.5)),
+            ("moving_average", "c", 14.0, 12.0, None),
+            ("zone_matchup", "a", 20.0, 30.0, Some(22.5)),
+            (label, "a", gbdt_a, 30.0, Some(22.5)),
+            (BASELINE_SEASON, "a", 28.95, 30.0, Some(22.5)),
+            (BASELINE_LAST_5, "a", 30.4, 30.0, Some(22.5)),
+            (BASELINE_LAST_5, "c", 11.0, 12.0, None),
+        ]
+    );
+    for system in ["moving_average", label, BASELINE_SEASON, BASELINE_LAST_5] {
+        assert_eq!(evaluation.voided.get(system), Some(&1), "{system}");
+    }
+    assert_eq!(evaluation.voided.get("zone_matchup"), None);
+    assert_eq!(evaluation.ungraded.get("moving_average"), Some(&1));
+    assert_eq!(evaluation.dates_with_results.len(), 1);
+
+    let metrics = system_metrics(&evaluation.rows, &EDGES);
+    let ma = &metrics[0];
+    // |25 − 30| and |14 − 12|: MAE 3.5, bias (−5 + 2) / 2 = −1.5; one OVER
+    // call at edge 2.5 that won (30 > 22.5).
+    assert_eq!(
+        (ma.predictions, ma.with_line, ma.mae, ma.bias),
+        (2, 1, 3.5, -1.5)
+    );
+    assert_eq!(
+        (
+            ma.hit_rates[1].bets,
+            ma.hit_rates[1].wins,
+            ma.hit_rates[2].bets
+        ),
+        (1, 1, 0)
+    );
+    // zone_matchup: 20 vs 22.5 is UNDER at edge 2.5, and 30 went over: a loss.
+    assert_eq!(
+        (metrics[1].hit_rates[1].bets, metrics[1].hit_rates[1].wins),
+        (1, 0)
+    );
 }
