@@ -4,6 +4,8 @@
 //!
 //! | processor | reads | writes |
 //! |---|---|---|
+//! | `team_defense_zone_analysis` | `nba_raw.shot_zones`, `nba_analytics.team_defense_game_summary` | `nba_precompute.team_defense_zone_analysis` |
+//! | `player_shot_zone_analysis` | `nba_raw.shot_zones` | `nba_precompute.player_shot_zone_analysis` |
 //! | `player_daily_cache` | `nba_analytics.player_game_summary`, `nba_raw.schedule`, `nba_raw.player_props` | `nba_precompute.player_daily_cache` |
 //!
 //! The computation is in pure functions over input rows
@@ -14,16 +16,24 @@
 pub mod ml_feature_store;
 pub mod player_composite_factors;
 pub mod player_daily_cache;
-pub mod recent_games;
+pub mod player_shot_zone_analysis;
 #[cfg(test)]
 #[path = "../tests/common/real_data.rs"]
 mod real_data;
+pub mod recent_games;
+pub mod team_defense_zone_analysis;
 
 pub use ml_feature_store::{MlFeatureStoreProcessor, build_ml_feature_store};
 pub use player_composite_factors::{
     PlayerCompositeFactorsProcessor, build_player_composite_factors,
 };
 pub use player_daily_cache::{PlayerDailyCacheProcessor, build_player_daily_cache};
+pub use player_shot_zone_analysis::{
+    PlayerShotZoneAnalysisProcessor, build_player_shot_zone_analysis,
+};
+pub use team_defense_zone_analysis::{
+    TeamDefenseZoneAnalysisProcessor, build_team_defense_zone_analysis,
+};
 
 use propcast_core::Table;
 use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
@@ -33,6 +43,8 @@ use std::collections::BTreeMap;
 /// The Phase 4 processors in the order they run for a date.
 pub fn processors() -> Vec<Box<dyn Processor>> {
     vec![
+        Box::new(TeamDefenseZoneAnalysisProcessor),
+        Box::new(PlayerShotZoneAnalysisProcessor),
         Box::new(PlayerCompositeFactorsProcessor),
         Box::new(PlayerDailyCacheProcessor),
         Box::new(MlFeatureStoreProcessor),
