@@ -291,6 +291,16 @@ impl Breakers {
         })
     }
 
+    /// Breakers that start CLOSED and are never stored (pure runs).
+    pub fn in_memory(config: BreakerConfig) -> Self {
+        Breakers {
+            config,
+            current: BTreeMap::new(),
+            flushed: BTreeMap::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
     pub fn config(&self) -> &BreakerConfig {
         &self.config
     }

@@ -1,38 +1,188 @@
-//! The `prediction_coordinator` processor: for date D, every player in the
-//! daily cache, every system, one prediction row each.
+//! The `prediction_coordinator` processor: for date D, the selected
+//! players × every system, one prediction row each, in batches with a run
+//! log and per-system circuit breakers.
 //!
-//! Reads `nba_precompute.player_daily_cache` (D) and the `player_points`
-//! rows of `nba_raw.player_props` (D); writes
-//! `nba_predictions.player_prop_predictions` by replacing partition D, also
-//! with no rows, so a rerun leaves exactly what the inputs give.
+//! **Players** are those of `nba_analytics.upcoming_player_game_context`
+//! (D) that also have a `nba_precompute.player_daily_cache` row (D), kept
+//! when the cache's `minutes_avg_last_10` (mean minutes of his last ≤ 10
+//! games before D) is ≥ 15 **or** a real pre-tip line was chosen for him
+//! from `nba_raw.player_props` ([`choose_line`]: the line graded against).
+//! An empty context for D (Phase 3 not run, no games) is logged and reported
+//! as `no_data`, and D's predictions are emptied, never left stale.
+//!
+//! **Inputs** are loaded in one query per table for the whole date: the
+//! feature store vectors, composite factors, and the players' earlier games
+//! ([`crate::player_history`], from `player_game_summary` and
+//! `team_defense_game_summary` of this and the previous season, strictly
+//! before D).
+//!
+//! **Batches** of [`DEFAULT_BATCH_SIZE`] players (ordered by
+//! `player_lookup`): each system is asked for each player unless its
+//! circuit breaker refuses ([`crate::circuit_breaker`]); then `ensemble_v1`
+//! combines the player's component predictions. At the end of each batch
+//! the breakers are written to the state store and one
+//! `nba_predictions.prediction_worker_runs` row records the batch (run log,
+//! appended by key `run_id`, `batch_index`).
+//!
+//! Predictions replace partition D of
+//! `nba_predictions.player_prop_predictions` (also with no rows), and the
+//! written count is checked.
 
+use crate::circuit_breaker::{BreakerConfig, BreakerState, Breakers, Outcome};
+use crate::ensemble::{Component, Ensemble};
 use crate::error::PredictionError;
 use crate::moving_average::MovingAverage;
-use crate::prediction_system::{PlayerInputs, PredictionSystem, SystemError};
-use crate::prop_line::{LineChoice, LineSource, PLAYER_POINTS_MARKET, choose_line};
+use crate::player_history::{
+    PLAYER_GAME_COLUMNS, PlayerGameRow, TEAM_DEFENSE_COLUMNS, TeamDefenseRow, build_histories,
+};
+use crate::prediction_system::{
+    HistoricalGame, PlayerInputs, PredictionSystem, SystemError, SystemPrediction,
+};
+use crate::prop_line::{LineChoice, LineSource, PLAYER_POINTS_MARKET, PropLine, choose_line};
+use crate::similarity::SimilarityBalanced;
+use crate::zone_matchup::ZoneMatchup;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use propcast_core::tables::{PlayerDailyCache, PlayerProp, PlayerPropPrediction};
+use propcast_core::features::FeatureVector;
+use propcast_core::tables::{
+    MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
+    PlayerPropPrediction, PredictionWorkerRun, TeamDefenseGameSummary, UpcomingPlayerGameContext,
+};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, string_literal};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
 
 pub const NAME: &str = "prediction_coordinator";
+/// Players per batch (one `prediction_worker_runs` row each).
+pub const DEFAULT_BATCH_SIZE: usize = 50;
+/// Minimum `minutes_avg_last_10` of a player predicted without a line.
+pub const MIN_MINUTES: f64 = 15.0;
 
 /// What one coordinator run produced, for `ProcessOutput.counters`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PredictionCounts {
+    /// Players in both the context and the cache of the date.
+    pub candidates: i64,
+    /// Candidates kept (minutes or a real line).
+    pub players: i64,
     /// Prediction rows (players × systems that predicted).
     pub predictions: i64,
     /// Rows with a real line.
     pub with_line: i64,
     /// Rows without one (`NO_PROP_LINE`, recommendation `NO_LINE`).
     pub no_line: i64,
-    /// Player × system pairs skipped for lack of history.
-    pub skipped_no_history: i64,
+    /// Player × system calls that skipped (no history, too few similar
+    /// games, no features, too few components).
+    pub skipped: i64,
+    /// Player × system calls that failed (count against the breaker).
+    pub failed: i64,
+    /// Player × system calls refused by an open breaker.
+    pub skipped_by_breaker: i64,
+    pub batches: i64,
+}
+
+impl PredictionCounts {
+    fn add(&mut self, o: &PredictionCounts) {
+        self.predictions += o.predictions;
+        self.with_line += o.with_line;
+        self.no_line += o.no_line;
+        self.skipped += o.skipped;
+        self.failed += o.failed;
+        self.skipped_by_breaker += o.skipped_by_breaker;
+    }
+}
+
+/// Every input of a date, loaded in a few queries (or built by a test).
+#[derive(Debug, Clone, Default)]
+pub struct DateInputs {
+    pub game_date: NaiveDate,
+    pub contexts: Vec<UpcomingPlayerGameContext>,
+    pub cache: Vec<PlayerDailyCache>,
+    /// `player_points` rows of the date (other markets are ignored).
+    pub props: Vec<PlayerProp>,
+    /// By `player_lookup`.
+    pub features: HashMap<String, FeatureVector>,
+    pub factors: HashMap<String, PlayerCompositeFactors>,
+    /// Earlier games, newest first.
+    pub histories: HashMap<String, Vec<HistoricalGame>>,
+}
+
+/// A player chosen for prediction, with his line.
+#[derive(Debug, Clone)]
+pub struct SelectedPlayer<'a> {
+    pub context: &'a UpcomingPlayerGameContext,
+    pub cache: &'a PlayerDailyCache,
+    pub choice: LineChoice,
+    /// "minutes", "line" or "minutes_and_line".
+    pub selected_by: &'static str,
+}
+
+impl SelectedPlayer<'_> {
+    pub fn line(&self) -> Option<&PropLine> {
+        self.choice.chosen.as_ref()
+    }
+}
+
+/// The players of the date (context ∩ cache), kept when
+/// `minutes_avg_last_10 ≥ min_minutes` or a real line was chosen; sorted by
+/// `player_lookup`. Returns them and the number of candidates.
+pub fn select_players(inputs: &DateInputs, min_minutes: f64) -> (Vec<SelectedPlayer<'_>>, usize) {
+    let d = inputs.game_date;
+    let mut props_by_player: HashMap<i64, Vec<&PlayerProp>> = HashMap::new();
+    for prop in &inputs.props {
+        if let Some(id) = prop.player_id
+            && prop.market == PLAYER_POINTS_MARKET
+            && prop.game_date == d
+        {
+            props_by_player.entry(id).or_default().push(prop);
+        }
+    }
+    let cache: HashMap<&str, &PlayerDailyCache> = inputs
+        .cache
+        .iter()
+        .filter(|c| c.game_date == d)
+        .map(|c| (c.player_lookup.as_str(), c))
+        .collect();
+    let mut contexts: Vec<&UpcomingPlayerGameContext> = inputs
+        .contexts
+        .iter()
+        .filter(|c| c.game_date == d)
+        .collect();
+    contexts.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+    contexts.dedup_by(|a, b| a.player_lookup == b.player_lookup);
+    let mut candidates = 0;
+    let mut selected = Vec::new();
+    for context in contexts {
+        let Some(cache) = cache.get(context.player_lookup.as_str()).copied() else {
+            continue;
+        };
+        candidates += 1;
+        let props = props_by_player
+            .get(&cache.player_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let choice = choose_line(props.iter().copied(), cache.player_id, d);
+        let minutes = cache
+            .minutes_avg_last_10
+            .is_some_and(|m| m.is_finite() && m >= min_minutes);
+        let selected_by = match (minutes, choice.chosen.is_some()) {
+            (true, true) => "minutes_and_line",
+            (true, false) => "minutes",
+            (false, true) => "line",
+            (false, false) => continue,
+        };
+        selected.push(SelectedPlayer {
+            context,
+            cache,
+            choice,
+            selected_by,
+        });
+    }
+    (selected, candidates)
 }
 
 /// Line-choice diagnostics added to every row's metadata as `line_choice`.
@@ -55,109 +205,302 @@ impl<'a> From<&'a LineChoice> for LineChoiceSummary<'a> {
     }
 }
 
-/// Runs `systems` over every cached player of `game_date`. Pure: rows come
-/// out sorted by player, then system, with `execution_id` and `created_at`
-/// as given.
+/// One system's calls in one batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SystemStats {
+    /// Calls made (not refused by the breaker).
+    pub attempted: i64,
+    pub ok: i64,
+    pub failed: i64,
+    /// Normal skips ([`SystemError::Skip`]).
+    pub skipped: i64,
+    pub skipped_by_breaker: i64,
+    /// Time spent in the system's calls.
+    pub ms: f64,
+    /// The breaker's state after the batch ("CLOSED", "OPEN", "HALF_OPEN").
+    pub breaker_state: &'static str,
+}
+
+/// What one batch produced.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    pub rows: Vec<PlayerPropPrediction>,
+    /// By system id, in run order.
+    pub systems: BTreeMap<String, SystemStats>,
+    pub counts: PredictionCounts,
+}
+
+/// The systems a coordinator runs.
+pub struct SystemSet<'a> {
+    pub systems: &'a [Box<dyn PredictionSystem>],
+    pub ensemble: Option<&'a Ensemble>,
+}
+
+fn prediction_row(
+    player: &SelectedPlayer<'_>,
+    system_id: &str,
+    prediction: SystemPrediction,
+    execution_id: &str,
+    created_at: DateTime<Utc>,
+) -> PlayerPropPrediction {
+    let line = player.line();
+    let cache = player.cache;
+    let mut metadata = prediction.metadata;
+    if let serde_json::Value::Object(map) = &mut metadata {
+        map.insert(
+            "line_choice".to_string(),
+            serde_json::to_value(LineChoiceSummary::from(&player.choice))
+                .unwrap_or(serde_json::Value::Null),
+        );
+        map.insert("selected_by".to_string(), player.selected_by.into());
+    }
+    PlayerPropPrediction {
+        game_date: cache.game_date,
+        game_id: cache.game_id.clone(),
+        player_lookup: cache.player_lookup.clone(),
+        player_id: cache.player_id,
+        team_abbr: cache.team_abbr.clone(),
+        opponent_abbr: cache.opponent_abbr.clone(),
+        system_id: system_id.to_string(),
+        predicted_points: prediction.predicted_points,
+        confidence: prediction.confidence,
+        line_value: line.map(|l| l.line),
+        line_source: if line.is_some() {
+            LineSource::ActualProp
+        } else {
+            LineSource::NoPropLine
+        }
+        .as_str()
+        .to_string(),
+        sportsbook: line.map(|l| l.bookmaker.clone()),
+        line_snapshot_time: line.map(|l| l.snapshot_time),
+        line_minutes_before_tipoff: line.map(|l| l.minutes_before_tipoff),
+        recommendation: prediction.recommendation.as_str().to_string(),
+        metadata: metadata.to_string(),
+        execution_id: execution_id.to_string(),
+        created_at,
+    }
+}
+
+/// Handles one call's result: the row, the counts, the breaker.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    result: Result<SystemPrediction, SystemError>,
+    system_id: &str,
+    player: &SelectedPlayer<'_>,
+    breakers: &mut Breakers,
+    now: DateTime<Utc>,
+    stats: &mut SystemStats,
+    out: &mut BatchOutcome,
+    execution_id: &str,
+) -> Option<SystemPrediction> {
+    match result {
+        Ok(p) => {
+            breakers.record(system_id, Outcome::Success, now);
+            stats.ok += 1;
+            out.counts.predictions += 1;
+            if player.line().is_some() {
+                out.counts.with_line += 1;
+            } else {
+                out.counts.no_line += 1;
+            }
+            out.rows.push(prediction_row(
+                player,
+                system_id,
+                p.clone(),
+                execution_id,
+                now,
+            ));
+            Some(p)
+        }
+        Err(SystemError::Skip(_)) => {
+            stats.skipped += 1;
+            out.counts.skipped += 1;
+            None
+        }
+        Err(SystemError::Failed(e)) => {
+            tracing::warn!(system = system_id, player = %player.cache.player_lookup, error = %e, "prediction system failed");
+            breakers.record(system_id, Outcome::Failure(e), now);
+            stats.failed += 1;
+            out.counts.failed += 1;
+            None
+        }
+    }
+}
+
+/// Runs the systems over one batch of players (pure apart from the
+/// in-memory breakers it updates). `now` is the breakers' clock and the
+/// rows' `created_at`.
+pub fn predict_batch(
+    players: &[SelectedPlayer<'_>],
+    inputs: &DateInputs,
+    systems: &SystemSet<'_>,
+    breakers: &mut Breakers,
+    now: DateTime<Utc>,
+    execution_id: &str,
+) -> BatchOutcome {
+    let mut out = BatchOutcome::default();
+    let mut stats: Vec<(&str, SystemStats)> = systems
+        .systems
+        .iter()
+        .map(|s| (s.system_id(), SystemStats::default()))
+        .collect();
+    let mut ensemble_stats = SystemStats::default();
+    let no_history: &[HistoricalGame] = &[];
+    for player in players {
+        let lookup = player.cache.player_lookup.as_str();
+        let player_inputs = PlayerInputs {
+            cache: player.cache,
+            line: player.line(),
+            features: inputs.features.get(lookup),
+            factors: inputs.factors.get(lookup),
+            context: Some(player.context),
+            history: inputs
+                .histories
+                .get(lookup)
+                .map(Vec::as_slice)
+                .unwrap_or(no_history),
+        };
+        let mut components: Vec<(&str, SystemPrediction)> = Vec::new();
+        for (system, (id, st)) in systems.systems.iter().zip(stats.iter_mut()) {
+            if !breakers.allows(id, now) {
+                st.skipped_by_breaker += 1;
+                out.counts.skipped_by_breaker += 1;
+                continue;
+            }
+            st.attempted += 1;
+            let started = Instant::now();
+            let result = system.predict(&player_inputs);
+            st.ms += started.elapsed().as_secs_f64() * 1000.0;
+            if let Some(p) = settle(
+                result,
+                id,
+                player,
+                breakers,
+                now,
+                st,
+                &mut out,
+                execution_id,
+            ) {
+                components.push((id, p));
+            }
+        }
+        if let Some(ensemble) = systems.ensemble {
+            let id = ensemble.system_id();
+            if breakers.allows(id, now) {
+                ensemble_stats.attempted += 1;
+                let started = Instant::now();
+                let parts: Vec<Component<'_>> = components
+                    .iter()
+                    .map(|(system_id, prediction)| Component {
+                        system_id,
+                        prediction,
+                    })
+                    .collect();
+                let result = ensemble.combine(&parts, player.line());
+                ensemble_stats.ms += started.elapsed().as_secs_f64() * 1000.0;
+                settle(
+                    result,
+                    id,
+                    player,
+                    breakers,
+                    now,
+                    &mut ensemble_stats,
+                    &mut out,
+                    execution_id,
+                );
+            } else {
+                ensemble_stats.skipped_by_breaker += 1;
+                out.counts.skipped_by_breaker += 1;
+            }
+        }
+    }
+    if let Some(ensemble) = systems.ensemble {
+        stats.push((ensemble.system_id(), ensemble_stats));
+    }
+    for (id, mut st) in stats {
+        st.breaker_state = breakers.state_of(id).as_str();
+        out.systems.insert(id.to_string(), st);
+    }
+    out.rows
+        .sort_by(|a, b| (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id)));
+    out
+}
+
+/// Every selected player of the date through `systems`, breakers starting
+/// CLOSED and kept in memory only (pure). Rows sorted by player, then
+/// system, with `execution_id` and `created_at` as given.
 pub fn build_predictions(
-    game_date: NaiveDate,
-    cache: &[PlayerDailyCache],
-    props: &[PlayerProp],
-    systems: &[Box<dyn PredictionSystem>],
+    inputs: &DateInputs,
+    systems: &SystemSet<'_>,
     execution_id: &str,
     created_at: DateTime<Utc>,
 ) -> (Vec<PlayerPropPrediction>, PredictionCounts) {
-    let mut props_by_player: HashMap<i64, Vec<&PlayerProp>> = HashMap::new();
-    for prop in props {
-        if let Some(id) = prop.player_id
-            && prop.market == PLAYER_POINTS_MARKET
-            && prop.game_date == game_date
-        {
-            props_by_player.entry(id).or_default().push(prop);
-        }
-    }
+    let (players, candidates) = select_players(inputs, MIN_MINUTES);
+    let mut breakers = Breakers::in_memory(BreakerConfig::default());
+    let out = predict_batch(
+        &players,
+        inputs,
+        systems,
+        &mut breakers,
+        created_at,
+        execution_id,
+    );
+    let mut counts = out.counts;
+    counts.candidates = candidates as i64;
+    counts.players = players.len() as i64;
+    counts.batches = i64::from(!players.is_empty());
+    (out.rows, counts)
+}
 
-    let mut players: Vec<&PlayerDailyCache> =
-        cache.iter().filter(|c| c.game_date == game_date).collect();
-    players.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+fn ids_where(out: &BatchOutcome, keep: impl Fn(&SystemStats) -> bool) -> String {
+    out.systems
+        .iter()
+        .filter(|(_, s)| keep(s))
+        .map(|(id, _)| id.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
-    let mut rows = Vec::new();
-    let mut counts = PredictionCounts::default();
-    for player in players {
-        let player_props = props_by_player
-            .get(&player.player_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let choice = choose_line(player_props.iter().copied(), player.player_id, game_date);
-        let line = choice.chosen.as_ref();
-        let inputs = PlayerInputs {
-            cache: player,
-            line,
-            features: None,
-            factors: None,
-            context: None,
-            history: &[],
-        };
-        for system in systems {
-            let prediction = match system.predict(&inputs) {
-                Ok(p) => p,
-                Err(SystemError::Skip(_)) => {
-                    counts.skipped_no_history += 1;
-                    continue;
-                }
-                Err(SystemError::Failed(e)) => {
-                    tracing::warn!(system = system.system_id(), player = %player.player_lookup, error = %e, "prediction system failed");
-                    continue;
-                }
-            };
-            let mut metadata = prediction.metadata;
-            if let serde_json::Value::Object(map) = &mut metadata {
-                map.insert(
-                    "line_choice".to_string(),
-                    serde_json::to_value(LineChoiceSummary::from(&choice))
-                        .unwrap_or(serde_json::Value::Null),
-                );
-            }
-            counts.predictions += 1;
-            if line.is_some() {
-                counts.with_line += 1;
-            } else {
-                counts.no_line += 1;
-            }
-            rows.push(PlayerPropPrediction {
-                game_date,
-                game_id: player.game_id.clone(),
-                player_lookup: player.player_lookup.clone(),
-                player_id: player.player_id,
-                team_abbr: player.team_abbr.clone(),
-                opponent_abbr: player.opponent_abbr.clone(),
-                system_id: system.system_id().to_string(),
-                predicted_points: prediction.predicted_points,
-                confidence: prediction.confidence,
-                line_value: line.map(|l| l.line),
-                line_source: if line.is_some() {
-                    LineSource::ActualProp
-                } else {
-                    LineSource::NoPropLine
-                }
-                .as_str()
-                .to_string(),
-                sportsbook: line.map(|l| l.bookmaker.clone()),
-                line_snapshot_time: line.map(|l| l.snapshot_time),
-                line_minutes_before_tipoff: line.map(|l| l.minutes_before_tipoff),
-                recommendation: prediction.recommendation.as_str().to_string(),
-                metadata: metadata.to_string(),
-                execution_id: execution_id.to_string(),
-                created_at,
-            });
-        }
+/// The run-log row of one batch. `systems_succeeded`: attempted with no
+/// failure; `systems_failed`: at least one failure;
+/// `systems_skipped_by_breaker`: at least one call refused.
+#[allow(clippy::too_many_arguments)]
+pub fn worker_run_row(
+    run_id: &str,
+    game_date: NaiveDate,
+    batch_index: usize,
+    players: usize,
+    out: &BatchOutcome,
+    duration_ms: i64,
+    execution_id: &str,
+    started_at: DateTime<Utc>,
+) -> PredictionWorkerRun {
+    PredictionWorkerRun {
+        run_id: run_id.to_string(),
+        game_date,
+        batch_index: batch_index as i64,
+        players: players as i64,
+        systems_attempted: ids_where(out, |s| s.attempted > 0),
+        systems_succeeded: ids_where(out, |s| s.attempted > 0 && s.failed == 0),
+        systems_failed: ids_where(out, |s| s.failed > 0),
+        systems_skipped_by_breaker: ids_where(out, |s| s.skipped_by_breaker > 0),
+        predictions_written: out.rows.len() as i64,
+        system_timings: serde_json::to_string(&out.systems).unwrap_or_else(|_| "{}".into()),
+        duration_ms,
+        execution_id: execution_id.to_string(),
+        started_at,
+        finished_at: started_at + chrono::Duration::milliseconds(duration_ms),
     }
-    rows.sort_by(|a, b| (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id)));
-    (rows, counts)
 }
 
 /// The `prediction_coordinator` processor (phase 5).
 pub struct PredictionCoordinator {
     systems: Vec<Box<dyn PredictionSystem>>,
+    ensemble: Option<Ensemble>,
+    breaker: BreakerConfig,
+    batch_size: usize,
+    min_minutes: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +508,8 @@ pub struct PredictionCoordinator {
 pub struct DuplicateSystem(pub String);
 
 impl PredictionCoordinator {
-    /// A coordinator running `systems`, each at most once.
+    /// A coordinator running `systems`, each at most once, without the
+    /// ensemble.
     pub fn new(systems: Vec<Box<dyn PredictionSystem>>) -> Result<Self, DuplicateSystem> {
         let mut seen = BTreeSet::new();
         for system in &systems {
@@ -173,18 +517,161 @@ impl PredictionCoordinator {
                 return Err(DuplicateSystem(system.system_id().to_string()));
             }
         }
-        Ok(PredictionCoordinator { systems })
+        Ok(PredictionCoordinator {
+            systems,
+            ensemble: None,
+            breaker: BreakerConfig::default(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            min_minutes: MIN_MINUTES,
+        })
     }
 
-    /// The systems that can run today: `moving_average`.
+    /// The five systems: `moving_average`, `zone_matchup_v1`,
+    /// `similarity_balanced_v1`, then `gbdt` when given (the CLI loads the
+    /// trained `gbdt_v1` model), and `ensemble_v1` over them.
+    pub fn standard(gbdt: Option<Box<dyn PredictionSystem>>) -> Result<Self, DuplicateSystem> {
+        let mut systems: Vec<Box<dyn PredictionSystem>> = vec![
+            Box::new(MovingAverage),
+            Box::new(ZoneMatchup),
+            Box::new(SimilarityBalanced),
+        ];
+        systems.extend(gbdt);
+        Self::new(systems)?.with_ensemble()
+    }
+
+    /// [`Self::standard`] without a model: the three rule systems and the
+    /// ensemble.
     pub fn with_default_systems() -> Self {
         PredictionCoordinator {
-            systems: vec![Box::new(MovingAverage)],
+            systems: vec![
+                Box::new(MovingAverage),
+                Box::new(ZoneMatchup),
+                Box::new(SimilarityBalanced),
+            ],
+            ensemble: Some(Ensemble),
+            breaker: BreakerConfig::default(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            min_minutes: MIN_MINUTES,
         }
     }
 
+    /// Adds `ensemble_v1` after the other systems.
+    pub fn with_ensemble(mut self) -> Result<Self, DuplicateSystem> {
+        if self
+            .systems
+            .iter()
+            .any(|s| s.system_id() == Ensemble.system_id())
+        {
+            return Err(DuplicateSystem(Ensemble.system_id().to_string()));
+        }
+        self.ensemble = Some(Ensemble);
+        Ok(self)
+    }
+
+    /// Players per batch (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    pub fn with_breaker_config(mut self, config: BreakerConfig) -> Self {
+        self.breaker = config;
+        self
+    }
+
+    /// Every system id, the ensemble last.
     pub fn system_ids(&self) -> Vec<&'static str> {
-        self.systems.iter().map(|s| s.system_id()).collect()
+        let mut ids: Vec<&'static str> = self.systems.iter().map(|s| s.system_id()).collect();
+        if let Some(e) = &self.ensemble {
+            ids.push(e.system_id());
+        }
+        ids
+    }
+
+    fn system_set(&self) -> SystemSet<'_> {
+        SystemSet {
+            systems: &self.systems,
+            ensemble: self.ensemble.as_ref(),
+        }
+    }
+
+    /// Loads every input of `date` in one query per table.
+    pub async fn load_inputs(
+        &self,
+        ctx: &ProcessContext,
+        date: NaiveDate,
+    ) -> Result<DateInputs, ProcessError> {
+        let wh = &ctx.warehouse;
+        let on_date = |def: &TableDef| {
+            format!(
+                "SELECT * FROM {} WHERE game_date = {}",
+                def.qualified(),
+                date_literal(date)
+            )
+        };
+        let contexts: Vec<UpcomingPlayerGameContext> = wh
+            .query_as(&on_date(&UpcomingPlayerGameContext::DEF))
+            .await?;
+        if contexts.is_empty() {
+            return Ok(DateInputs {
+                game_date: date,
+                ..DateInputs::default()
+            });
+        }
+        let cache: Vec<PlayerDailyCache> = wh.query_as(&on_date(&PlayerDailyCache::DEF)).await?;
+        let props: Vec<PlayerProp> = wh
+            .query_as(&format!(
+                "SELECT * FROM {} WHERE game_date = {} AND market = {}",
+                PlayerProp::DEF.qualified(),
+                date_literal(date),
+                string_literal(PLAYER_POINTS_MARKET)
+            ))
+            .await?;
+        let feature_rows: Vec<MlFeatureStore> = wh.query_as(&on_date(&MlFeatureStore::DEF)).await?;
+        let mut features = HashMap::new();
+        for row in &feature_rows {
+            match FeatureVector::from_row(row) {
+                Ok(v) => {
+                    features.insert(row.player_lookup.clone(), v);
+                }
+                Err(e) => {
+                    tracing::warn!(game_date = %date, player = %row.player_lookup, error = %e, "feature vector unreadable, player predicted without it")
+                }
+            }
+        }
+        let factors: Vec<PlayerCompositeFactors> =
+            wh.query_as(&on_date(&PlayerCompositeFactors::DEF)).await?;
+        let factors = factors
+            .into_iter()
+            .map(|f| (f.player_lookup.clone(), f))
+            .collect();
+        let first_season = contexts.iter().map(|c| c.season).min().unwrap_or(0) - 1;
+        let games: Vec<PlayerGameRow> = wh
+            .query_as(&format!(
+                "SELECT {PLAYER_GAME_COLUMNS} FROM {} WHERE game_date < {d} AND season >= {first_season} \
+                 AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date = {d})",
+                PlayerGameSummary::DEF.qualified(),
+                UpcomingPlayerGameContext::DEF.qualified(),
+                d = date_literal(date),
+            ))
+            .await?;
+        let defense: Vec<TeamDefenseRow> = wh
+            .query_as(&format!(
+                "SELECT {TEAM_DEFENSE_COLUMNS} FROM {} WHERE game_date < {} AND season >= {first_season}",
+                TeamDefenseGameSummary::DEF.qualified(),
+                date_literal(date),
+            ))
+            .await?;
+        let histories = build_histories(&games, &defense, date);
+        Ok(DateInputs {
+            game_date: date,
+            contexts,
+            cache,
+            props,
+            features,
+            factors,
+            histories,
+        })
     }
 }
 
@@ -205,74 +692,138 @@ impl Processor for PredictionCoordinator {
     }
 
     fn outputs(&self) -> Vec<TableDef> {
-        vec![PlayerPropPrediction::DEF]
+        vec![PlayerPropPrediction::DEF, PredictionWorkerRun::DEF]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
-        let cache: Vec<PlayerDailyCache> = ctx
-            .warehouse
-            .query_as(&format!(
-                "SELECT * FROM {} WHERE game_date = {}",
-                PlayerDailyCache::DEF.qualified(),
-                date_literal(date)
-            ))
-            .await?;
-        let props: Vec<PlayerProp> = ctx
-            .warehouse
-            .query_as(&format!(
-                "SELECT * FROM {} WHERE game_date = {} AND market = {}",
-                PlayerProp::DEF.qualified(),
-                date_literal(date),
-                string_literal(PLAYER_POINTS_MARKET)
-            ))
-            .await?;
-
-        let (rows, counts) = build_predictions(
-            date,
-            &cache,
-            &props,
-            &self.systems,
-            &ctx.execution_id,
-            ctx.now,
-        );
-        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
-        let expected = rows.len() as u64;
-        if stats.rows_written != expected {
-            return Err(PredictionError::WriteCountMismatch {
-                table: PlayerPropPrediction::DEF.qualified(),
-                game_date: date,
-                expected,
-                written: stats.rows_written,
-            }
-            .into());
+        let inputs = self.load_inputs(ctx, date).await?;
+        let mut output = ProcessOutput::default();
+        if inputs.contexts.is_empty() {
+            tracing::warn!(
+                processor = NAME,
+                game_date = %date,
+                correlation_id = %ctx.correlation_id,
+                "no upcoming player context for the date: no predictions"
+            );
         }
+        let (players, candidates) = select_players(&inputs, self.min_minutes);
+        let ids = self.system_ids();
+        let mut breakers = Breakers::load(ctx.state.as_ref(), &ids, self.breaker).await?;
+        let run_id = format!(
+            "{}/{}/{}",
+            ctx.execution_id,
+            date,
+            ctx.now.format("%Y%m%dT%H%M%S%.6fZ")
+        );
+        let systems = self.system_set();
+        let mut rows = Vec::new();
+        let mut runs = Vec::new();
+        let mut counts = PredictionCounts {
+            candidates: candidates as i64,
+            players: players.len() as i64,
+            ..PredictionCounts::default()
+        };
+        for (index, batch) in players.chunks(self.batch_size).enumerate() {
+            let started = Instant::now();
+            let out = predict_batch(
+                batch,
+                &inputs,
+                &systems,
+                &mut breakers,
+                ctx.now,
+                &ctx.execution_id,
+            );
+            breakers.flush(ctx.state.as_ref()).await?;
+            let duration_ms = started.elapsed().as_millis() as i64;
+            counts.add(&out.counts);
+            counts.batches += 1;
+            runs.push(worker_run_row(
+                &run_id,
+                date,
+                index,
+                batch.len(),
+                &out,
+                duration_ms,
+                &ctx.execution_id,
+                ctx.now,
+            ));
+            rows.extend(out.rows);
+        }
+        rows.sort_by(|a, b| {
+            (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id))
+        });
+
+        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
+        check_count(
+            &PlayerPropPrediction::DEF,
+            date,
+            rows.len(),
+            stats.rows_written,
+        )?;
+        output.wrote(&PlayerPropPrediction::DEF, stats.rows_written);
+        if !runs.is_empty() {
+            let stats = ctx.warehouse.merge_rows(&runs).await?;
+            check_count(
+                &PredictionWorkerRun::DEF,
+                date,
+                runs.len(),
+                stats.rows_written,
+            )?;
+            output.wrote(&PredictionWorkerRun::DEF, stats.rows_written);
+        }
+        let open: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| breakers.state_of(id) != BreakerState::Closed)
+            .collect();
         tracing::info!(
             processor = NAME,
             game_date = %date,
             correlation_id = %ctx.correlation_id,
-            cached_players = cache.len(),
-            prop_rows = props.len(),
+            candidates = counts.candidates,
+            players = counts.players,
             predictions = counts.predictions,
             with_line = counts.with_line,
             no_line = counts.no_line,
-            skipped_no_history = counts.skipped_no_history,
+            skipped = counts.skipped,
+            failed = counts.failed,
+            skipped_by_breaker = counts.skipped_by_breaker,
+            batches = counts.batches,
+            breakers_not_closed = %open.join(","),
             "predictions written"
         );
-
-        let mut output = ProcessOutput {
-            no_data: cache.is_empty(),
-            ..ProcessOutput::default()
-        };
-        output.wrote(&PlayerPropPrediction::DEF, stats.rows_written);
-        output
-            .counters
-            .insert("predictions".into(), counts.predictions);
-        output.counters.insert("with_line".into(), counts.with_line);
-        output.counters.insert("no_line".into(), counts.no_line);
-        output
-            .counters
-            .insert("skipped_no_history".into(), counts.skipped_no_history);
+        output.no_data = players.is_empty();
+        for (name, value) in [
+            ("candidates", counts.candidates),
+            ("players", counts.players),
+            ("predictions", counts.predictions),
+            ("with_line", counts.with_line),
+            ("no_line", counts.no_line),
+            ("skipped", counts.skipped),
+            ("failed", counts.failed),
+            ("skipped_by_breaker", counts.skipped_by_breaker),
+            ("batches", counts.batches),
+        ] {
+            output.counters.insert(name.into(), value);
+        }
         Ok(output)
     }
+}
+
+fn check_count(
+    def: &TableDef,
+    game_date: NaiveDate,
+    expected: usize,
+    written: u64,
+) -> Result<(), PredictionError> {
+    if written != expected as u64 {
+        return Err(PredictionError::WriteCountMismatch {
+            table: def.qualified(),
+            game_date,
+            expected: expected as u64,
+            written,
+        });
+    }
+    Ok(())
 }

@@ -4,10 +4,15 @@
 //! * [`prop_line`]: which real pre-tip line a prediction is made against
 //!   (book preference, main line among alternates, never an invented line).
 //! * [`recommendation`]: the shared confidence score and OVER/UNDER/PASS rule.
-//! * [`prediction_system`]: the [`PredictionSystem`] trait; [`moving_average`]
-//!   is system 1.
-//! * [`coordinator`]: the `prediction_coordinator` processor, every cached
-//!   player × every system → `nba_predictions.player_prop_predictions`.
+//! * [`prediction_system`]: the [`PredictionSystem`] trait; the systems are
+//!   [`moving_average`], [`zone_matchup`], [`similarity`] (over
+//!   [`player_history`]), [`gbdt`] and [`ensemble`] over the others;
+//!   [`fatigue`] reads the composite fatigue factor the right way round.
+//! * [`circuit_breaker`]: one breaker per system, kept in the state store.
+//! * [`coordinator`]: the `prediction_coordinator` processor, the selected
+//!   players of the date × every system, in batches →
+//!   `nba_predictions.player_prop_predictions` and
+//!   `nba_predictions.prediction_worker_runs`.
 //! * [`grading`]: the `prediction_grading` processor →
 //!   `nba_predictions.prediction_accuracy`; [`accuracy_summary`] condenses it.
 //! * [`gbdt`]: system `gbdt_v1`, gradient-boosted trees over the feature
@@ -35,7 +40,12 @@ pub mod training;
 pub mod zone_matchup;
 
 pub use accuracy_summary::{AccuracySummary, accuracy_summary, accuracy_summary_by_system};
-pub use coordinator::{PredictionCoordinator, PredictionCounts, build_predictions};
+pub use circuit_breaker::{Breaker, BreakerConfig, BreakerState, Breakers};
+pub use coordinator::{
+    DateInputs, PredictionCoordinator, PredictionCounts, SystemSet, build_predictions,
+    predict_batch, select_players,
+};
+pub use ensemble::Ensemble;
 pub use error::PredictionError;
 pub use gbdt::{GbdtSystem, ModelError, TrainedModel, TrainingWindow, train_model};
 pub use grading::{PredictionGrading, grade_prediction, grade_predictions};
@@ -45,7 +55,9 @@ pub use prediction_system::{
 };
 pub use prop_line::{LineChoice, LineSource, PropLine, choose_line};
 pub use recommendation::{Confidence, Recommendation, confidence, recommend};
+pub use similarity::SimilarityBalanced;
 pub use training::{TrainingRow, load_training_rows, training_pairs};
+pub use zone_matchup::ZoneMatchup;
 
 /// The Phase 5 processors in the order a date runs them: predict, then grade.
 pub fn processors() -> Vec<Box<dyn propcast_patterns::Processor>> {

@@ -4,60 +4,27 @@
 
 mod common;
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use common::{daily_cache, date, game_summaries, instant, props_on};
+use common::{
+    daily_cache, date, date_inputs, game_summaries, instant, log_dates_through, props_on,
+    upcoming_contexts,
+};
 use propcast_core::tables::{
-    PlayerDailyCache, PlayerGameSummary, PlayerProp, PlayerPropPrediction, PredictionAccuracy,
+    MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
+    PlayerPropPrediction, PredictionAccuracy, PredictionWorkerRun, TeamDefenseGameSummary,
+    UpcomingPlayerGameContext,
 };
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{ProcessContext, Processor, RunMode};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::state::TxFn;
+use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone, SqliteStateStore};
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{StateError, StateStore, Warehouse, WarehouseExt};
+use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_prediction_worker::{
-    MovingAverage, PredictionCoordinator, PredictionGrading, PredictionSystem, accuracy_summary,
-    build_predictions, grade_predictions,
+    Ensemble, MovingAverage, PredictionCoordinator, PredictionGrading, PredictionSystem,
+    SimilarityBalanced, SystemSet, ZoneMatchup, accuracy_summary, build_predictions,
+    grade_predictions,
 };
 use std::sync::Arc;
-
-/// These processors keep no state; any call is a test failure.
-struct NoState;
-
-#[async_trait]
-impl StateStore for NoState {
-    async fn get(&self, _: &str, _: &str) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other(
-            "prediction processors use no state".into(),
-        ))
-    }
-    async fn put(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StateError> {
-        Err(StateError::Other(
-            "prediction processors use no state".into(),
-        ))
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StateError> {
-        Err(StateError::Other(
-            "prediction processors use no state".into(),
-        ))
-    }
-    async fn list(&self, _: &str, _: &str) -> Result<Vec<(String, serde_json::Value)>, StateError> {
-        Err(StateError::Other(
-            "prediction processors use no state".into(),
-        ))
-    }
-    async fn transaction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &mut TxFn<'_>,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other(
-            "prediction processors use no state".into(),
-        ))
-    }
-}
 
 const D: &str = "2025-11-05";
 const NEXT: &str = "2025-11-06";
@@ -70,17 +37,27 @@ async fn warehouse() -> Arc<DuckDbWarehouse> {
         PlayerGameSummary::DEF,
         PlayerPropPrediction::DEF,
         PredictionAccuracy::DEF,
+        UpcomingPlayerGameContext::DEF,
+        MlFeatureStore::DEF,
+        PlayerCompositeFactors::DEF,
+        TeamDefenseGameSummary::DEF,
+        PredictionWorkerRun::DEF,
     ] {
         wh.ensure_table(&def).await.expect("table");
     }
+    for d in log_dates_through(date(NEXT)) {
+        wh.replace_rows(d, &[], &game_summaries(d))
+            .await
+            .expect("pgs");
+    }
     for d in [date(D), date(NEXT)] {
+        wh.replace_rows(d, &[], &upcoming_contexts(d))
+            .await
+            .expect("contexts");
         wh.replace_rows(d, &[], &daily_cache(d))
             .await
             .expect("cache");
         wh.replace_rows(d, &[], &props_on(d)).await.expect("props");
-        wh.replace_rows(d, &[], &game_summaries(d))
-            .await
-            .expect("pgs");
     }
     wh
 }
@@ -94,7 +71,7 @@ fn context(
     ProcessContext {
         warehouse: wh.clone(),
         landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(NoState),
+        state: Arc::new(SqliteStateStore::in_memory().expect("sqlite state")),
         game_date: d,
         mode: RunMode::Daily,
         execution_id: run.to_string(),
@@ -113,8 +90,13 @@ async fn read<T: Table + Send>(wh: &DuckDbWarehouse, d: NaiveDate) -> Vec<T> {
     .expect("read back")
 }
 
+/// The default coordinator's systems.
 fn systems() -> Vec<Box<dyn PredictionSystem>> {
-    vec![Box::new(MovingAverage)]
+    vec![
+        Box::new(MovingAverage),
+        Box::new(ZoneMatchup),
+        Box::new(SimilarityBalanced),
+    ]
 }
 
 fn without_run_metadata(mut rows: Vec<PlayerPropPrediction>) -> Vec<PlayerPropPrediction> {
@@ -140,29 +122,34 @@ async fn coordinator_then_grading_on_duckdb() {
 
     // The warehouse holds exactly what the pure function gives for the
     // same real inputs, with this run's metadata.
-    let (expected, counts) =
-        build_predictions(d, &daily_cache(d), &props_on(d), &systems(), "run-1", now);
+    let systems = systems();
+    let set = SystemSet {
+        systems: &systems,
+        ensemble: Some(&Ensemble),
+    };
+    let (expected, counts) = build_predictions(&date_inputs(d), &set, "run-1", now);
     assert_eq!(written, expected);
     assert_eq!(output.counters["predictions"], counts.predictions);
     assert_eq!(output.counters["with_line"], counts.with_line);
     assert_eq!(output.counters["no_line"], counts.no_line);
-    assert_eq!(
-        output.counters["skipped_no_history"],
-        counts.skipped_no_history
-    );
+    assert_eq!(output.counters["skipped"], counts.skipped);
+    assert_eq!(output.counters["failed"], 0);
+    assert_eq!(output.counters["players"], counts.players);
     assert_eq!(
         counts.predictions,
         counts.with_line + counts.no_line,
         "every row has a line or not"
     );
-    assert_eq!(output.total_rows(), written.len() as u64);
+    // Predictions plus one run-log row per batch of 50 players.
+    let batches = (counts.players as u64).div_ceil(50);
+    assert_eq!(output.total_rows(), written.len() as u64 + batches);
     assert!(!output.no_data);
     // Only the date's own rows.
     assert!(written.iter().all(|r| r.game_date == d));
 
     let sga = written
         .iter()
-        .find(|r| r.player_lookup == "shaigilgeousalexander")
+        .find(|r| r.player_lookup == "shaigilgeousalexander" && r.system_id == "moving_average")
         .expect("SGA predicted");
     assert_eq!((sga.predicted_points, sga.confidence), (29.06, 0.45));
     assert_eq!(sga.line_value, Some(31.5));
@@ -299,8 +286,12 @@ async fn in_game_snapshots_in_the_warehouse_change_nothing() {
             "{}",
             a.player_lookup
         );
-        let m: serde_json::Value = serde_json::from_str(&a.metadata).expect("json");
-        excluded += m["line_choice"]["excluded_in_game"].as_u64().unwrap_or(0);
+        // Every system's row of a player carries the same line choice:
+        // count each player once.
+        if a.system_id == "moving_average" {
+            let m: serde_json::Value = serde_json::from_str(&a.metadata).expect("json");
+            excluded += m["line_choice"]["excluded_in_game"].as_u64().unwrap_or(0);
+        }
     }
     assert!(excluded > 0 && excluded as usize <= live_count);
 }
@@ -369,7 +360,10 @@ async fn grading_leaves_predictions_ungraded_until_their_results_land() {
 #[test]
 fn outputs_are_the_prediction_tables() {
     let defs: Vec<TableDef> = PredictionCoordinator::default().outputs();
-    assert_eq!(defs, vec![PlayerPropPrediction::DEF]);
+    assert_eq!(
+        defs,
+        vec![PlayerPropPrediction::DEF, PredictionWorkerRun::DEF]
+    );
     assert_eq!(PredictionGrading.outputs(), vec![PredictionAccuracy::DEF]);
     assert_eq!(PredictionGrading.name(), "prediction_grading");
     assert_eq!(

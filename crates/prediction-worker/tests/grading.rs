@@ -5,12 +5,15 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{daily_cache, date, game_summaries, instant, player_id, prop_dates, props_on};
+use common::{
+    daily_cache, date, date_inputs, game_summaries, instant, player_id, prop_dates, props_on,
+};
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerPropPrediction, PredictionAccuracy};
 use propcast_prediction_worker::grading::{grade_prediction, has_real_line};
 use propcast_prediction_worker::{
-    PredictionCoordinator, PredictionSystem, accuracy_summary, build_predictions, grade_predictions,
+    PredictionCoordinator, PredictionSystem, SystemSet, accuracy_summary, build_predictions,
+    grade_predictions,
 };
 
 fn now() -> DateTime<Utc> {
@@ -21,6 +24,27 @@ fn systems() -> Vec<Box<dyn PredictionSystem>> {
     vec![Box::new(propcast_prediction_worker::MovingAverage)]
 }
 
+/// `moving_average` over the selected players of `d`.
+fn predict(
+    inputs: &propcast_prediction_worker::DateInputs,
+    run: &str,
+    at: DateTime<Utc>,
+) -> (
+    Vec<PlayerPropPrediction>,
+    propcast_prediction_worker::PredictionCounts,
+) {
+    let systems = systems();
+    build_predictions(
+        inputs,
+        &SystemSet {
+            systems: &systems,
+            ensemble: None,
+        },
+        run,
+        at,
+    )
+}
+
 struct Day {
     predictions: Vec<PlayerPropPrediction>,
     graded: Vec<PredictionAccuracy>,
@@ -28,8 +52,7 @@ struct Day {
 
 fn run_day(d: &str) -> Day {
     let d = date(d);
-    let (predictions, _) =
-        build_predictions(d, &daily_cache(d), &props_on(d), &systems(), "test", now());
+    let (predictions, _) = predict(&date_inputs(d), "test", now());
     let graded = grade_predictions(d, &predictions, &game_summaries(d), now());
     Day {
         predictions,
@@ -132,8 +155,35 @@ fn graded_cases_on_2025_11_05() {
         (None, None, None)
     );
 
-    // Voided, 0 minutes and 0 points: Brice Sensabaugh (UTA @ DET).
-    let brice = row(g, "Brice Sensabaugh");
+    // Brice Sensabaugh (UTA @ DET) is not predicted: his last games before
+    // 11-05 were 23, 22, 12, 14, 5, 9 minutes (mean 14.17 < 15) and he had
+    // no line.
+    let lookup = normalize_name_for_lookup("Brice Sensabaugh");
+    assert!(g.iter().all(|r| r.player_lookup != lookup));
+    // Predicted anyway (no minutes floor), he is voided: 0 minutes, 0 points.
+    let d = date("2025-11-05");
+    let inputs = date_inputs(d);
+    let (players, _) = propcast_prediction_worker::select_players(&inputs, 0.0);
+    let brice: Vec<_> = players
+        .into_iter()
+        .filter(|p| p.cache.player_lookup == lookup)
+        .collect();
+    let systems = systems();
+    let out = propcast_prediction_worker::predict_batch(
+        &brice,
+        &inputs,
+        &SystemSet {
+            systems: &systems,
+            ensemble: None,
+        },
+        &mut propcast_prediction_worker::Breakers::in_memory(Default::default()),
+        now(),
+        "test",
+    );
+    assert_eq!(out.rows.len(), 1);
+    assert_eq!(out.rows[0].line_source, "NO_PROP_LINE");
+    let graded = grade_predictions(d, &out.rows, &game_summaries(d), now());
+    let brice = &graded[0];
     assert!(brice.is_voided);
     assert_eq!(brice.actual_points, Some(0));
     assert_eq!((brice.absolute_error, brice.within_3_points), (None, None));
@@ -264,21 +314,23 @@ fn no_graded_row_has_a_line_that_is_not_in_the_props_input() {
 fn a_rerun_gives_the_same_rows_apart_from_run_metadata() {
     let d = date("2025-11-05");
     let coordinator = PredictionCoordinator::default();
-    assert_eq!(coordinator.system_ids(), vec!["moving_average"]);
-    let (a, counts_a) =
-        build_predictions(d, &daily_cache(d), &props_on(d), &systems(), "run-a", now());
-    let mut props = props_on(d);
-    props.reverse();
-    let mut cache = daily_cache(d);
-    cache.reverse();
-    let (b, counts_b) = build_predictions(
-        d,
-        &cache,
-        &props,
-        &systems(),
-        "run-b",
-        instant("2025-11-07T00:00:00Z"),
+    assert_eq!(
+        coordinator.system_ids(),
+        vec![
+            "moving_average",
+            "zone_matchup_v1",
+            "similarity_balanced_v1",
+            "ensemble_v1"
+        ]
     );
+    let inputs = date_inputs(d);
+    let (a, counts_a) = predict(&inputs, "run-a", now());
+    // The same inputs in another order give the same rows.
+    let mut shuffled = inputs.clone();
+    shuffled.props.reverse();
+    shuffled.cache.reverse();
+    shuffled.contexts.reverse();
+    let (b, counts_b) = predict(&shuffled, "run-b", instant("2025-11-07T00:00:00Z"));
     assert_eq!(counts_a, counts_b);
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {

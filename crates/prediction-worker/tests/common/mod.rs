@@ -16,7 +16,12 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use propcast_core::normalize_name_for_lookup;
-use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp};
+use propcast_core::tables::{
+    PlayerDailyCache, PlayerGameSummary, PlayerProp, UpcomingPlayerGameContext,
+};
+use propcast_prediction_worker::choose_line;
+use propcast_prediction_worker::coordinator::DateInputs;
+use propcast_prediction_worker::player_history::{PlayerGameRow, build_histories};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
@@ -334,4 +339,147 @@ pub fn daily_cache(game_date: NaiveDate) -> Vec<PlayerDailyCache> {
         });
     }
     rows
+}
+
+/// Every game-log date up to and including `last`.
+pub fn log_dates_through(last: NaiveDate) -> Vec<NaiveDate> {
+    game_logs()
+        .iter()
+        .map(|r| r.date)
+        .filter(|d| *d <= last)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// `nba_analytics.upcoming_player_game_context` rows of `game_date`,
+/// standing in for the analytics phase: one per daily-cache player, with
+/// rest and load computed from the game logs strictly before the date, the
+/// real line chosen from the props file, and NULL for what the logs cannot
+/// give (tip-off, usage, pace, ratings, opponent rest).
+pub fn upcoming_contexts(game_date: NaiveDate) -> Vec<UpcomingPlayerGameContext> {
+    let props = props_on(game_date);
+    daily_cache(game_date)
+        .into_iter()
+        .map(|c| {
+            let before: Vec<&LogRow> = game_logs()
+                .iter()
+                .filter(|r| r.player_id == c.player_id && r.date < game_date)
+                .collect();
+            let within = |days: i64| -> Vec<&LogRow> {
+                before
+                    .iter()
+                    .copied()
+                    .filter(|r| (game_date - r.date).num_days() <= days)
+                    .collect()
+            };
+            let last_7 = within(7);
+            let last_14 = within(14);
+            let mut dates_14: Vec<NaiveDate> = last_14.iter().map(|r| r.date).collect();
+            dates_14.sort();
+            let minutes_last_7: f64 = last_7.iter().map(|r| r.minutes).sum();
+            let choice = choose_line(
+                props.iter().filter(|p| p.market == "player_points"),
+                c.player_id,
+                game_date,
+            );
+            let line = choice.chosen.as_ref();
+            UpcomingPlayerGameContext {
+                game_date,
+                game_id: c.game_id.clone(),
+                season: c.season,
+                season_type: "regular".into(),
+                player_id: c.player_id,
+                player_lookup: c.player_lookup.clone(),
+                player_name: c.player_name.clone(),
+                team_abbr: c.team_abbr.clone(),
+                opponent_abbr: c.opponent_abbr.clone(),
+                is_home: c.is_home,
+                tipoff_time: None,
+                universe_source: if line.is_some() {
+                    "both"
+                } else {
+                    "last_team_game"
+                }
+                .into(),
+                games_played_season: c.games_played_season,
+                days_rest: c.days_rest,
+                back_to_back: c.days_rest == Some(1),
+                games_last_7_days: last_7.len() as i64,
+                games_last_14_days: last_14.len() as i64,
+                minutes_last_7_days: minutes_last_7,
+                avg_minutes_last_7_days: (!last_7.is_empty())
+                    .then(|| minutes_last_7 / last_7.len() as f64),
+                back_to_backs_last_14_days: dates_14
+                    .windows(2)
+                    .filter(|w| (w[1] - w[0]).num_days() == 1)
+                    .count() as i64,
+                avg_usage_rate_last_7_games: None,
+                minutes_avg_last_10: c.minutes_avg_last_10,
+                opponent_days_rest: None,
+                team_pace_last_10: None,
+                opponent_pace_last_10: None,
+                pace_differential: None,
+                opponent_def_rating_last_10: None,
+                has_prop_line: line.is_some(),
+                current_points_line: line.map(|l| l.line),
+                current_line_book: line.map(|l| l.bookmaker.clone()),
+                current_line_snapshot_time: line.map(|l| l.snapshot_time),
+                opening_points_line: None,
+                opening_line_snapshot_time: None,
+                line_movement: None,
+                books_with_line: choice.books_available.len() as i64,
+                lines_by_book: "{}".into(),
+                data_quality_tier: match c.games_played_season {
+                    0 => "low",
+                    1..=9 => "medium",
+                    _ => "high",
+                }
+                .into(),
+            }
+        })
+        .collect()
+}
+
+/// The history columns of `player_game_summary` rows.
+pub fn player_game_rows(rows: &[PlayerGameSummary]) -> Vec<PlayerGameRow> {
+    rows.iter()
+        .map(|g| PlayerGameRow {
+            game_date: g.game_date,
+            season: g.season,
+            player_lookup: g.player_lookup.clone(),
+            points: g.points,
+            minutes: g.minutes,
+            is_home: g.is_home,
+            opponent_abbr: g.opponent_abbr.clone(),
+            is_dnp: g.is_dnp,
+        })
+        .collect()
+}
+
+/// The game summaries of every log date before `game_date`.
+pub fn summaries_before(game_date: NaiveDate) -> Vec<PlayerGameSummary> {
+    log_dates_through(game_date)
+        .into_iter()
+        .filter(|d| *d < game_date)
+        .flat_map(game_summaries)
+        .collect()
+}
+
+/// What the coordinator loads for `game_date` from a warehouse holding the
+/// fixtures above (no feature store, factors or team defense rows).
+pub fn date_inputs(game_date: NaiveDate) -> DateInputs {
+    let games = player_game_rows(&summaries_before(game_date));
+    DateInputs {
+        game_date,
+        contexts: upcoming_contexts(game_date),
+        cache: daily_cache(game_date),
+        props: props_on(game_date)
+            .into_iter()
+            .filter(|p| p.market == "player_points")
+            .collect(),
+        features: HashMap::new(),
+        factors: HashMap::new(),
+        histories: build_histories(&games, &[], game_date),
+    }
 }
