@@ -6,7 +6,9 @@
 //! |---|---|---|
 //! | `team_defense_zone_analysis` | `nba_raw.shot_zones`, `nba_analytics.team_defense_game_summary` | `nba_precompute.team_defense_zone_analysis` |
 //! | `player_shot_zone_analysis` | `nba_raw.shot_zones` | `nba_precompute.player_shot_zone_analysis` |
+//! | `player_composite_factors` | `nba_analytics.upcoming_player_game_context`, `upcoming_team_game_context`, `player_game_summary`; `nba_precompute.player_shot_zone_analysis`, `team_defense_zone_analysis` | `nba_precompute.player_composite_factors` |
 //! | `player_daily_cache` | `nba_analytics.player_game_summary`, `nba_raw.schedule`, `nba_raw.player_props` | `nba_precompute.player_daily_cache` |
+//! | `ml_feature_store` | the contexts, `player_game_summary`, `team_offense_game_summary`; every table above | `nba_precompute.ml_feature_store` |
 //!
 //! The computation is in pure functions over input rows
 //! ([`player_daily_cache::build_player_daily_cache`]); the processor reads
