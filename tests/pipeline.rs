@@ -5,7 +5,10 @@
 //! One full backfill runs once per test binary (a fixture shared by the
 //! tests); the tests read its warehouse.
 
+mod common;
+
 use chrono::NaiveDate;
+use common::{copy_dir, landing, runtime};
 use propcast::backfill::{discover_dates, run_dates};
 use propcast::pipeline::{Backends, Pipeline};
 use propcast::summary::Summary;
@@ -15,26 +18,8 @@ use propcast_core::tables::ALL_TABLES;
 use propcast_patterns::RunMode;
 use propcast_platform::Record;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
-
-fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-fn landing() -> PathBuf {
-    shared_data().join("landing")
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-}
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -395,19 +380,6 @@ fn running_the_same_backfill_twice_leaves_every_table_identical() {
     }
     assert_eq!(again.rows, f.summary.rows);
     let _ = &f.dir;
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -1,14 +1,17 @@
 //! Runs the pipeline over a range of dates, in order, and builds the summary.
 
 use crate::pipeline::{DateOutcome, Pipeline, phase_label};
-use crate::summary::{Accuracy, FailedRun, Summary};
+use crate::summary::{Accuracy, FailedRun, ModelNote, Summary, SystemAccuracy};
 use anyhow::Context;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use propcast_patterns::{RunMode, RunStatus};
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{LandingZone, Warehouse};
+use propcast_prediction_worker::TrainingWindow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Landing-zone folders whose third path segment is a game date.
@@ -101,6 +104,16 @@ struct GameDay {
     games: Vec<serde::de::IgnoredAny>,
 }
 
+/// Train `gbdt_v1` in the middle of a backfill: once every date up to
+/// `through` is processed, on the feature store rows from the first of them
+/// to `through`, saved at `path`; the dates after `through` are predicted
+/// with it. The model never sees a date it predicts.
+#[derive(Debug, Clone)]
+pub struct TrainPlan {
+    pub through: NaiveDate,
+    pub path: PathBuf,
+}
+
 /// Runs every date in order and summarises. A failing processor does not
 /// stop the run; it is listed in the summary and in run history.
 pub async fn run_dates(
@@ -111,7 +124,30 @@ pub async fn run_dates(
     data_dir: &str,
     show_progress: bool,
 ) -> anyhow::Result<Summary> {
+    run_dates_training(
+        pipeline,
+        dates,
+        mode,
+        command,
+        data_dir,
+        show_progress,
+        None,
+    )
+    .await
+}
+
+/// [`run_dates`], training the model as `train` says on the way.
+pub async fn run_dates_training(
+    pipeline: &Pipeline,
+    dates: &[NaiveDate],
+    mode: RunMode,
+    command: &str,
+    data_dir: &str,
+    show_progress: bool,
+    train: Option<&TrainPlan>,
+) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    let mut trained: Option<ModelNote> = None;
     let execution_id = uuid::Uuid::new_v4().to_string();
     pipeline.prepare().await?;
     let progress = if show_progress {
@@ -128,6 +164,12 @@ pub async fn run_dates(
     };
     let mut outcomes = Vec::with_capacity(dates.len());
     for &date in dates {
+        if let (Some(plan), None) = (train, &trained)
+            && date > plan.through
+        {
+            progress.set_message(format!("training gbdt_v1 through {}", plan.through));
+            trained = Some(train_mid_backfill(pipeline, dates[0], plan).await?);
+        }
         progress.set_message(date.to_string());
         let outcome = pipeline
             .run_date(date, mode, &execution_id)
@@ -136,12 +178,23 @@ pub async fn run_dates(
         outcomes.push(outcome);
         progress.inc(1);
     }
+    if let (Some(plan), None) = (train, &trained) {
+        // Every date was on or before `through`: train at the end.
+        progress.set_message(format!("training gbdt_v1 through {}", plan.through));
+        trained = Some(train_mid_backfill(pipeline, dates[0], plan).await?);
+    }
     progress.finish_and_clear();
 
     let (Some(&from), Some(&to)) = (dates.first(), dates.last()) else {
         anyhow::bail!("no dates to process");
     };
     let mut summary = summarise(command, from, to, &outcomes, data_dir);
+    summary.model = match (trained, pipeline.model()) {
+        (Some(note), _) => Some(note),
+        (None, Some(model)) => Some(ModelNote::from_model(&model, None)),
+        (None, None) => None,
+    };
+    summary.by_system = by_system(pipeline.backends().warehouse.as_ref(), from, to).await?;
     summary.accuracy = accuracy(pipeline.backends().warehouse.as_ref(), from, to).await?;
     summary.predictions = summary.accuracy.predictions;
     summary.graded = summary.accuracy.graded;
@@ -151,6 +204,26 @@ pub async fn run_dates(
         .seconds
         .insert("total".into(), started.elapsed().as_secs_f64());
     Ok(summary)
+}
+
+/// Trains and installs the model of `plan` (see [`TrainPlan`]).
+async fn train_mid_backfill(
+    pipeline: &Pipeline,
+    first: NaiveDate,
+    plan: &TrainPlan,
+) -> anyhow::Result<ModelNote> {
+    let window = TrainingWindow {
+        from: first.min(plan.through),
+        to: plan.through,
+    };
+    let model = crate::train::train_window(pipeline.backends().warehouse.as_ref(), window)
+        .await
+        .with_context(|| format!("training gbdt_v1 on {window}"))?;
+    model.save(&plan.path)?;
+    let model = Arc::new(model);
+    pipeline.set_model(model.clone());
+    tracing::info!(path = %plan.path.display(), window = %window, "gbdt_v1 trained mid-backfill");
+    Ok(ModelNote::from_model(&model, Some(&plan.path)))
 }
 
 fn summarise(
@@ -218,6 +291,8 @@ fn summarise(
         mae: None,
         hit_rate: None,
         accuracy: Accuracy::default(),
+        by_system: Vec::new(),
+        model: None,
         seconds,
         data_dir: data_dir.to_string(),
     }
@@ -284,4 +359,50 @@ pub async fn accuracy(
         bias: float("bias"),
         hit_rate: (decided > 0).then(|| correct as f64 / decided as f64),
     })
+}
+
+/// Per-system totals for `[from, to]` from `nba_predictions.prediction_accuracy`
+/// (OVER/UNDER calls on real lines only; PASS, NO_LINE, pushes and voided
+/// rows never count as hits or misses).
+pub async fn by_system(
+    warehouse: &dyn Warehouse,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Vec<SystemAccuracy>> {
+    let rows = warehouse
+        .query(&format!(
+            "SELECT system_id,
+                COUNT(*) AS graded_rows,
+                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') AND NOT is_push THEN 1 ELSE 0 END) AS decided,
+                SUM(CASE WHEN prediction_correct THEN 1 ELSE 0 END) AS correct,
+                AVG(absolute_error) AS mae,
+                AVG(signed_error) AS bias
+             FROM nba_predictions.prediction_accuracy
+             WHERE game_date BETWEEN {} AND {}
+             GROUP BY system_id ORDER BY system_id",
+            date_literal(from),
+            date_literal(to)
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            let f = |k: &str| r.get(k).and_then(|v| v.as_f64());
+            let decided = n("decided");
+            SystemAccuracy {
+                system_id: r
+                    .get("system_id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                graded_rows: n("graded_rows"),
+                decided,
+                correct: n("correct"),
+                mae: f("mae"),
+                bias: f("bias"),
+                hit_rate: (decided > 0).then(|| n("correct") as f64 / decided as f64),
+            }
+        })
+        .collect())
 }

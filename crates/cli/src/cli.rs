@@ -1,15 +1,18 @@
 //! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`.
 
-use crate::backfill::{discover_dates, run_dates};
+use crate::backfill::{TrainPlan, discover_dates, run_dates, run_dates_training};
 use crate::pipeline::{Backends, Pipeline};
 use crate::query::{Format, render};
+use crate::train::default_model_path;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use propcast_patterns::RunMode;
 use propcast_platform::Warehouse;
+use propcast_prediction_worker::TrainedModel;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// propcast — scraped NBA payloads in, graded player-prop predictions out.
 ///
@@ -53,6 +56,15 @@ pub enum Command {
         /// Do not draw a progress bar (it is hidden anyway when stderr is not a terminal).
         #[arg(long)]
         no_progress: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Train gbdt_v1 once every date up to this one is processed (on the
+        /// feature store from the backfill's first date to it), save it at
+        /// --model (default <data-dir>/models/gbdt_v1.json) and predict the
+        /// later dates with it. Example: --train-through 2025-06-30 trains on
+        /// 2024-25 and predicts 2025-26.
+        #[arg(long)]
+        train_through: Option<NaiveDate>,
     },
     /// Run one date as the daily pipeline does: load its payloads, summarise,
     /// precompute, predict, and grade what has finished.
@@ -68,6 +80,25 @@ pub enum Command {
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         summary_json: Option<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Import a shot-chart file into nba_raw.shot_zones (bulk import).
+    ///
+    /// Reads NBA.com shot data as a CSV (gzip or plain): either one row per
+    /// game × player × BASIC_ZONE (`shot_zones_player_game_*.csv.gz`) or
+    /// one row per shot (`shotchartdetail` columns, `shots_*.csv.gz`),
+    /// aggregated. Each game date's partition is replaced, so importing
+    /// twice is safe. Bad lines are quarantined in nba_processing.quarantine
+    /// (processor `shot_zones_import`) and the rest loads. Real shot data
+    /// covers 2022-23 and 2023-24 only; later seasons' zone features stay
+    /// NULL.
+    ImportShots {
+        /// The CSV file(s).
+        #[arg(long = "file", required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DataDir,
     },
     /// Train the gbdt_v1 model on the feature store rows of a window.
     ///
@@ -132,6 +163,42 @@ pub enum Command {
     },
 }
 
+/// Which trained gbdt_v1 model predicts.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// The gbdt_v1 model file [default: <data-dir>/models/gbdt_v1.json, used
+    /// when it exists]. A file given here must load: a missing, corrupt or
+    /// other-version model is an error, never a silent fallback. A model
+    /// predicts only dates after its training window.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The model to predict with: the one named (must load), else the
+    /// default file when present (must load too), else none.
+    pub fn load(&self, data_dir: &Path) -> anyhow::Result<Option<Arc<TrainedModel>>> {
+        let path = match &self.model {
+            Some(path) => path.clone(),
+            None => {
+                let path = default_model_path(data_dir);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                path
+            }
+        };
+        Ok(Some(Arc::new(TrainedModel::load(&path)?)))
+    }
+
+    /// Where a model trained by this run is saved.
+    pub fn save_path(&self, data_dir: &Path) -> PathBuf {
+        self.model
+            .clone()
+            .unwrap_or_else(|| default_model_path(data_dir))
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct DataDir {
     /// Where the warehouse (warehouse.duckdb) and state (state.sqlite) live.
@@ -163,20 +230,34 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             data,
             summary_json,
             no_progress,
+            model,
+            train_through,
         } => {
-            let pipeline = Pipeline::new(Backends::embedded(&data.data_dir, &landing)?);
+            let backends = Backends::embedded(&data.data_dir, &landing)?;
+            let plan = train_through.map(|through| TrainPlan {
+                through,
+                path: model.save_path(&data.data_dir),
+            });
+            // A model about to be retrained is not loaded: the dates up to
+            // --train-through run without gbdt_v1, like a fresh machine.
+            let loaded = match plan {
+                Some(_) => None,
+                None => model.load(&data.data_dir)?,
+            };
+            let pipeline = Pipeline::with_model(backends, loaded);
             let dates = discover_dates(pipeline.backends().landing.as_ref(), from, to).await?;
             if dates.is_empty() {
                 anyhow::bail!("no dates with games or payloads between the given bounds");
             }
             let show = !no_progress && std::io::stderr().is_terminal();
-            let summary = run_dates(
+            let summary = run_dates_training(
                 &pipeline,
                 &dates,
                 RunMode::Backfill,
                 "backfill",
                 &data.data_dir.display().to_string(),
                 show,
+                plan.as_ref(),
             )
             .await?;
             finish(&summary, summary_json.as_deref())
@@ -186,8 +267,10 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             landing,
             data,
             summary_json,
+            model,
         } => {
-            let pipeline = Pipeline::new(Backends::embedded(&data.data_dir, &landing)?);
+            let backends = Backends::embedded(&data.data_dir, &landing)?;
+            let pipeline = Pipeline::with_model(backends, model.load(&data.data_dir)?);
             let summary = run_dates(
                 &pipeline,
                 &[date],
@@ -198,6 +281,9 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             finish(&summary, summary_json.as_deref())
+        }
+        Command::ImportShots { files, data } => {
+            crate::import::import_shots(&data.data_dir, &files).await
         }
         Command::Train {
             from,

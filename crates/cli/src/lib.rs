@@ -9,6 +9,7 @@
 pub mod backfill;
 pub mod cli;
 pub mod evaluate;
+pub mod import;
 pub mod pipeline;
 pub mod query;
 pub mod summary;

@@ -9,8 +9,11 @@ use propcast_patterns::{
     record_reports, skip_report,
 };
 use propcast_platform::{LandingZone, StateStore, Warehouse};
+use propcast_prediction_worker::{
+    GbdtSystem, PredictionCoordinator, PredictionGrading, PredictionSystem, TrainedModel,
+};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The backends a pipeline runs on.
 #[derive(Clone)]
@@ -61,25 +64,70 @@ impl DateOutcome {
     }
 }
 
-/// Every processor of every phase, in the order a date is processed.
-pub fn standard_processors() -> Vec<Box<dyn Processor>> {
+/// Every processor of every phase, in the order a date is processed. The
+/// prediction coordinator runs the rule systems and the ensemble, plus
+/// `gbdt_v1` when a trained model is given.
+pub fn standard_processors(gbdt: Option<Arc<TrainedModel>>) -> Vec<Box<dyn Processor>> {
     let mut all = propcast_raw::processors();
     all.extend(propcast_analytics::processors());
     all.extend(propcast_precompute::processors());
-    all.extend(propcast_prediction_worker::processors());
+    let gbdt = gbdt.map(|m| Box::new(GbdtSystem::new(m)) as Box<dyn PredictionSystem>);
+    all.push(Box::new(
+        PredictionCoordinator::standard(gbdt).expect("the standard systems are distinct"),
+    ));
+    all.push(Box::new(PredictionGrading));
     all
 }
 
+type Processors = Arc<Vec<Box<dyn Processor>>>;
+
 pub struct Pipeline {
     backends: Backends,
-    processors: Vec<Box<dyn Processor>>,
+    /// Every processor, the coordinator without `gbdt_v1`.
+    plain: Processors,
+    /// The trained model and the processors whose coordinator runs it; set
+    /// or swapped whole when a model is trained mid-backfill.
+    with_model: Mutex<Option<(Arc<TrainedModel>, Processors)>>,
 }
 
 impl Pipeline {
+    /// The standard pipeline without the `gbdt_v1` system.
     pub fn new(backends: Backends) -> Self {
-        Pipeline {
+        Self::with_model(backends, None)
+    }
+
+    /// The standard pipeline, predicting with `model` too when given — on
+    /// the dates after its training window only, so a model never predicts
+    /// a game it was trained on.
+    pub fn with_model(backends: Backends, model: Option<Arc<TrainedModel>>) -> Self {
+        let pipeline = Pipeline {
             backends,
-            processors: standard_processors(),
+            plain: Arc::new(standard_processors(None)),
+            with_model: Mutex::new(None),
+        };
+        if let Some(model) = model {
+            pipeline.set_model(model);
+        }
+        pipeline
+    }
+
+    /// From the next date on, predict with `model` as `gbdt_v1` as well.
+    pub fn set_model(&self, model: Arc<TrainedModel>) {
+        let processors = Arc::new(standard_processors(Some(model.clone())));
+        *lock(&self.with_model) = Some((model, processors));
+    }
+
+    /// The trained model the coordinator runs, if any.
+    pub fn model(&self) -> Option<Arc<TrainedModel>> {
+        lock(&self.with_model).as_ref().map(|(m, _)| m.clone())
+    }
+
+    /// The processors `date` runs: with `gbdt_v1` when a model trained on
+    /// dates before `date` is set.
+    pub fn processors_for(&self, date: NaiveDate) -> Processors {
+        match &*lock(&self.with_model) {
+            Some((model, processors)) if date > model.metadata().window.to => processors.clone(),
+            _ => self.plain.clone(),
         }
     }
 
@@ -87,8 +135,8 @@ impl Pipeline {
         &self.backends
     }
 
-    pub fn processors(&self) -> &[Box<dyn Processor>] {
-        &self.processors
+    pub fn processors(&self) -> Processors {
+        self.plain.clone()
     }
 
     /// Creates every table of the catalog that does not exist yet.
@@ -124,9 +172,10 @@ impl Pipeline {
             correlation_id: format!("{execution_id}/{date}"),
             now: Utc::now(),
         };
-        let mut reports = Vec::with_capacity(self.processors.len());
+        let processors = self.processors_for(date);
+        let mut reports = Vec::with_capacity(processors.len());
         let mut early_exit = None;
-        for processor in &self.processors {
+        for processor in processors.iter() {
             if processor.phase() > Phase::Raw && early_exit.is_none() && raw_found_nothing(&reports)
             {
                 early_exit = Some("no games scheduled and no payloads for this date".to_string());
@@ -148,6 +197,12 @@ impl Pipeline {
             early_exit,
         })
     }
+}
+
+/// A poisoned lock only means another thread panicked mid-swap of a whole
+/// value; the value itself is still whole.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn raw_found_nothing(reports: &[RunReport]) -> bool {

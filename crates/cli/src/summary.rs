@@ -38,6 +38,48 @@ pub struct Accuracy {
     pub hit_rate: Option<f64>,
 }
 
+/// One system's graded totals over the run's dates.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemAccuracy {
+    pub system_id: String,
+    /// Rows in prediction_accuracy (every prediction of a player whose
+    /// team's box scores exist that day).
+    pub graded_rows: u64,
+    /// OVER/UNDER calls on a real line that did not push, players who played.
+    pub decided: u64,
+    pub correct: u64,
+    pub mae: Option<f64>,
+    pub bias: Option<f64>,
+    pub hit_rate: Option<f64>,
+}
+
+/// The `gbdt_v1` model a run predicted with.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelNote {
+    pub window: String,
+    pub training_rows: usize,
+    pub in_sample_mae: f64,
+    pub booster_sha256: String,
+    /// Set when this run trained the model and saved it there.
+    pub saved_to: Option<String>,
+}
+
+impl ModelNote {
+    pub fn from_model(
+        model: &propcast_prediction_worker::TrainedModel,
+        saved_to: Option<&std::path::Path>,
+    ) -> Self {
+        let meta = model.metadata();
+        ModelNote {
+            window: meta.window.to_string(),
+            training_rows: meta.training_rows,
+            in_sample_mae: meta.in_sample_mae,
+            booster_sha256: meta.booster_sha256.clone(),
+            saved_to: saved_to.map(|p| p.display().to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub command: String,
@@ -60,6 +102,10 @@ pub struct Summary {
     pub mae: Option<f64>,
     pub hit_rate: Option<f64>,
     pub accuracy: Accuracy,
+    /// The same, per prediction system.
+    pub by_system: Vec<SystemAccuracy>,
+    /// The gbdt_v1 model used (None: gbdt_v1 did not run — no model).
+    pub model: Option<ModelNote>,
     /// Wall time per phase (`phase2_raw` …) and `total`, in seconds.
     pub seconds: BTreeMap<String, f64>,
     pub data_dir: String,
@@ -124,6 +170,56 @@ impl Summary {
                 None => "n/a (no OVER/UNDER call on a real line)".to_string(),
             }
         );
+        if !self.by_system.is_empty() {
+            let mut systems = Table::new();
+            systems.load_preset(UTF8_FULL_CONDENSED);
+            systems.set_header(vec![
+                "system",
+                "graded rows",
+                "MAE",
+                "bias",
+                "decided calls",
+                "hit rate",
+            ]);
+            for s in &self.by_system {
+                systems.add_row(vec![
+                    Cell::new(&s.system_id),
+                    Cell::new(group_thousands(s.graded_rows)).set_alignment(CellAlignment::Right),
+                    Cell::new(fmt_opt(s.mae, "")).set_alignment(CellAlignment::Right),
+                    Cell::new(fmt_opt(s.bias, "")).set_alignment(CellAlignment::Right),
+                    Cell::new(group_thousands(s.decided)).set_alignment(CellAlignment::Right),
+                    Cell::new(
+                        s.hit_rate
+                            .map(|h| format!("{:.1}%", h * 100.0))
+                            .unwrap_or_else(|| "n/a".into()),
+                    )
+                    .set_alignment(CellAlignment::Right),
+                ]);
+            }
+            let _ = writeln!(out, "{systems}");
+        }
+        match &self.model {
+            Some(m) => {
+                let _ = writeln!(
+                    out,
+                    "gbdt_v1 model: trained on {} ({} rows, in-sample MAE {:.2}), sha256 {}{}",
+                    m.window,
+                    group_thousands(m.training_rows as u64),
+                    m.in_sample_mae,
+                    &m.booster_sha256[..m.booster_sha256.len().min(12)],
+                    m.saved_to
+                        .as_ref()
+                        .map(|p| format!(", saved to {p}"))
+                        .unwrap_or_default()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "gbdt_v1: not run (no trained model; use --train-through DATE, or `propcast train` then --model)"
+                );
+            }
+        }
         if self.quarantined > 0 {
             let by: Vec<String> = self
                 .quarantined_by_processor

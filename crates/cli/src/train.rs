@@ -5,6 +5,7 @@ use crate::summary::group_thousands;
 use anyhow::Context;
 use chrono::NaiveDate;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use propcast_platform::Warehouse;
 use propcast_platform::embedded::{DuckDbWarehouse, WAREHOUSE_FILE};
 use propcast_prediction_worker::gbdt::TrainingWindow;
 use propcast_prediction_worker::{TrainedModel, load_training_rows, train_model, training_pairs};
@@ -31,7 +32,7 @@ pub fn open_warehouse(data_dir: &Path) -> anyhow::Result<DuckDbWarehouse> {
 /// Reads the training rows of the window and trains a model on them. Fails
 /// when the window has no row, saying to run the backfill.
 pub async fn train_window(
-    warehouse: &DuckDbWarehouse,
+    warehouse: &dyn Warehouse,
     window: TrainingWindow,
 ) -> anyhow::Result<TrainedModel> {
     let rows = load_training_rows(warehouse, window).await?;
