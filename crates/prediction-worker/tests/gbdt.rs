@@ -16,7 +16,9 @@ use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_prediction_worker::evaluation::{
     BASELINE_LAST_5, BASELINE_SEASON, EDGES, load_evaluation, system_metrics,
 };
-use propcast_prediction_worker::gbdt::{LIBRARY, ModelError, SYSTEM_ID, TrainingWindow};
+use propcast_prediction_worker::gbdt::{
+    LIBRARY, MODEL_FORMAT, ModelError, PARAMS, SYSTEM_ID, TrainingWindow,
+};
 use propcast_prediction_worker::{
     GbdtSystem, PlayerInputs, PredictionSystem, PropLine, Recommendation, SkipReason, SystemError,
     TrainedModel, load_training_rows, train_model, training_pairs,
@@ -196,7 +198,10 @@ fn training_twice_on_the_same_real_rows_gives_identical_model_bytes() {
     assert_eq!(meta.window, season_window());
     assert_eq!(meta.target, "actual_points");
     assert_eq!(meta.library, LIBRARY);
-    assert!(meta.trees > 0);
+    assert_eq!(meta.format, MODEL_FORMAT);
+    assert_eq!(meta.params, PARAMS);
+    // A fixed number of trees: no early stopping, nothing machine-dependent.
+    assert_eq!(meta.trees, PARAMS.iterations);
 
     // Written and read back, the model gives the same bytes and the same
     // predictions.
@@ -235,6 +240,57 @@ fn the_model_beats_the_season_average_in_sample() {
     );
 }
 
+/// Mean |prediction − actual| of `predict` over rows.
+fn mae_of(
+    rows: &[(NaiveDate, i64, FeatureVector, f64)],
+    predict: impl Fn(&FeatureVector) -> f64,
+) -> f64 {
+    rows.iter()
+        .map(|r| (predict(&r.2) - r.3).abs())
+        .sum::<f64>()
+        / rows.len() as f64
+}
+
+#[test]
+fn trained_on_the_first_months_the_model_beats_the_season_average_on_the_rest() {
+    // The fact the first gbdt_v1 (perpetual 3.0.0-rc.2) failed: trained on
+    // the games up to 2025-01-31 it memorised them (in-sample MAE far below
+    // anything reachable) and predicted the later games worse than the
+    // season-average feature it was given. A model that generalises beats
+    // that baseline out of sample, and fits its training rows only a little
+    // better than the rows it never saw.
+    let split = date("2025-02-01");
+    let (train, test): (Vec<_>, Vec<_>) = real_rows().iter().cloned().partition(|r| r.0 < split);
+    assert!(
+        train.len() > 10_000 && test.len() > 8_000,
+        "{} / {}",
+        train.len(),
+        test.len()
+    );
+    let window = TrainingWindow {
+        from: date("2024-10-22"),
+        to: date("2025-01-31"),
+    };
+    let model = train_model(&pairs(&train), window).expect("training");
+    let season = feature_index("points_avg_season").unwrap();
+    let last_5 = feature_index("points_avg_last_5").unwrap();
+    let baseline = mae_of(&test, |v| v.values[season].unwrap());
+    let baseline_last_5 = mae_of(&test, |v| v.values[last_5].unwrap());
+    let out_of_sample = mae_of(&test, |v| model.predict_points(v).unwrap());
+    let in_sample = model.metadata().in_sample_mae;
+    println!(
+        "out of sample: gbdt {out_of_sample:.3}, season average {baseline:.3}, last 5 {baseline_last_5:.3}; in sample {in_sample:.3}"
+    );
+    assert!(
+        out_of_sample < baseline && out_of_sample < baseline_last_5,
+        "gbdt {out_of_sample} vs season average {baseline} / last 5 {baseline_last_5}"
+    );
+    assert!(
+        in_sample > 0.8 * out_of_sample,
+        "in sample {in_sample} vs out of sample {out_of_sample}: the model memorises its rows"
+    );
+}
+
 #[test]
 fn a_model_of_another_feature_version_is_refused_with_what_to_do() {
     let bytes = season_model().to_bytes().expect("bytes");
@@ -255,9 +311,17 @@ fn a_model_of_another_feature_version_is_refused_with_what_to_do() {
 
     // Another library release is refused too (REFERENCE lesson 13).
     let mut file: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-    file["metadata"]["library"] = "perpetual 2.3.0".into();
+    file["metadata"]["library"] = "perpetual 3.0.0-rc.2".into();
     let err = TrainedModel::from_bytes(&serde_json::to_vec(&file).unwrap()).unwrap_err();
     assert!(matches!(err, ModelError::Library { .. }), "{err:?}");
+    // And a file of the previous layout.
+    let mut file: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    file["metadata"]["format"] = "propcast-gbdt-model/1".into();
+    let err = TrainedModel::from_bytes(&serde_json::to_vec(&file).unwrap()).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Corrupt { message, .. } if message.contains("format")),
+        "{err:?}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
