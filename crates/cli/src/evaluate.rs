@@ -15,8 +15,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use propcast_prediction_worker::evaluation::{
-    CalibrationBucket, EDGES, Evaluation, SystemMetrics, calibration, load_evaluation,
-    system_metrics,
+    CalibrationBucket, EDGES, Evaluation, SystemMetrics, calibration, common_sample,
+    load_evaluation, system_metrics,
 };
 use propcast_prediction_worker::gbdt::TrainingWindow;
 use propcast_prediction_worker::training::feature_store_dates;
@@ -83,6 +83,12 @@ pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         );
     }
     let metrics = system_metrics(&evaluation.rows, &EDGES);
+    let common_rows = common_sample(&evaluation.rows);
+    let common = system_metrics(&common_rows, &EDGES);
+    let common_dates: std::collections::BTreeSet<_> = common_rows
+        .iter()
+        .map(|r| (r.game_date, r.player_lookup.clone()))
+        .collect();
     let curves = calibration(&evaluation.rows, CALIBRATION_BUCKETS);
     let meta = model.metadata();
 
@@ -95,7 +101,13 @@ pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         meta.window,
         &meta.booster_sha256[..12]
     );
-    println!("{}", console_table(&metrics, &evaluation));
+    println!("every prediction of each system:");
+    println!("{}", console_table(&metrics, Some(&evaluation)));
+    println!(
+        "the same {} player-games, predicted by every system:",
+        group_thousands(common_dates.len() as u64)
+    );
+    println!("{}", console_table(&common, None));
     println!(
         "hit rate: OVER when the prediction is above the real line, UNDER below; pushes are not bets; every system on its predicted points"
     );
@@ -106,7 +118,14 @@ pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         println!("calibration plot: {}", plot.display());
     }
     if let Some(report) = &args.report {
-        let section = markdown_section(&args, &metrics, &evaluation, &model);
+        let section = markdown_section(
+            &args,
+            &metrics,
+            &common,
+            common_dates.len(),
+            &evaluation,
+            &model,
+        );
         let existing = match std::fs::read_to_string(report) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -133,7 +152,7 @@ fn hit_cell(m: &SystemMetrics, i: usize) -> String {
     }
 }
 
-fn console_table(metrics: &[SystemMetrics], evaluation: &Evaluation) -> Table {
+fn console_table(metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec![
@@ -151,9 +170,10 @@ fn console_table(metrics: &[SystemMetrics], evaluation: &Evaluation) -> Table {
             Cell::new(&m.system),
             Cell::new(group_thousands(m.predictions as u64)).set_alignment(CellAlignment::Right),
             Cell::new(group_thousands(m.with_line as u64)).set_alignment(CellAlignment::Right),
-            Cell::new(group_thousands(
-                evaluation.voided.get(&m.system).copied().unwrap_or(0) as u64,
-            ))
+            Cell::new(match evaluation {
+                Some(e) => group_thousands(e.voided.get(&m.system).copied().unwrap_or(0) as u64),
+                None => "–".to_string(),
+            })
             .set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.2}", m.mae)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:+.2}", m.bias)).set_alignment(CellAlignment::Right),
@@ -169,6 +189,8 @@ fn console_table(metrics: &[SystemMetrics], evaluation: &Evaluation) -> Table {
 fn markdown_section(
     args: &EvaluateArgs,
     metrics: &[SystemMetrics],
+    common: &[SystemMetrics],
+    common_games: usize,
     evaluation: &Evaluation,
     model: &propcast_prediction_worker::TrainedModel,
 ) -> String {
@@ -196,29 +218,14 @@ fn markdown_section(
         meta.library,
         meta.booster_sha256
     );
-    let mut header = "| system | predictions | with real line | voided | MAE | bias |".to_string();
-    let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
-    for e in EDGES {
-        let _ = write!(header, " hit rate, edge ≥ {e} (bets) |");
-        rule.push_str("---:|");
-    }
-    let _ = writeln!(out, "{header}\n{rule}");
-    for m in metrics {
-        let _ = write!(
-            out,
-            "| {} | {} | {} | {} | {:.2} | {:+.2} |",
-            m.system,
-            group_thousands(m.predictions as u64),
-            group_thousands(m.with_line as u64),
-            group_thousands(evaluation.voided.get(&m.system).copied().unwrap_or(0) as u64),
-            m.mae,
-            m.bias
-        );
-        for i in 0..EDGES.len() {
-            let _ = write!(out, " {} |", hit_cell(m, i));
-        }
-        out.push('\n');
-    }
+    let _ = writeln!(out, "Every prediction of each system:\n");
+    markdown_table(&mut out, metrics, Some(evaluation));
+    let _ = writeln!(
+        out,
+        "\nThe same {} player-games (non-voided), predicted by every system — the fair comparison:\n",
+        group_thousands(common_games as u64)
+    );
+    markdown_table(&mut out, common, None);
     let _ = writeln!(
         out,
         "\nEvery system is graded on the same outcomes (`player_game_summary` points; players \
@@ -244,6 +251,38 @@ fn markdown_section(
     }
     let _ = writeln!(out, "{END_MARKER}");
     out
+}
+
+/// One markdown table of metrics; the voided column only where the rows
+/// include voided predictions.
+fn markdown_table(out: &mut String, metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) {
+    let voided = |m: &SystemMetrics| match evaluation {
+        Some(e) => group_thousands(e.voided.get(&m.system).copied().unwrap_or(0) as u64),
+        None => "–".to_string(),
+    };
+    let mut header = "| system | predictions | with real line | voided | MAE | bias |".to_string();
+    let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
+    for e in EDGES {
+        let _ = write!(header, " hit rate, edge ≥ {e} (bets) |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for m in metrics {
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} | {:.2} | {:+.2} |",
+            m.system,
+            group_thousands(m.predictions as u64),
+            group_thousands(m.with_line as u64),
+            voided(m),
+            m.mae,
+            m.bias
+        );
+        for i in 0..EDGES.len() {
+            let _ = write!(out, " {} |", hit_cell(m, i));
+        }
+        out.push('\n');
+    }
 }
 
 /// Replaces the marked section of `existing`, or appends it.

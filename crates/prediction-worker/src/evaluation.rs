@@ -99,6 +99,26 @@ fn edge_hundredths(row: &GradedRow) -> Option<i64> {
     Some(hundredths(row.predicted).saturating_sub(hundredths(line)))
 }
 
+/// The rows of the player-games that *every* system in `rows` predicted
+/// (same date and player), so systems are compared on one sample: a system
+/// that skips hard cases (too little history, too few similar games) is not
+/// rewarded for it.
+pub fn common_sample(rows: &[GradedRow]) -> Vec<GradedRow> {
+    let mut systems: Vec<&str> = rows.iter().map(|r| r.system.as_str()).collect();
+    systems.sort_unstable();
+    systems.dedup();
+    let mut seen: HashMap<(NaiveDate, &str), std::collections::BTreeSet<&str>> = HashMap::new();
+    for r in rows {
+        seen.entry((r.game_date, r.player_lookup.as_str()))
+            .or_default()
+            .insert(r.system.as_str());
+    }
+    rows.iter()
+        .filter(|r| seen[&(r.game_date, r.player_lookup.as_str())].len() == systems.len())
+        .cloned()
+        .collect()
+}
+
 /// Metrics per system, in the order systems first appear in `rows`.
 pub fn system_metrics(rows: &[GradedRow], edges: &[f64]) -> Vec<SystemMetrics> {
     let mut order: Vec<&str> = Vec::new();
@@ -420,6 +440,37 @@ struct DateOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_sample_keeps_only_player_games_every_system_predicted() {
+        let d = NaiveDate::from_ymd_opt(2025, 11, 5).unwrap();
+        let at = |system: &str, player: &str| GradedRow {
+            system: system.into(),
+            game_date: d,
+            player_lookup: player.into(),
+            predicted: 20.0,
+            actual: 18.0,
+            line: Some(19.5),
+        };
+        let rows = vec![
+            at("a", "p1"),
+            at("b", "p1"),
+            at("a", "p2"), // b skipped p2
+            at("b", "p3"), // a skipped p3
+        ];
+        let common = common_sample(&rows);
+        assert_eq!(common.len(), 2);
+        assert!(common.iter().all(|r| r.player_lookup == "p1"));
+        let other_day = GradedRow {
+            game_date: d.succ_opt().unwrap(),
+            ..at("a", "p1")
+        };
+        // p1 on another day was predicted by a only.
+        assert_eq!(
+            common_sample(&[rows[0].clone(), rows[1].clone(), other_day]).len(),
+            2
+        );
+    }
 
     fn row(system: &str, predicted: f64, actual: f64, line: Option<f64>) -> GradedRow {
         GradedRow {
