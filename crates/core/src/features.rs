@@ -112,43 +112,43 @@ const fn nullable(name: &'static str) -> FeatureDef {
 
 /// The vector, in order. Indices are stable within a [`FEATURE_VERSION`].
 pub const FEATURES: [FeatureDef; 37] = [
-    req("points_avg_last_5", 10.0),        // 0
-    req("points_avg_last_10", 10.0),       // 1
-    req("points_avg_season", 10.0),        // 2
-    req("points_std_last_10", 5.0),        // 3
-    req("games_in_last_7_days", 3.0),      // 4
-    req("fatigue_score", 50.0),            // 5
-    req("shot_zone_mismatch_score", 0.0),  // 6
-    req("pace_score", 0.0),                // 7
-    req("usage_spike_score", 0.0),         // 8
-    opt("rest_advantage", 0.0),            // 9
-    opt("injury_risk", 0.0),               // 10
-    opt("recent_trend", 0.0),              // 11
-    opt("minutes_change", 0.0),            // 12
-    req("opponent_def_rating", 112.0),     // 13
-    req("opponent_pace", 100.0),           // 14
-    req("home_away", 0.0),                 // 15
-    req("back_to_back", 0.0),              // 16
-    req("playoff_game", 0.0),              // 17
-    nullable("pct_paint"),                 // 18
-    nullable("pct_mid_range"),             // 19
-    nullable("pct_three"),                 // 20
-    opt("pct_free_throw", 0.15),           // 21
-    req("team_pace", 100.0),               // 22
-    req("team_off_rating", 112.0),         // 23
-    opt("team_win_pct", 0.5),              // 24
-    nullable("vegas_points_line"),         // 25
-    nullable("vegas_opening_line"),        // 26
-    nullable("vegas_line_move"),           // 27
-    opt("has_vegas_line", 0.0),            // 28
-    opt("avg_points_vs_opponent", 10.0),   // 29
-    opt("games_vs_opponent", 0.0),         // 30
-    req("minutes_avg_last_10", 28.0),      // 31
-    req("ppm_avg_last_10", 0.4),           // 32
-    nullable("days_rest"),                 // 33
-    opt("pts_slope_10g", 0.0),             // 34
-    opt("pts_vs_season_zscore", 0.0),      // 35
-    nullable("usage_rate_last_5"),         // 36
+    req("points_avg_last_5", 10.0),       // 0
+    req("points_avg_last_10", 10.0),      // 1
+    req("points_avg_season", 10.0),       // 2
+    req("points_std_last_10", 5.0),       // 3
+    req("games_in_last_7_days", 3.0),     // 4
+    req("fatigue_score", 50.0),           // 5
+    req("shot_zone_mismatch_score", 0.0), // 6
+    req("pace_score", 0.0),               // 7
+    req("usage_spike_score", 0.0),        // 8
+    opt("rest_advantage", 0.0),           // 9
+    opt("injury_risk", 0.0),              // 10
+    opt("recent_trend", 0.0),             // 11
+    opt("minutes_change", 0.0),           // 12
+    req("opponent_def_rating", 112.0),    // 13
+    req("opponent_pace", 100.0),          // 14
+    req("home_away", 0.0),                // 15
+    req("back_to_back", 0.0),             // 16
+    req("playoff_game", 0.0),             // 17
+    nullable("pct_paint"),                // 18
+    nullable("pct_mid_range"),            // 19
+    nullable("pct_three"),                // 20
+    opt("pct_free_throw", 0.15),          // 21
+    req("team_pace", 100.0),              // 22
+    req("team_off_rating", 112.0),        // 23
+    opt("team_win_pct", 0.5),             // 24
+    nullable("vegas_points_line"),        // 25
+    nullable("vegas_opening_line"),       // 26
+    nullable("vegas_line_move"),          // 27
+    opt("has_vegas_line", 0.0),           // 28
+    opt("avg_points_vs_opponent", 10.0),  // 29
+    opt("games_vs_opponent", 0.0),        // 30
+    req("minutes_avg_last_10", 28.0),     // 31
+    req("ppm_avg_last_10", 0.4),          // 32
+    nullable("days_rest"),                // 33
+    opt("pts_slope_10g", 0.0),            // 34
+    opt("pts_vs_season_zscore", 0.0),     // 35
+    nullable("usage_rate_last_5"),        // 36
 ];
 
 /// Number of features in [`FEATURES`].
