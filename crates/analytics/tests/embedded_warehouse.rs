@@ -6,8 +6,7 @@
 #[path = "common/real_data.rs"]
 mod real_data;
 
-use async_trait::async_trait;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use propcast_analytics::{
     processors, summarize_player_games, summarize_team_defense, summarize_team_offense,
 };
@@ -16,53 +15,17 @@ use propcast_core::tables::{
     TeamOffenseGameSummary,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{ProcessContext, ProcessOutput, RunMode, RunStatus};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::state::TxFn;
+use propcast_patterns::testing::stateless_context;
+use propcast_patterns::{ProcessContext, ProcessOutput, RunStatus};
+use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{StateError, StateStore, Warehouse, WarehouseExt};
+use propcast_platform::{Warehouse, WarehouseExt};
 use real_data::{date, real};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Phase 3 keeps no state; any call is a test failure.
-struct NoState;
-
-#[async_trait]
-impl StateStore for NoState {
-    async fn get(&self, _: &str, _: &str) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn put(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn list(&self, _: &str, _: &str) -> Result<Vec<(String, serde_json::Value)>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn transaction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &mut TxFn<'_>,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-}
-
 fn context(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessContext {
-    ProcessContext {
-        warehouse: wh.clone(),
-        landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(NoState),
-        game_date: d,
-        mode: RunMode::Backfill,
-        execution_id: "exec-test".to_string(),
-        correlation_id: "corr-test".to_string(),
-        now: Utc.with_ymd_and_hms(2025, 11, 10, 8, 0, 0).unwrap(),
-    }
+    stateless_context(wh.clone(), d, "analytics")
 }
 
 /// The dates exercised: every 2025-26 date (one team box score per game)

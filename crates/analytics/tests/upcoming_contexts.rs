@@ -9,8 +9,7 @@
 #[path = "common/real_data.rs"]
 mod real_data;
 
-use async_trait::async_trait;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use propcast_analytics::upcoming_player_game_context::{PlayerPriorGame, PlayerSeason};
 use propcast_analytics::upcoming_team_game_context::TeamRatingGame;
 use propcast_analytics::{build_upcoming_player_context, build_upcoming_team_context, processors};
@@ -20,53 +19,17 @@ use propcast_core::tables::{
     UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{ProcessContext, ProcessOutput, RunMode};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::state::TxFn;
+use propcast_patterns::testing::stateless_context;
+use propcast_patterns::{ProcessContext, ProcessOutput};
+use propcast_platform::WarehouseExt;
+use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{StateError, StateStore, WarehouseExt};
 use real_data::{date, landing_schedule_2025_26, points_props_2025_26, real};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// Phase 3 keeps no state; any call is a test failure.
-struct NoState;
-
-#[async_trait]
-impl StateStore for NoState {
-    async fn get(&self, _: &str, _: &str) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn put(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn list(&self, _: &str, _: &str) -> Result<Vec<(String, serde_json::Value)>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-    async fn transaction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &mut TxFn<'_>,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("analytics uses no state".into()))
-    }
-}
-
 fn context(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessContext {
-    ProcessContext {
-        warehouse: wh.clone(),
-        landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(NoState),
-        game_date: d,
-        mode: RunMode::Backfill,
-        execution_id: "exec-test".to_string(),
-        correlation_id: "corr-test".to_string(),
-        now: Utc.with_ymd_and_hms(2025, 11, 10, 8, 0, 0).unwrap(),
-    }
+    stateless_context(wh.clone(), d, "analytics")
 }
 
 fn schedule_on(d: NaiveDate) -> Vec<ScheduleGame> {

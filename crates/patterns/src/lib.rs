@@ -9,6 +9,8 @@
 pub mod processor;
 pub mod quarantine;
 pub mod run;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use processor::{
     Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,

@@ -6,18 +6,17 @@
 //! (method in each test's comment); the queries must also give exactly
 //! what the pure definitions give over every row.
 
-use async_trait::async_trait;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use flate2::read::GzDecoder;
 use propcast_core::Table;
 use propcast_core::tables::{
     PlayerShotZoneAnalysis, ShotZone, TeamDefenseGameSummary, TeamDefenseZoneAnalysis,
 };
-use propcast_patterns::{ProcessContext, ProcessOutput, Processor, RunMode};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::state::TxFn;
+use propcast_patterns::testing::stateless_context;
+use propcast_patterns::{ProcessContext, ProcessOutput, Processor};
+use propcast_platform::WarehouseExt;
+use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{StateError, StateStore, WarehouseExt};
 use propcast_precompute::player_shot_zone_analysis::{ZoneCounts, zone_games_from_shot_zones};
 use propcast_precompute::team_defense_zone_analysis::{DefenseGame, team_games_from_shot_zones};
 use propcast_precompute::{
@@ -30,48 +29,12 @@ use std::sync::{Arc, OnceLock};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
-/// The zone analyses keep no state; any call is a test failure.
-struct NoState;
-
-#[async_trait]
-impl StateStore for NoState {
-    async fn get(&self, _: &str, _: &str) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("precompute uses no state".into()))
-    }
-    async fn put(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StateError> {
-        Err(StateError::Other("precompute uses no state".into()))
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StateError> {
-        Err(StateError::Other("precompute uses no state".into()))
-    }
-    async fn list(&self, _: &str, _: &str) -> Result<Vec<(String, serde_json::Value)>, StateError> {
-        Err(StateError::Other("precompute uses no state".into()))
-    }
-    async fn transaction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &mut TxFn<'_>,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("precompute uses no state".into()))
-    }
-}
-
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
 fn context(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessContext {
-    ProcessContext {
-        warehouse: wh.clone(),
-        landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(NoState),
-        game_date: d,
-        mode: RunMode::Backfill,
-        execution_id: "exec-test".to_string(),
-        correlation_id: "corr-test".to_string(),
-        now: Utc.with_ymd_and_hms(2025, 11, 10, 8, 0, 0).unwrap(),
-    }
+    stateless_context(wh.clone(), d, "precompute")
 }
 
 /// Every zone row of 2022-23 and 2023-24.

@@ -3,7 +3,6 @@
 //! `propcast_patterns::run_processor` so run history and quarantine rows
 //! are checked too.
 
-use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use propcast_core::date::parse_game_date;
 use propcast_core::tables::{
@@ -11,11 +10,11 @@ use propcast_core::tables::{
     UnresolvedPlayerName,
 };
 use propcast_core::{Table, TableDef};
+use propcast_patterns::testing::NoState;
 use propcast_patterns::{ProcessContext, Processor, RunMode, RunStatus, run_processor};
 use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone};
-use propcast_platform::state::TxFn;
 use propcast_platform::warehouse::{date_literal, string_literal};
-use propcast_platform::{LandingZone, StateError, StateStore, Warehouse, WarehouseExt};
+use propcast_platform::{LandingZone, Warehouse, WarehouseExt};
 use propcast_raw::{
     PlayerBoxscoresProcessor, PlayerPropsProcessor, ScheduleProcessor, TeamBoxscoresProcessor,
 };
@@ -24,33 +23,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const LANDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/landing");
-
-/// Phase 2 keeps no state; any call is a test failure.
-struct NoState;
-
-#[async_trait]
-impl StateStore for NoState {
-    async fn get(&self, _: &str, _: &str) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("raw processors use no state".into()))
-    }
-    async fn put(&self, _: &str, _: &str, _: &serde_json::Value) -> Result<(), StateError> {
-        Err(StateError::Other("raw processors use no state".into()))
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StateError> {
-        Err(StateError::Other("raw processors use no state".into()))
-    }
-    async fn list(&self, _: &str, _: &str) -> Result<Vec<(String, serde_json::Value)>, StateError> {
-        Err(StateError::Other("raw processors use no state".into()))
-    }
-    async fn transaction(
-        &self,
-        _: &str,
-        _: &str,
-        _: &mut TxFn<'_>,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        Err(StateError::Other("raw processors use no state".into()))
-    }
-}
 
 fn d(s: &str) -> NaiveDate {
     parse_game_date(s).unwrap()
@@ -84,7 +56,7 @@ impl Env {
         ProcessContext {
             warehouse: self.warehouse.clone(),
             landing: self.landing.clone(),
-            state: Arc::new(NoState),
+            state: Arc::new(NoState("raw processors")),
             game_date: date,
             mode: RunMode::Backfill,
             execution_id: "test-execution".to_string(),
