@@ -1,0 +1,28 @@
+//! Phase-transition orchestrators (2→3, 3→4, 4→5).
+//!
+//! Every processor run publishes a [`ProcessorCompletion`]; the
+//! [`Orchestrator`] records each in the per-(transition, date, mode) state
+//! document inside a state-store transaction and fires the downstream phase
+//! exactly once per date and mode, only after its trigger message was
+//! published (invariant 4, "fires once"). See `README.md` in this crate.
+//!
+//! [`ProcessorCompletion`]: propcast_proto::v1::ProcessorCompletion
+
+pub mod clock;
+pub mod document;
+pub mod mode;
+mod orchestrator;
+pub mod transition;
+pub mod trigger;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use document::{CompletionDoc, ProcessorEntry};
+pub use mode::{Mode, UnknownMode};
+pub use orchestrator::{
+    DEFAULT_CLAIM_TIMEOUT, DocKey, Fired, Orchestrator, OrchestratorError, Outcome, TimeoutSweep,
+    TriggerState,
+};
+pub use transition::{
+    ConfigError, TieredTimeouts, TimeoutTier, Transition, TransitionConfig, TriggerReason,
+};
+pub use trigger::{PhaseTrigger, TriggerProcessor};
