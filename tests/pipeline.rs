@@ -8,13 +8,12 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{copy_dir, landing, runtime};
+use common::{copy_dir, data_tables, landing, runtime};
 use propcast::backfill::{discover_dates, run_dates};
 use propcast::pipeline::{Backends, Pipeline};
 use propcast::summary::Summary;
 use propcast_core::TableDef;
 use propcast_core::normalize_name_for_lookup;
-use propcast_core::tables::ALL_TABLES;
 use propcast_patterns::RunMode;
 use propcast_platform::Record;
 use std::collections::{BTreeMap, BTreeSet};
@@ -326,30 +325,14 @@ fn grading_accounts_for_every_prediction_and_only_real_lines() {
     }
 }
 
-/// Every deterministic column of every table, in a canonical order.
 fn snapshot(def: &TableDef) -> Vec<Record> {
-    let columns: Vec<&str> = def
-        .columns
-        .iter()
-        .map(|c| c.name)
-        .filter(|c| !TableDef::is_run_metadata(c))
-        .collect();
-    let list = columns.join(", ");
-    query(&format!(
-        "SELECT {list} FROM {} ORDER BY {list}",
-        def.qualified()
-    ))
+    common::snapshot(fixture().pipeline.backends().warehouse.as_ref(), def)
 }
 
 #[test]
 fn running_the_same_backfill_twice_leaves_every_table_identical() {
     let f = fixture();
-    let tables: Vec<&TableDef> = ALL_TABLES
-        .iter()
-        // Run history is appended to by every run: processor_runs and the
-        // coordinator's batch log are the record of the reruns themselves.
-        .filter(|d| d.dataset != "nba_processing" && d.name != "prediction_worker_runs")
-        .collect();
+    let tables = data_tables();
     let before: BTreeMap<String, Vec<Record>> = tables
         .iter()
         .map(|d| (d.qualified(), snapshot(d)))

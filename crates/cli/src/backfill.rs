@@ -1,9 +1,10 @@
 //! Runs the pipeline over a range of dates, in order, and builds the summary.
 
 use crate::pipeline::{DateOutcome, Pipeline, phase_label};
-use crate::summary::{Accuracy, FailedRun, ModelNote, Summary, SystemAccuracy};
+use crate::summary::{Accuracy, FailedRun, InvalidDate, ModelNote, Summary, SystemAccuracy};
+use crate::validate;
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use propcast_patterns::{RunMode, RunStatus};
 use propcast_platform::warehouse::date_literal;
@@ -114,6 +115,42 @@ pub struct TrainPlan {
     pub path: PathBuf,
 }
 
+/// What a backfill does with a date whose validation fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnInvalid {
+    /// Record it (summary, validation_results, checkpoint) and go on.
+    #[default]
+    Skip,
+    /// Stop after it; a rerun resumes at that date.
+    Stop,
+}
+
+/// How a run over dates behaves beyond processing them.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Train `gbdt_v1` on the way (see [`TrainPlan`]).
+    pub train: Option<TrainPlan>,
+    /// Checkpoint after each validated date in the state store, and resume
+    /// after the last checkpointed date of the same range.
+    pub checkpoint: bool,
+    pub on_invalid: OnInvalid,
+}
+
+/// Where backfill checkpoints live in the state store.
+pub const CHECKPOINTS: &str = "backfill_checkpoints";
+
+/// The checkpoint document of a backfill over `[first, last]`.
+pub fn checkpoint_id(first: NaiveDate, last: NaiveDate) -> String {
+    format!("{first}_{last}")
+}
+
+/// The last date a checkpoint says is done, if any.
+fn checkpointed_through(doc: &serde_json::Value) -> Option<NaiveDate> {
+    doc.get("last_completed")
+        .and_then(|v| v.as_str())
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
 /// Runs every date in order and summarises. A failing processor does not
 /// stop the run; it is listed in the summary and in run history.
 pub async fn run_dates(
@@ -124,34 +161,60 @@ pub async fn run_dates(
     data_dir: &str,
     show_progress: bool,
 ) -> anyhow::Result<Summary> {
-    run_dates_training(
+    run_dates_with(
         pipeline,
         dates,
         mode,
         command,
         data_dir,
         show_progress,
-        None,
+        &RunOptions::default(),
     )
     .await
 }
 
-/// [`run_dates`], training the model as `train` says on the way.
-pub async fn run_dates_training(
+/// [`run_dates`], validating each date, and training, checkpointing and
+/// resuming as `options` say.
+pub async fn run_dates_with(
     pipeline: &Pipeline,
     dates: &[NaiveDate],
     mode: RunMode,
     command: &str,
     data_dir: &str,
     show_progress: bool,
-    train: Option<&TrainPlan>,
+    options: &RunOptions,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    let train = options.train.as_ref();
     let mut trained: Option<ModelNote> = None;
     let execution_id = uuid::Uuid::new_v4().to_string();
     pipeline.prepare().await?;
+    let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
+        anyhow::bail!("no dates to process");
+    };
+    let state = pipeline.backends().state.clone();
+    let warehouse = pipeline.backends().warehouse.clone();
+    let checkpoint = checkpoint_id(first, last);
+    let mut checkpoint_doc = serde_json::json!({ "invalid_dates": [] });
+    let mut resumed_after = None;
+    if options.checkpoint
+        && let Some(doc) = state.get(CHECKPOINTS, &checkpoint).await?
+    {
+        resumed_after = checkpointed_through(&doc);
+        if let Some(after) = resumed_after {
+            eprintln!(
+                "propcast {command}: resuming after {after} (checkpoint {CHECKPOINTS}/{checkpoint}); pass --restart to start over"
+            );
+        }
+        checkpoint_doc = doc;
+    }
+    let todo: Vec<NaiveDate> = dates
+        .iter()
+        .copied()
+        .filter(|d| resumed_after.is_none_or(|after| *d > after))
+        .collect();
     let progress = if show_progress {
-        let bar = ProgressBar::new(dates.len() as u64);
+        let bar = ProgressBar::new(todo.len() as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} dates  {msg}",
@@ -162,33 +225,72 @@ pub async fn run_dates_training(
     } else {
         ProgressBar::hidden()
     };
-    let mut outcomes = Vec::with_capacity(dates.len());
-    for &date in dates {
+    let mut invalid_dates = Vec::new();
+    let mut stopped_at = None;
+    let mut outcomes = Vec::with_capacity(todo.len());
+    for &date in &todo {
         if let (Some(plan), None) = (train, &trained)
             && date > plan.through
         {
             progress.set_message(format!("training gbdt_v1 through {}", plan.through));
-            trained = Some(train_mid_backfill(pipeline, dates[0], plan).await?);
+            trained = Some(train_mid_backfill(pipeline, first, plan).await?);
         }
         progress.set_message(date.to_string());
         let outcome = pipeline
             .run_date(date, mode, &execution_id)
             .await
             .with_context(|| format!("running {date}"))?;
+        let checks =
+            validate::validate_date(warehouse.as_ref(), &outcome, &execution_id, Utc::now())
+                .await
+                .with_context(|| format!("validating {date}"))?;
+        validate::record(warehouse.as_ref(), date, &checks).await?;
+        let failed = validate::failed(&checks);
+        if !failed.is_empty() {
+            let reasons: Vec<String> = failed
+                .iter()
+                .map(|c| format!("{}: {}", c.check_name, c.detail))
+                .collect();
+            tracing::warn!(game_date = %date, checks = %reasons.join("; "), "date failed validation");
+            invalid_dates.push(InvalidDate {
+                date,
+                failed: reasons,
+            });
+        }
         outcomes.push(outcome);
         progress.inc(1);
+        if !failed.is_empty() && options.on_invalid == OnInvalid::Stop {
+            stopped_at = Some(date);
+            break;
+        }
+        if options.checkpoint {
+            checkpoint_doc["last_completed"] = date.to_string().into();
+            checkpoint_doc["execution_id"] = execution_id.clone().into();
+            checkpoint_doc["updated_at"] = Utc::now().to_rfc3339().into();
+            if !failed.is_empty()
+                && let Some(list) = checkpoint_doc["invalid_dates"].as_array_mut()
+            {
+                list.push(date.to_string().into());
+            }
+            state.put(CHECKPOINTS, &checkpoint, &checkpoint_doc).await?;
+        }
     }
-    if let (Some(plan), None) = (train, &trained) {
+    if options.checkpoint && stopped_at.is_none() {
+        // Finished: the next backfill of this range starts from the top.
+        state.delete(CHECKPOINTS, &checkpoint).await?;
+    }
+    if let (Some(plan), None, None) = (train, &trained, stopped_at) {
         // Every date was on or before `through`: train at the end.
         progress.set_message(format!("training gbdt_v1 through {}", plan.through));
-        trained = Some(train_mid_backfill(pipeline, dates[0], plan).await?);
+        trained = Some(train_mid_backfill(pipeline, first, plan).await?);
     }
     progress.finish_and_clear();
 
-    let (Some(&from), Some(&to)) = (dates.first(), dates.last()) else {
-        anyhow::bail!("no dates to process");
-    };
+    let (from, to) = (first, last);
     let mut summary = summarise(command, from, to, &outcomes, data_dir);
+    summary.resumed_after = resumed_after;
+    summary.invalid_dates = invalid_dates;
+    summary.stopped_at = stopped_at;
     summary.model = match (trained, pipeline.model()) {
         (Some(note), _) => Some(note),
         (None, Some(model)) => Some(ModelNote::from_model(&model, None)),
@@ -293,6 +395,9 @@ fn summarise(
         accuracy: Accuracy::default(),
         by_system: Vec::new(),
         model: None,
+        resumed_after: None,
+        invalid_dates: Vec::new(),
+        stopped_at: None,
         seconds,
         data_dir: data_dir.to_string(),
     }

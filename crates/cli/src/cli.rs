@@ -1,6 +1,9 @@
 //! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`.
 
-use crate::backfill::{TrainPlan, discover_dates, run_dates, run_dates_training};
+use crate::backfill::{
+    CHECKPOINTS, OnInvalid, RunOptions, TrainPlan, checkpoint_id, discover_dates, run_dates,
+    run_dates_with,
+};
 use crate::pipeline::{Backends, Pipeline};
 use crate::query::{Format, render};
 use crate::train::default_model_path;
@@ -65,6 +68,14 @@ pub enum Command {
         /// 2024-25 and predicts 2025-26.
         #[arg(long)]
         train_through: Option<NaiveDate>,
+        /// Ignore a checkpoint left by an interrupted backfill of the same
+        /// range and start from its first date.
+        #[arg(long)]
+        restart: bool,
+        /// What to do with a date that fails validation (execution, dependency
+        /// order, volume, quality): record it and go on, or stop there.
+        #[arg(long, value_enum, default_value_t = OnInvalid::Skip)]
+        on_invalid: OnInvalid,
     },
     /// Run one date as the daily pipeline does: load its payloads, summarise,
     /// precompute, predict, and grade what has finished.
@@ -150,6 +161,15 @@ pub enum Command {
         #[arg(long)]
         plot: Option<PathBuf>,
     },
+    /// Show the validation of a date (execution, dependency order, volume,
+    /// quality), as the last backfill or run recorded it.
+    Validate {
+        /// The game date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Run read-only SQL on the local warehouse. Tables are `dataset.table`
     /// (e.g. nba_analytics.player_game_summary); information_schema lists them.
     Query {
@@ -232,6 +252,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             no_progress,
             model,
             train_through,
+            restart,
+            on_invalid,
         } => {
             let backends = Backends::embedded(&data.data_dir, &landing)?;
             let plan = train_through.map(|through| TrainPlan {
@@ -250,14 +272,23 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("no dates with games or payloads between the given bounds");
             }
             let show = !no_progress && std::io::stderr().is_terminal();
-            let summary = run_dates_training(
+            if restart {
+                let id = checkpoint_id(dates[0], dates[dates.len() - 1]);
+                pipeline.backends().state.delete(CHECKPOINTS, &id).await?;
+            }
+            let options = RunOptions {
+                train: plan,
+                checkpoint: true,
+                on_invalid,
+            };
+            let summary = run_dates_with(
                 &pipeline,
                 &dates,
                 RunMode::Backfill,
                 "backfill",
                 &data.data_dir.display().to_string(),
                 show,
-                plan.as_ref(),
+                &options,
             )
             .await?;
             finish(&summary, summary_json.as_deref())
@@ -281,6 +312,34 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             finish(&summary, summary_json.as_deref())
+        }
+        Command::Validate { date, data } => {
+            let warehouse = crate::train::open_warehouse(&data.data_dir)?;
+            let results = crate::validate::stored(&warehouse, date).await?;
+            if results.is_empty() {
+                anyhow::bail!(
+                    "no validation recorded for {date} in {}: run `propcast backfill` or `propcast run --date {date}` first",
+                    data.data_dir.display()
+                );
+            }
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(vec!["check", "status", "detail", "validated at"]);
+            for r in &results {
+                table.add_row(vec![
+                    r.check_name.clone(),
+                    r.status.clone(),
+                    r.detail.clone(),
+                    r.validated_at.to_rfc3339(),
+                ]);
+            }
+            println!("propcast validate: {date}");
+            println!("{table}");
+            let failed = crate::validate::failed(&results);
+            if !failed.is_empty() {
+                anyhow::bail!("{} check(s) failed for {date}", failed.len());
+            }
+            Ok(())
         }
         Command::ImportShots { files, data } => {
             crate::import::import_shots(&data.data_dir, &files).await
@@ -333,6 +392,9 @@ fn finish(summary: &crate::summary::Summary, json: Option<&Path>) -> anyhow::Res
     if let Some(path) = json {
         std::fs::write(path, serde_json::to_string_pretty(summary)? + "\n")
             .with_context(|| format!("writing the summary to {}", path.display()))?;
+    }
+    if let Some(date) = summary.stopped_at {
+        anyhow::bail!("stopped at {date}: it failed validation (see above)");
     }
     if !summary.failed_runs.is_empty() {
         anyhow::bail!(

@@ -14,3 +14,4 @@ pub mod pipeline;
 pub mod query;
 pub mod summary;
 pub mod train;
+pub mod validate;

@@ -53,6 +53,13 @@ pub struct SystemAccuracy {
     pub hit_rate: Option<f64>,
 }
 
+/// A date whose validation failed, with the failed checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvalidDate {
+    pub date: NaiveDate,
+    pub failed: Vec<String>,
+}
+
 /// The `gbdt_v1` model a run predicted with.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelNote {
@@ -106,6 +113,13 @@ pub struct Summary {
     pub by_system: Vec<SystemAccuracy>,
     /// The gbdt_v1 model used (None: gbdt_v1 did not run — no model).
     pub model: Option<ModelNote>,
+    /// Set when the run resumed from a checkpoint: the dates up to it were
+    /// done by an earlier, interrupted run.
+    pub resumed_after: Option<NaiveDate>,
+    /// Dates that failed validation (`nba_processing.validation_results`).
+    pub invalid_dates: Vec<InvalidDate>,
+    /// Set when `--on-invalid stop` stopped the run at that date.
+    pub stopped_at: Option<NaiveDate>,
     /// Wall time per phase (`phase2_raw` …) and `total`, in seconds.
     pub seconds: BTreeMap<String, f64>,
     pub data_dir: String,
@@ -120,6 +134,13 @@ impl Summary {
             "propcast {}: {} → {}  ({} dates processed, {} without games)",
             self.command, self.from, self.to, self.dates_processed, self.dates_without_games
         );
+
+        if let Some(after) = self.resumed_after {
+            let _ = writeln!(
+                out,
+                "resumed after {after}: the dates up to it were done by an interrupted run (rows below are this run's)"
+            );
+        }
 
         let mut tables = Table::new();
         tables.load_preset(UTF8_FULL_CONDENSED);
@@ -240,6 +261,27 @@ impl Summary {
                 out,
                 "unresolved sportsbook names: {} — see: propcast query \"SELECT * FROM nba_reference.unresolved_player_names\"",
                 self.unresolved_names
+            );
+        }
+        if self.invalid_dates.is_empty() {
+            let _ = writeln!(
+                out,
+                "validation: every date passed (execution, dependency order, volume, quality)"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "validation FAILED on {} date(s) — see: propcast validate --date D",
+                self.invalid_dates.len()
+            );
+            for d in self.invalid_dates.iter().take(10) {
+                let _ = writeln!(out, "  {}: {}", d.date, d.failed.join("; "));
+            }
+        }
+        if let Some(date) = self.stopped_at {
+            let _ = writeln!(
+                out,
+                "STOPPED at {date} (--on-invalid stop): fix the input and rerun the same command; it resumes at {date}"
             );
         }
         if !self.failed_runs.is_empty() {

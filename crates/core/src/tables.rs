@@ -724,6 +724,23 @@ table! {
     }
 }
 
+table! {
+    /// One check of one backfilled or daily date, after all its phases ran:
+    /// execution, volume, quality ranges, dependency order.
+    pub struct ValidationResult in "nba_processing"."validation_results", partition game_date,
+    key [game_date, check_name] {
+        pub game_date: NaiveDate,
+        /// "execution", "volume", "quality", "dependency_order".
+        pub check_name: String,
+        /// "pass", "fail" or "warn".
+        pub status: String,
+        /// What was found, in words a person reads.
+        pub detail: String,
+        pub execution_id: String,
+        pub validated_at: DateTime<Utc>,
+    }
+}
+
 /// Every table, in dependency order (raw first).
 pub const ALL_TABLES: &[crate::catalog::TableDef] = {
     use crate::catalog::Table;
@@ -749,6 +766,7 @@ pub const ALL_TABLES: &[crate::catalog::TableDef] = {
         PredictionAccuracy::DEF,
         ProcessorRun::DEF,
         QuarantineRecord::DEF,
+        ValidationResult::DEF,
     ]
 };
 
