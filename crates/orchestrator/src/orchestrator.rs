@@ -114,7 +114,7 @@ pub enum Outcome {
         state: TriggerState,
     },
     /// This call fired the transition.
-    Fired(Fired),
+    Fired(Box<Fired>),
 }
 
 /// Result of a timeout sweep.
@@ -331,7 +331,7 @@ impl Orchestrator {
                 );
                 self.publish_and_mark(key, &doc, reason, &claim_id, now)
                     .await
-                    .map(Outcome::Fired)
+                    .map(|f| Outcome::Fired(Box::new(f)))
             }
             Step::Done {
                 doc, new, state, ..

@@ -1,0 +1,693 @@
+//! Invariant 4 "fires once" on the real embedded backends: the SQLite state
+//! store and the SQLite event bus, in a temporary directory.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use propcast_orchestrator::{
+    CompletionDoc, ManualClock, Mode, Orchestrator, OrchestratorError, Outcome, PhaseTrigger,
+    TimeoutTier, Transition, TriggerReason, TriggerState,
+};
+use propcast_platform::embedded::{SqliteEventBus, SqliteStateStore};
+use propcast_platform::{Delivery, EventBus, EventBusError, StateStore, TxDecision};
+use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
+
+const PHASE3: [&str; 5] = [
+    "team_offense_game_summary",
+    "team_defense_game_summary",
+    "player_game_summary",
+    "upcoming_team_game_context",
+    "upcoming_player_game_context",
+];
+const PHASE4: [&str; 5] = [
+    "team_defense_zone_analysis",
+    "player_shot_zone_analysis",
+    "player_composite_factors",
+    "player_daily_cache",
+    "ml_feature_store",
+];
+/// A past date for the clock below, so daily events are overnight.
+const DATE: &str = "2025-11-04";
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+}
+
+/// 10:00 ET on 2025-11-05.
+fn morning() -> DateTime<Utc> {
+    at("2025-11-05T15:00:00Z")
+}
+
+struct Backends {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    state: Arc<SqliteStateStore>,
+    bus: Arc<SqliteEventBus>,
+}
+
+impl Backends {
+    fn open() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        Self {
+            state: Arc::new(SqliteStateStore::open(&path).unwrap()),
+            bus: Arc::new(SqliteEventBus::open(&path).unwrap()),
+            path,
+            _dir: dir,
+        }
+    }
+
+    /// Another pair of handles on the same file, as a second process would.
+    fn second_handles(&self) -> (Arc<SqliteStateStore>, Arc<SqliteEventBus>) {
+        (
+            Arc::new(SqliteStateStore::open(&self.path).unwrap()),
+            Arc::new(SqliteEventBus::open(&self.path).unwrap()),
+        )
+    }
+
+    /// Topics plus one test subscription per trigger topic.
+    async fn prepare(&self, orchestrator: &Orchestrator) {
+        orchestrator.ensure_topics().await.unwrap();
+        for t in Transition::ALL {
+            self.bus
+                .create_subscription(t.trigger_topic(), &sub(t), Duration::from_secs(600), 5)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Every trigger message published for `transition` so far (acked).
+    async fn triggers(&self, transition: Transition) -> Vec<(Delivery, PhaseTrigger)> {
+        let mut all = Vec::new();
+        loop {
+            let batch = self.bus.pull(&sub(transition), 100).await.unwrap();
+            if batch.is_empty() {
+                return all;
+            }
+            let ids: Vec<String> = batch.iter().map(|d| d.ack_id.clone()).collect();
+            self.bus.ack(&sub(transition), &ids).await.unwrap();
+            for d in batch {
+                let msg = PhaseTrigger::decode(&d.data).unwrap();
+                all.push((d, msg));
+            }
+        }
+    }
+
+    async fn raw_doc(&self, transition: Transition, mode: Mode) -> serde_json::Value {
+        self.state
+            .get(transition.collection(), &CompletionDoc::id(DATE, mode))
+            .await
+            .unwrap()
+            .expect("document exists")
+    }
+}
+
+fn sub(t: Transition) -> String {
+    format!("test-{}", t.trigger_topic())
+}
+
+fn completion(
+    processor: &str,
+    phase: i32,
+    status: CompletionStatus,
+    execution_id: &str,
+) -> ProcessorCompletion {
+    let mut c = ProcessorCompletion {
+        processor: processor.to_string(),
+        phase,
+        game_date: DATE.to_string(),
+        record_count: 100,
+        correlation_id: "corr-1".to_string(),
+        execution_id: execution_id.to_string(),
+        mode: "daily".to_string(),
+        ..Default::default()
+    };
+    c.set_status(status);
+    c
+}
+
+fn orchestrator(
+    state: Arc<dyn StateStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<ManualClock>,
+) -> Orchestrator {
+    Orchestrator::new(state, bus).with_clock(clock)
+}
+
+fn fired(outcomes: &[Outcome]) -> Vec<&propcast_orchestrator::Fired> {
+    outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Fired(f) => Some(f.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_duplicated_events_fire_exactly_once() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let first = Arc::new(orchestrator(b.state.clone(), b.bus.clone(), clock.clone()));
+    let (state2, bus2) = b.second_handles();
+    let second = Arc::new(orchestrator(state2, bus2, clock.clone()));
+    b.prepare(&first).await;
+
+    // 5 processors × 40 runs (failed, skipped, no_data, partial, success, …)
+    // = 200 distinct executions, each delivered 5 times = 1,000 events.
+    let statuses = [
+        CompletionStatus::Failed,
+        CompletionStatus::Skipped,
+        CompletionStatus::NoData,
+        CompletionStatus::Partial,
+        CompletionStatus::Success,
+    ];
+    let mut events = Vec::new();
+    for p in PHASE3 {
+        for run in 0..40 {
+            let c = completion(p, 3, statuses[run % 5], &format!("{p}-run-{run}"));
+            for _ in 0..5 {
+                events.push(c.clone());
+            }
+        }
+    }
+    assert_eq!(events.len(), 1000);
+    // Random order: sort by a fresh random UUID.
+    let mut keyed: Vec<_> = events
+        .into_iter()
+        .map(|e| (uuid::Uuid::new_v4(), e))
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+
+    let tasks: Vec<_> = keyed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, event))| {
+            let o = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            tokio::spawn(async move { o.on_completion(&event).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().expect("every event is handled"));
+    }
+
+    let fired = fired(&outcomes);
+    assert_eq!(fired.len(), 1, "exactly one caller fired");
+    let messages = b.triggers(Transition::Phase3To4).await;
+    assert_eq!(messages.len(), 1, "exactly one trigger message on the bus");
+    let (delivery, msg) = &messages[0];
+    assert_eq!(delivery.message_id, fired[0].message_id);
+    assert_eq!(msg, &fired[0].message);
+    assert_eq!(
+        (msg.phase, msg.game_date.as_str(), msg.mode.as_str()),
+        (4, DATE, "overnight")
+    );
+    assert_eq!(delivery.attributes["claim_id"], msg.claim_id);
+
+    let doc = first
+        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(doc.triggered);
+    assert!(!doc.trigger_pending);
+    assert_eq!(
+        doc.trigger_message_id.as_deref(),
+        Some(fired[0].message_id.as_str())
+    );
+    // No lost update: all 200 distinct runs were recorded, 40 per processor,
+    // and every processor ended counted (each had success/partial runs).
+    for p in PHASE3 {
+        let mut ids = doc.processors[p].execution_ids.clone();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 40, "{p}");
+    }
+    assert_eq!(doc.completed_count, 5);
+    let new_records = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Pending { new: true, .. }))
+        .count();
+    // 200 distinct runs: each recorded once (the firing call may be one of them).
+    assert!((199..=200).contains(&new_records), "{new_records}");
+}
+
+/// A test double of the event bus (a real SQLite bus underneath) whose
+/// first `fail` publishes fail with a transient error: the only way to make
+/// a real bus fail on cue.
+struct FailFirstPublishes {
+    inner: Arc<SqliteEventBus>,
+    remaining: AtomicU32,
+}
+
+#[async_trait]
+impl EventBus for FailFirstPublishes {
+    async fn create_topic(&self, topic: &str) -> Result<(), EventBusError> {
+        self.inner.create_topic(topic).await
+    }
+    async fn create_subscription(
+        &self,
+        topic: &str,
+        subscription: &str,
+        ack_deadline: Duration,
+        max_attempts: u32,
+    ) -> Result<(), EventBusError> {
+        self.inner
+            .create_subscription(topic, subscription, ack_deadline, max_attempts)
+            .await
+    }
+    async fn publish(
+        &self,
+        topic: &str,
+        data: Bytes,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<String, EventBusError> {
+        let failed = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failed {
+            return Err(EventBusError::Transient("injected publish failure".into()));
+        }
+        self.inner.publish(topic, data, attributes).await
+    }
+    async fn pull(&self, subscription: &str, max: usize) -> Result<Vec<Delivery>, EventBusError> {
+        self.inner.pull(subscription, max).await
+    }
+    async fn ack(&self, subscription: &str, ack_ids: &[String]) -> Result<(), EventBusError> {
+        self.inner.ack(subscription, ack_ids).await
+    }
+    async fn nack(&self, subscription: &str, ack_ids: &[String]) -> Result<(), EventBusError> {
+        self.inner.nack(subscription, ack_ids).await
+    }
+    async fn dead_letters(&self, subscription: &str) -> Result<Vec<Delivery>, EventBusError> {
+        self.inner.dead_letters(subscription).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_publish_marks_nothing_and_the_next_event_fires_once() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let bus = Arc::new(FailFirstPublishes {
+        inner: b.bus.clone(),
+        remaining: AtomicU32::new(1),
+    });
+    let o = orchestrator(b.state.clone(), bus, clock);
+    b.prepare(&o).await;
+
+    // Optional ones first: 3 of 5 but no critical yet.
+    for p in &PHASE3[..2] {
+        let out = o
+            .on_completion(&completion(
+                p,
+                3,
+                CompletionStatus::Success,
+                &format!("{p}-1"),
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(
+            out,
+            Outcome::Pending {
+                state: TriggerState::Waiting,
+                ..
+            }
+        ));
+    }
+    let pgs = completion("player_game_summary", 3, CompletionStatus::Success, "pgs-1");
+    assert!(matches!(
+        o.on_completion(&pgs).await.unwrap(),
+        Outcome::Pending {
+            state: TriggerState::Waiting,
+            completed_count: 3,
+            ..
+        }
+    ));
+    // The last critical makes the date ready (2 critical + 2 optional of 5);
+    // its publish fails.
+    let upgc = completion(
+        "upcoming_player_game_context",
+        3,
+        CompletionStatus::Success,
+        "upgc-1",
+    );
+    let err = o.on_completion(&upgc).await.unwrap_err();
+    assert!(
+        matches!(err, OrchestratorError::Publish { released: true, .. }),
+        "{err}"
+    );
+    assert!(err.is_retryable());
+    let doc = o
+        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!doc.triggered, "_triggered only after a successful publish");
+    assert!(!doc.trigger_pending, "the claim was released");
+    assert!(doc.trigger_claim_id.is_none());
+    assert!(
+        doc.last_publish_error
+            .as_deref()
+            .unwrap()
+            .contains("injected")
+    );
+    assert_eq!(doc.completed_count, 4);
+    assert!(b.triggers(Transition::Phase3To4).await.is_empty());
+
+    // The redelivered event (a duplicate: nothing new to record) fires.
+    let out = o.on_completion(&upgc).await.unwrap();
+    let Outcome::Fired(f) = out else {
+        panic!("expected the retry to fire, got {out:?}")
+    };
+    assert_eq!(f.reason, TriggerReason::CriticalAndShare);
+    // Every further event, new or old, leaves it at one message.
+    let late = completion(
+        "upcoming_team_game_context",
+        3,
+        CompletionStatus::Success,
+        "utgc-1",
+    );
+    for event in [&late, &upgc, &pgs] {
+        assert!(matches!(
+            o.on_completion(event).await.unwrap(),
+            Outcome::Pending {
+                state: TriggerState::Triggered,
+                ..
+            }
+        ));
+    }
+    let messages = b.triggers(Transition::Phase3To4).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0.message_id, f.message_id);
+    let doc = o
+        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(doc.triggered);
+    assert!(doc.last_publish_error.is_none());
+    assert_eq!(doc.completed_count, 5, "the late run is still recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivering_every_event_after_the_trigger_changes_nothing() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock.clone());
+    b.prepare(&o).await;
+
+    // Incremental phase-2 runs; props first so the date fires on the last
+    // box score with all four expected done.
+    let runs = [
+        ("player_props", vec!["lebronjames", "stephencurry"]),
+        ("schedule", vec![]),
+        ("player_boxscores", vec!["stephencurry", "nikolajokic"]),
+        ("team_boxscores", vec!["DEN"]),
+    ];
+    let events: Vec<ProcessorCompletion> = runs
+        .iter()
+        .map(|(p, entities)| {
+            let mut c = completion(p, 2, CompletionStatus::Success, &format!("{p}-exec"));
+            c.is_incremental = true;
+            c.entities_changed = entities.iter().map(|s| s.to_string()).collect();
+            c
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for e in &events {
+        clock.advance(chrono::Duration::seconds(30));
+        outcomes.push(o.on_completion(e).await.unwrap());
+    }
+    let f = fired(&outcomes);
+    assert_eq!(f.len(), 1);
+    assert!(
+        matches!(outcomes[3], Outcome::Fired(_)),
+        "the fourth event fires"
+    );
+    assert_eq!(f[0].reason, TriggerReason::AllExpected);
+    let msg = &f[0].message;
+    assert!(msg.is_incremental);
+    assert_eq!(
+        msg.entities_changed,
+        ["DEN", "lebronjames", "nikolajokic", "stephencurry"],
+        "sorted union of the runs' entities"
+    );
+    assert_eq!(msg.processors.len(), 4);
+    assert_eq!(msg.processors["schedule"].execution_id, "schedule-exec");
+    assert_eq!(msg.correlation_id, "corr-1");
+
+    let before = b.raw_doc(Transition::Phase2To3, Mode::Overnight).await;
+    clock.advance(chrono::Duration::hours(1));
+    for e in events.iter().rev() {
+        let out = o.on_completion(e).await.unwrap();
+        assert!(
+            matches!(
+                out,
+                Outcome::Pending {
+                    new: false,
+                    state: TriggerState::Triggered,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
+    }
+    let after = b.raw_doc(Transition::Phase2To3, Mode::Overnight).await;
+    assert_eq!(before, after, "state unchanged, not even _last_update");
+    assert_eq!(b.triggers(Transition::Phase2To3).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_run_among_incremental_ones_asks_for_the_whole_date() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock);
+    b.prepare(&o).await;
+    let mut last = None;
+    for (i, p) in PHASE3.iter().enumerate() {
+        let mut c = completion(p, 3, CompletionStatus::Success, &format!("{p}-x"));
+        c.is_incremental = i != 0;
+        c.entities_changed = if i == 0 {
+            vec![]
+        } else {
+            vec![format!("player{i}")]
+        };
+        last = Some(o.on_completion(&c).await.unwrap());
+    }
+    let Some(Outcome::Fired(f)) = last else {
+        panic!("the fifth event fires: {last:?}")
+    };
+    assert!(!f.message.is_incremental);
+    assert!(f.message.entities_changed.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_claim_is_taken_over_and_a_live_one_is_not() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock.clone())
+        .with_claim_timeout(Duration::from_secs(300));
+    b.prepare(&o).await;
+    for p in &PHASE3[..4] {
+        o.on_completion(&completion(p, 3, CompletionStatus::Success, p))
+            .await
+            .unwrap();
+    }
+    // Simulate a claimer that crashed after claiming (before publishing).
+    b.state
+        .transaction(
+            Transition::Phase3To4.collection(),
+            &CompletionDoc::id(DATE, Mode::Overnight),
+            &mut |current| {
+                let mut doc: CompletionDoc =
+                    serde_json::from_value(current.unwrap().clone()).unwrap();
+                doc.trigger_pending = true;
+                doc.trigger_claim_id = Some("crashed-claimer".into());
+                doc.trigger_pending_at = Some(morning());
+                TxDecision::Put(serde_json::to_value(doc).unwrap())
+            },
+        )
+        .await
+        .unwrap();
+    let last = completion(
+        "upcoming_player_game_context",
+        3,
+        CompletionStatus::Success,
+        "u",
+    );
+    clock.advance(chrono::Duration::seconds(299));
+    assert!(matches!(
+        o.on_completion(&last).await.unwrap(),
+        Outcome::Pending {
+            state: TriggerState::ClaimedElsewhere,
+            new: true,
+            ..
+        }
+    ));
+    assert!(b.triggers(Transition::Phase3To4).await.is_empty());
+    clock.advance(chrono::Duration::seconds(1));
+    let out = o.on_completion(&last).await.unwrap();
+    let Outcome::Fired(f) = out else {
+        panic!("the stale claim is taken over: {out:?}")
+    };
+    assert_ne!(f.message.claim_id, "crashed-claimer");
+    assert_eq!(b.triggers(Transition::Phase3To4).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_timeouts_fires_phase5_when_its_tier_is_reached() {
+    let b = Backends::open();
+    let t0 = morning();
+    let clock = Arc::new(ManualClock::new(t0));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock.clone());
+    b.prepare(&o).await;
+    // Four of five, the critical ml_feature_store missing.
+    for p in &PHASE4[..4] {
+        let out = o
+            .on_completion(&completion(p, 4, CompletionStatus::Success, p))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                Outcome::Pending {
+                    state: TriggerState::Waiting,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
+    }
+    let sweep = o
+        .check_timeouts(t0 + chrono::Duration::seconds(3599))
+        .await
+        .unwrap();
+    assert!(sweep.fired.is_empty() && sweep.failed.is_empty());
+    assert!(b.triggers(Transition::Phase4To5).await.is_empty());
+
+    let sweep = o
+        .check_timeouts(t0 + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(sweep.failed.is_empty(), "{:?}", sweep.failed);
+    assert_eq!(sweep.fired.len(), 1);
+    assert!(matches!(
+        sweep.fired[0].reason,
+        TriggerReason::Timeout(TimeoutTier::Tier { min_done: 4, .. })
+    ));
+    let messages = b.triggers(Transition::Phase4To5).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].1.phase, 5);
+    assert!(messages[0].1.reason.starts_with("timeout_tier"));
+
+    // Later sweeps and the late completion fire nothing more.
+    let sweep = o
+        .check_timeouts(t0 + chrono::Duration::hours(5))
+        .await
+        .unwrap();
+    assert!(sweep.fired.is_empty());
+    clock.set(t0 + chrono::Duration::hours(2));
+    assert!(matches!(
+        o.on_completion(&completion(
+            "ml_feature_store",
+            4,
+            CompletionStatus::Success,
+            "m"
+        ))
+        .await
+        .unwrap(),
+        Outcome::Pending {
+            state: TriggerState::Triggered,
+            ..
+        }
+    ));
+    assert!(b.triggers(Transition::Phase4To5).await.is_empty());
+    let doc = o
+        .document(Transition::Phase4To5, DATE, Mode::Overnight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(doc.triggered);
+    assert_eq!(doc.first_completion_at, Some(t0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_follows_the_eastern_date_of_the_injected_clock() {
+    let b = Backends::open();
+    // 22:30 ET on 2025-11-05, already 2025-11-06 in UTC.
+    let clock = Arc::new(ManualClock::new(at("2025-11-06T03:30:00Z")));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock);
+    b.prepare(&o).await;
+    let mode_of = |out: Outcome| match out {
+        Outcome::Pending { key, .. } => key.mode,
+        Outcome::Fired(f) => f.key.mode,
+        other => panic!("{other:?}"),
+    };
+    let mut c = completion(
+        "upcoming_team_game_context",
+        3,
+        CompletionStatus::Success,
+        "a",
+    );
+    c.game_date = "2025-11-05".into();
+    assert_eq!(mode_of(o.on_completion(&c).await.unwrap()), Mode::SameDay);
+    c.game_date = "2025-11-04".into();
+    assert_eq!(mode_of(o.on_completion(&c).await.unwrap()), Mode::Overnight);
+    c.game_date = "2025-11-06".into();
+    assert_eq!(mode_of(o.on_completion(&c).await.unwrap()), Mode::Tomorrow);
+    c.mode = "backfill".into();
+    assert_eq!(mode_of(o.on_completion(&c).await.unwrap()), Mode::Backfill);
+    // Each (date, mode) has its own document.
+    let ids: Vec<String> = b
+        .state
+        .list(Transition::Phase3To4.collection(), "")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "2025-11-04_overnight",
+            "2025-11-05_same_day",
+            "2025-11-06_backfill",
+            "2025-11-06_tomorrow"
+        ]
+    );
+
+    // Not ours: phase 5, an untracked processor. Broken: no execution id.
+    let mut p5 = c.clone();
+    p5.phase = 5;
+    assert!(matches!(
+        o.on_completion(&p5).await.unwrap(),
+        Outcome::Ignored { .. }
+    ));
+    let mut other = c.clone();
+    other.processor = "injury_report".into();
+    assert!(matches!(
+        o.on_completion(&other).await.unwrap(),
+        Outcome::Ignored { .. }
+    ));
+    let mut broken = c.clone();
+    broken.execution_id.clear();
+    let err = o.on_completion(&broken).await.unwrap_err();
+    assert!(matches!(err, OrchestratorError::BadEvent(_)) && !err.is_retryable());
+    let mut bad_mode = c;
+    bad_mode.mode = "nightly".into();
+    assert!(matches!(
+        o.on_completion(&bad_mode).await,
+        Err(OrchestratorError::BadEvent(_))
+    ));
+}
