@@ -16,6 +16,9 @@ pub mod warehouse;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 
+#[cfg(feature = "gcp")]
+pub mod gcp;
+
 pub use bus::{Delivery, EventBus, EventBusError};
 pub use landing::{LandingError, LandingObject, LandingZone};
 pub use state::{StateError, StateStore, TxDecision};

@@ -1,0 +1,211 @@
+//! The shared conformance suite against the `gcp` backends, on Google's
+//! official emulators: Firestore (`FIRESTORE_EMULATOR_HOST`) for the state
+//! store, Pub/Sub (`PUBSUB_EMULATOR_HOST`) for the event bus.
+//!
+//! ```sh
+//! eval "$(scripts/emulators.sh start)"
+//! PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-platform --features gcp --test emulator_conformance
+//! scripts/emulators.sh stop
+//! ```
+//!
+//! Without the variables a test prints "skipped: emulators not running" and
+//! passes, unless `PROPCAST_REQUIRE_EMULATORS=1`, when it fails. Each test
+//! uses a project id of its own, so reruns against a running emulator start
+//! from nothing.
+#![cfg(feature = "gcp")]
+
+use propcast_platform::conformance;
+use propcast_platform::gcp::{FirestoreStateStore, PubSubEventBus};
+use propcast_platform::{EventBus, EventBusError, StateStore};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Pub/Sub's shortest ack deadline.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The emulator address in `var`, or `None` (test skipped) when it is not
+/// set; panics when it is not set and `PROPCAST_REQUIRE_EMULATORS=1`.
+fn emulator(var: &str) -> Option<String> {
+    if let Ok(host) = std::env::var(var)
+        && !host.is_empty()
+    {
+        return Some(host);
+    }
+    if std::env::var("PROPCAST_REQUIRE_EMULATORS").as_deref() == Ok("1") {
+        panic!(
+            "{var} is not set and PROPCAST_REQUIRE_EMULATORS=1: start the emulators with \
+             `eval \"$(scripts/emulators.sh start)\"` before the tests"
+        );
+    }
+    eprintln!("skipped: emulators not running (start them with scripts/emulators.sh start)");
+    None
+}
+
+/// A project id no other test (or earlier run) used.
+fn fresh_project() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .subsec_nanos();
+    format!(
+        "propcast-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn firestore(project: &str) -> Option<FirestoreStateStore> {
+    emulator("FIRESTORE_EMULATOR_HOST")?;
+    Some(
+        FirestoreStateStore::connect(project)
+            .await
+            .expect("connect to the Firestore emulator"),
+    )
+}
+
+async fn pubsub() -> Option<PubSubEventBus> {
+    emulator("PUBSUB_EMULATOR_HOST")?;
+    Some(
+        PubSubEventBus::connect(&fresh_project())
+            .await
+            .expect("connect to the Pub/Sub emulator"),
+    )
+}
+
+// ------------------------------------------------------------- state store
+
+#[tokio::test]
+async fn firestore_state_documents_crud() {
+    let Some(store) = firestore(&fresh_project()).await else {
+        return;
+    };
+    conformance::state_documents_crud(&store).await;
+}
+
+#[tokio::test]
+async fn firestore_state_transaction_decisions() {
+    let Some(store) = firestore(&fresh_project()).await else {
+        return;
+    };
+    conformance::state_transaction_decisions(&store).await;
+}
+
+/// 240 transactions at once on one counter document: Firestore aborts the
+/// losers of each conflict, the store re-runs them, and no increment is
+/// lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn firestore_state_240_concurrent_transactions_on_one_counter() {
+    let Some(store) = firestore(&fresh_project()).await else {
+        return;
+    };
+    conformance::state_transactions_serialize(Arc::new(store), 240, 1).await;
+}
+
+/// A few tasks, each incrementing many times in a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn firestore_state_transactions_serialize_across_tasks() {
+    let Some(store) = firestore(&fresh_project()).await else {
+        return;
+    };
+    conformance::state_transactions_serialize(Arc::new(store), 8, 10).await;
+}
+
+/// Two clients (own channels, own runtimes, own threads) on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firestore_state_transactions_serialize_across_handles() {
+    let project = fresh_project();
+    let Some(a) = firestore(&project).await else {
+        return;
+    };
+    let b = firestore(&project).await.expect("second client");
+    conformance::state_transactions_serialize_across_handles(Arc::new(a), Arc::new(b), 40).await;
+}
+
+/// Ids with `/`, `.`, `_`, `%` and non-ASCII text round-trip and list by
+/// prefix in byte order.
+#[tokio::test]
+async fn firestore_state_ids_are_escaped_and_listed_in_order() {
+    let Some(store) = firestore(&fresh_project()).await else {
+        return;
+    };
+    let ids = [
+        "a/b", "a/b/c", "a%2Fb", "a.", "..", "__x__", "a/é", "a/z", "a0",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        store
+            .put("esc/aped", id, &serde_json::json!({ "i": i }))
+            .await
+            .unwrap();
+    }
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            store.get("esc/aped", id).await.unwrap(),
+            Some(serde_json::json!({ "i": i })),
+            "{id}"
+        );
+    }
+    let listed: Vec<String> = store
+        .list("esc/aped", "a/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(listed, ["a/b", "a/b/c", "a/z", "a/é"]);
+    let mut all: Vec<&str> = ids.to_vec();
+    all.sort();
+    let listed: Vec<String> = store
+        .list("esc/aped", "")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(listed, all);
+    // Large integers and key order survive (the document is stored as JSON text).
+    let doc = serde_json::json!({"z": 9_007_199_254_740_993_i64, "a": [1.5, null, {"k": "v"}]});
+    store.put("esc/aped", "big", &doc).await.unwrap();
+    let back = store.get("esc/aped", "big").await.unwrap().unwrap();
+    assert_eq!(back, doc);
+    assert_eq!(back.to_string(), doc.to_string());
+}
+
+// --------------------------------------------------------------- event bus
+
+#[tokio::test]
+async fn pubsub_bus_unknown_names() {
+    let Some(bus) = pubsub().await else { return };
+    conformance::bus_unknown_names(&bus).await;
+}
+
+#[tokio::test]
+async fn pubsub_bus_fan_out_and_ack() {
+    let Some(bus) = pubsub().await else { return };
+    conformance::bus_fan_out_and_ack(&bus, DEADLINE).await;
+}
+
+#[tokio::test]
+async fn pubsub_bus_redelivery_and_nack() {
+    let Some(bus) = pubsub().await else { return };
+    conformance::bus_redelivery_and_nack(&bus, DEADLINE).await;
+}
+
+/// Pub/Sub's dead-letter policy takes 5 attempts at least.
+#[tokio::test]
+async fn pubsub_bus_dead_letter_after_max_attempts() {
+    let Some(bus) = pubsub().await else { return };
+    conformance::bus_dead_letter_after_max_attempts(&bus, DEADLINE, 5).await;
+}
+
+#[tokio::test]
+async fn pubsub_bus_refuses_attempts_pubsub_cannot_count() {
+    let Some(bus) = pubsub().await else { return };
+    bus.create_topic("t-attempts").await.unwrap();
+    let err = bus
+        .create_subscription("t-attempts", "s-attempts", DEADLINE, 3)
+        .await
+        .expect_err("3 attempts is below Pub/Sub's minimum of 5");
+    assert!(matches!(err, EventBusError::Other(_)), "got {err:?}");
+}
