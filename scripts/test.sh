@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls this script).
 # Installs what it needs (the prebuilt DuckDB library), then: formatting,
 # clippy with warnings as errors, and every test of the workspace, including
-# the end-to-end pipeline tests on the real data in ../shared/data.
+# the end-to-end pipeline tests on the real data in ../shared/data; then the
+# cloud backends (feature gcp) through the same conformance suite on
+# Google's Firestore and Pub/Sub emulators, which it starts and stops itself.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,3 +21,8 @@ echo "== cargo clippy --all-targets -- -D warnings" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --locked
+echo "== cloud backends on the Firestore and Pub/Sub emulators (feature gcp)" >&2
+cargo clippy -p propcast-platform --all-targets --features gcp --locked -- -D warnings
+eval "$("$root/scripts/emulators.sh" start)"
+trap '"$root/scripts/emulators.sh" stop' EXIT
+PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-platform --features gcp --locked --test emulator_conformance
