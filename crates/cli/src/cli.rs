@@ -369,17 +369,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Query { sql, format, data } => {
-            let path = data
-                .data_dir
-                .join(propcast_platform::embedded::WAREHOUSE_FILE);
-            if !path.exists() {
-                anyhow::bail!(
-                    "no warehouse at {}: run `propcast backfill --landing DIR` first, or pass --data-dir",
-                    path.display()
-                );
-            }
-            let warehouse = propcast_platform::embedded::DuckDbWarehouse::open_read_only(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
+            let warehouse = crate::train::open_warehouse(&data.data_dir)?;
             let records = warehouse.query(&sql).await?;
             print!("{}", render(&records, format)?);
             Ok(())
