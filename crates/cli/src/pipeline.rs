@@ -171,6 +171,7 @@ impl Pipeline {
             execution_id: execution_id.to_string(),
             correlation_id: format!("{execution_id}/{date}"),
             now: Utc::now(),
+            scope: Default::default(),
         };
         let processors = self.processors_for(date);
         let mut reports = Vec::with_capacity(processors.len());

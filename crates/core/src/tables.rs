@@ -695,6 +695,14 @@ table! {
         pub status: String,
         pub skip_reason: Option<String>,
         pub error: Option<String>,
+        /// The round (invocation) the run belonged to: the event flow's
+        /// `round_id`.
+        pub round_id: String,
+        /// Entities the run was limited to (`None` = the whole date).
+        pub entities_in_scope: Option<i64>,
+        /// Entities whose rows changed against the previous round (`None`
+        /// = not compared: the first round of a date, or backfill).
+        pub entities_changed: Option<i64>,
         pub rows_written: i64,
         pub records_quarantined: i64,
         pub duration_ms: i64,

@@ -6,14 +6,17 @@
 //! retry with jitter on retryable errors only, quarantine bookkeeping, and a
 //! `nba_processing.processor_runs` row for every run.
 
+pub mod layers;
 pub mod processor;
 pub mod quarantine;
 pub mod run;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use layers::{Change, LayerOptions, LayeredRun, Ledger, run_layered};
 pub use processor::{
-    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
+    Scope,
 };
 pub use quarantine::Quarantine;
 pub use run::{RunReport, execute_processor, record_reports, run_processor, skip_report};

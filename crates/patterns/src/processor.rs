@@ -7,7 +7,7 @@ use propcast_core::TableDef;
 use propcast_platform::{
     LandingError, LandingZone, StateError, StateStore, Warehouse, WarehouseError,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -58,6 +58,46 @@ pub struct ProcessContext {
     pub correlation_id: String,
     /// The instant stamped into `*_at` columns written by this run.
     pub now: DateTime<Utc>,
+    /// Which entities of the date to recompute. Set by the layers
+    /// ([`crate::layers`]); only a processor that
+    /// [supports it](Processor::supports_entity_scope) is ever given
+    /// anything but [`Scope::Full`].
+    pub scope: Scope,
+}
+
+/// The part of a date a run recomputes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Every entity of the date.
+    #[default]
+    Full,
+    /// Only rows of these entities: a row is in scope when its
+    /// `player_lookup` or its team abbreviation is in the set. The processor
+    /// replaces exactly those rows and leaves the rest of the date alone.
+    Entities(BTreeSet<String>),
+}
+
+impl Scope {
+    /// Whether a row of this player (and team) is recomputed.
+    pub fn includes(&self, player_lookup: &str, team_abbr: &str) -> bool {
+        match self {
+            Scope::Full => true,
+            Scope::Entities(set) => set.contains(player_lookup) || set.contains(team_abbr),
+        }
+    }
+
+    pub fn is_full(&self) -> bool {
+        matches!(self, Scope::Full)
+    }
+}
+
+/// An upstream table that must have rows for the date before a processor
+/// runs (the dependency precheck of the layers, daily mode).
+#[derive(Debug, Clone, Copy)]
+pub struct Dependency {
+    pub table: &'static TableDef,
+    /// Rows the date's partition must hold at least.
+    pub min_rows: u64,
 }
 
 /// How a run ended.
@@ -158,7 +198,28 @@ pub trait Processor: Send + Sync {
     /// The tables this processor writes (created before the first run).
     fn outputs(&self) -> Vec<TableDef>;
 
-    /// Processes `ctx.game_date`. Writes must be idempotent: running twice
-    /// leaves the same rows.
+    /// The upstream processors whose output *for this date* this processor
+    /// reads (smart skip: in an incremental round where none of them
+    /// changed, the run is skipped as up to date). Data of earlier dates
+    /// does not count: a change on D never changes D's pre-game rows
+    /// (invariant 1). `None` = not declared, so any upstream change reruns
+    /// it. Phase 2 processors read the landing zone and declare nothing.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
+    /// True when [`Processor::process`] honours [`ProcessContext::scope`].
+    fn supports_entity_scope(&self) -> bool {
+        false
+    }
+
+    /// Upstream tables that must have rows for the date (checked before a
+    /// daily run; relaxed in backfill).
+    fn dependencies(&self) -> Vec<Dependency> {
+        Vec::new()
+    }
+
+    /// Processes `ctx.game_date` (within `ctx.scope`). Writes must be
+    /// idempotent: running twice leaves the same rows.
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError>;
 }

@@ -81,5 +81,6 @@ pub fn stateless_context_with_landing(
         execution_id: "exec-test".to_string(),
         correlation_id: "corr-test".to_string(),
         now: test_now(),
+        scope: Default::default(),
     }
 }

@@ -367,6 +367,7 @@ fn ctx(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessContext {
         execution_id: "exec-test".to_string(),
         correlation_id: "corr-test".to_string(),
         now: Utc.with_ymd_and_hms(2025, 11, 10, 8, 0, 0).unwrap(),
+        scope: Default::default(),
     }
 }
 

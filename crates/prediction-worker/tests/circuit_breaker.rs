@@ -113,6 +113,7 @@ impl Fixture {
             execution_id: run.to_string(),
             correlation_id: format!("corr-{run}"),
             now,
+            scope: Default::default(),
         };
         self.coordinator.process(&ctx).await.expect("coordinator")
     }

@@ -77,6 +77,7 @@ fn context(
         execution_id: run.to_string(),
         correlation_id: format!("corr-{run}"),
         now,
+        scope: Default::default(),
     }
 }
 

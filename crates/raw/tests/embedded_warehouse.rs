@@ -62,6 +62,7 @@ impl Env {
             execution_id: "test-execution".to_string(),
             correlation_id: "test-correlation".to_string(),
             now: Utc::now(),
+            scope: Default::default(),
         }
     }
 
