@@ -2,10 +2,22 @@
 //!
 //! A phase crate implements [`Processor`]: read inputs through the context's
 //! backends, compute, write its tables idempotently, and return what it did
-//! plus any records it quarantined. [`run_processor`] wraps that uniformly:
-//! retry with jitter on retryable errors only, quarantine bookkeeping, and a
-//! `nba_processing.processor_runs` row for every run.
+//! plus any records it quarantined, and declares what it reads
+//! ([`Processor::sources`], [`Processor::dependencies`]).
+//!
+//! * [`run_layered`] runs one processor inside every layer of the event
+//!   flow, in order: idempotency, early exit, circuit breaker, dependency
+//!   precheck, smart skip / incremental scope, retry with jitter, change
+//!   detection, run history (see [`layers`]). It returns the run's
+//!   `processor_runs` row, what it changed ([`Change`]) and the completion
+//!   message to publish.
+//! * [`run_processor`] / [`execute_processor`] are the inner layers alone:
+//!   retry with jitter on retryable errors only, quarantine bookkeeping, and
+//!   a `nba_processing.processor_runs` row for every run.
+//! * [`circuit_breaker`] is the breaker state machine kept in the state
+//!   store, shared by the processor layers and the prediction systems.
 
+pub mod circuit_breaker;
 pub mod layers;
 pub mod processor;
 pub mod quarantine;
