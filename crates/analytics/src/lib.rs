@@ -122,3 +122,142 @@ async fn write_partition<T: Table>(
     output.wrote(&T::DEF, stats.rows_written);
     Ok(output)
 }
+
+/// Replaces, in the date's partition of `T`'s table, exactly the rows whose
+/// `column` holds one of `stale` or one of the summary rows' values (each
+/// value in its own replace, so rows of other values stay untouched) with
+/// the summary's rows, and verifies the warehouse wrote exactly those.
+/// `stale` names the in-scope rows already stored, so a row no longer
+/// computed is deleted. The scoped counterpart of [`write_partition`].
+async fn write_scoped<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    column: &'static str,
+    value_of: fn(&T) -> &str,
+    stale: std::collections::BTreeSet<String>,
+    summary: DateSummary<T>,
+) -> Result<ProcessOutput, ProcessError> {
+    let mut by_value: std::collections::BTreeMap<String, Vec<&T>> =
+        stale.into_iter().map(|v| (v, Vec::new())).collect();
+    for row in &summary.rows {
+        by_value
+            .entry(value_of(row).to_string())
+            .or_default()
+            .push(row);
+    }
+    let (mut written, mut deleted) = (0, 0);
+    for (value, rows) in &by_value {
+        let records = rows
+            .iter()
+            .map(|row| match serde_json::to_value(row) {
+                Ok(serde_json::Value::Object(map)) => Ok(map),
+                other => Err(ProcessError::Permanent(format!(
+                    "a row of {} did not serialise to an object: {other:?}",
+                    T::DEF.qualified()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let stats = ctx
+            .warehouse
+            .replace_partition(&T::DEF, ctx.game_date, &[(column, value)], records)
+            .await?;
+        written += stats.rows_written;
+        deleted += stats.rows_deleted;
+    }
+    let expected = summary.rows.len() as u64;
+    if written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {written} rows for {} in scope but computed {expected}",
+            T::DEF.qualified(),
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        game_date = %ctx.game_date,
+        entities = by_value.len(),
+        rows = expected,
+        replaced = deleted,
+        quarantined = summary.quarantine.len(),
+        "rows in scope replaced"
+    );
+    let mut output = ProcessOutput {
+        quarantine: summary.quarantine,
+        no_data: summary.input_rows == 0,
+        counters: summary.counters.0,
+        ..ProcessOutput::default()
+    };
+    output.wrote(&T::DEF, written);
+    Ok(output)
+}
+
+/// The values of `column` stored in the date's partition of `def` among
+/// `values` (the in-scope rows a scoped write must replace).
+async fn stored_values(
+    ctx: &ProcessContext,
+    def: &propcast_core::TableDef,
+    column: &str,
+    values: &[&str],
+) -> Result<std::collections::BTreeSet<String>, ProcessError> {
+    #[derive(serde::Deserialize)]
+    struct Value {
+        value: String,
+    }
+    ctx.warehouse.ensure_table(def).await?;
+    let sql = format!(
+        "SELECT DISTINCT {column} AS value FROM {} WHERE game_date = {} AND {column} IN {}",
+        def.qualified(),
+        propcast_platform::warehouse::date_literal(ctx.game_date),
+        fixtures::text_list(values)
+    );
+    let rows: Vec<Value> = ctx.warehouse.query_as(&sql).await?;
+    Ok(rows.into_iter().map(|v| v.value).collect())
+}
+
+#[cfg(test)]
+mod declaration_tests {
+    use super::processors;
+
+    /// The Phase 2 processors (`propcast-raw`), whose outputs Phase 3 reads.
+    const PHASE_2: [&str; 4] = [
+        "schedule",
+        "player_boxscores",
+        "team_boxscores",
+        "player_props",
+    ];
+
+    #[test]
+    fn every_processor_declares_sources_of_earlier_processors_only() {
+        let all = processors();
+        for (i, p) in all.iter().enumerate() {
+            let sources = p
+                .sources()
+                .unwrap_or_else(|| panic!("{} declares no sources", p.name()));
+            let earlier: Vec<&str> = all[..i].iter().map(|q| q.name()).collect();
+            for s in sources {
+                assert!(
+                    PHASE_2.contains(s) || earlier.contains(s),
+                    "{}: {s} is not a Phase 2 processor nor an earlier Phase 3 one",
+                    p.name()
+                );
+            }
+        }
+        let names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "team_offense_game_summary",
+                "team_defense_game_summary",
+                "player_game_summary",
+                "upcoming_team_game_context",
+                "upcoming_player_game_context"
+            ]
+        );
+        let scoped: Vec<&str> = all
+            .iter()
+            .filter(|p| p.supports_entity_scope())
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(scoped, &names[..3]);
+    }
+}

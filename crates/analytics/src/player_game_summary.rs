@@ -23,14 +23,14 @@
 
 use crate::efficiency;
 use crate::team_games::{Counters, pair_team_games};
-use crate::{DateSummary, inputs, write_partition};
+use crate::{DateSummary, inputs, write_partition, write_scoped};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerBoxscore, PlayerGameSummary, ScheduleGame, TeamBoxscore};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
-use std::collections::{BTreeMap, HashMap};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The final result of `team_abbr` from the schedule alone.
 fn schedule_result(game: &ScheduleGame, team_abbr: &str) -> Option<bool> {
@@ -60,10 +60,17 @@ fn source_result(wl: Option<&str>) -> Option<bool> {
 
 /// The key a player's row is stored under on a date without collisions.
 fn base_lookup(p: &PlayerBoxscore, counters: &mut Counters) -> String {
+    if p.player_lookup.is_empty() {
+        counters.bump("player_lookup_missing");
+    }
+    lookup_of(p)
+}
+
+/// [`base_lookup`] without counting.
+fn lookup_of(p: &PlayerBoxscore) -> String {
     if !p.player_lookup.is_empty() {
         return p.player_lookup.clone();
     }
-    counters.bump("player_lookup_missing");
     let derived = normalize_name_for_lookup(&p.player_name);
     if derived.is_empty() {
         format!("player{}", p.player_id)
@@ -212,12 +219,165 @@ impl Processor for PlayerGameSummaryProcessor {
         vec![PlayerGameSummary::DEF]
     }
 
+    /// Reads `nba_raw.player_boxscores`, `nba_raw.team_boxscores` and
+    /// `nba_raw.schedule` of D, nothing else.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["player_boxscores", "team_boxscores", "schedule"])
+    }
+
+    /// By `player_lookup` or `team_abbr`; see [`scoped_player_rows`] for
+    /// what a scoped run reads and which rows it replaces.
+    fn supports_entity_scope(&self) -> bool {
+        true
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let player_rows = inputs::player_boxscores(ctx).await?;
-        let team_rows = inputs::team_boxscores(ctx).await?;
-        let schedule = inputs::schedule(ctx).await?;
-        let summary = summarize_player_games(ctx.game_date, &player_rows, &team_rows, &schedule);
-        write_partition(ctx, self.name(), summary).await
+        let Scope::Entities(entities) = &ctx.scope else {
+            let player_rows = inputs::player_boxscores(ctx).await?;
+            let team_rows = inputs::team_boxscores(ctx).await?;
+            let schedule = inputs::schedule(ctx).await?;
+            let summary =
+                summarize_player_games(ctx.game_date, &player_rows, &team_rows, &schedule);
+            return write_partition(ctx, self.name(), summary).await;
+        };
+        let player_rows = scoped_player_rows(ctx, entities).await?;
+        let game_ids: Vec<&str> = player_rows
+            .iter()
+            .map(|p| p.game_id.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let team_rows = inputs::team_boxscores_of_games(ctx, &game_ids).await?;
+        let player_teams: Vec<&str> = player_rows
+            .iter()
+            .flat_map(|p| [p.team_abbr.as_str(), p.opponent_abbr.as_str()])
+            .collect();
+        let (_, named) = crate::team_games::games_and_teams(&team_rows, &player_teams);
+        let schedule = inputs::schedule_of(ctx, &game_ids, &named).await?;
+        let mut summary =
+            summarize_player_games(ctx.game_date, &player_rows, &team_rows, &schedule);
+        let base: HashMap<i64, String> = player_rows
+            .iter()
+            .map(|p| (p.player_id, lookup_of(p)))
+            .collect();
+        summary
+            .rows
+            .retain(|r| in_scope(entities, &r.player_lookup, &r.team_abbr, r.player_id, &base));
+        let stale = stored_in_scope(ctx, entities).await?;
+        write_scoped(
+            ctx,
+            self.name(),
+            "player_lookup",
+            |r| r.player_lookup.as_str(),
+            stale,
+            summary,
+        )
+        .await
+    }
+}
+
+/// Whether a `player_game_summary` row is in the scope `entities`: its
+/// `player_lookup` or team is named, or it is a collision key
+/// (`lookup` + id) of a named lookup.
+fn in_scope(
+    entities: &BTreeSet<String>,
+    lookup: &str,
+    team: &str,
+    player_id: i64,
+    base: &HashMap<i64, String>,
+) -> bool {
+    entities.contains(lookup)
+        || entities.contains(team)
+        || base.get(&player_id).is_some_and(|b| entities.contains(b))
+        || lookup
+            .strip_suffix(&player_id.to_string())
+            .is_some_and(|b| entities.contains(b))
+}
+
+/// The keys of the stored rows of D in scope (they are replaced, so a row
+/// no longer computed is deleted).
+async fn stored_in_scope(
+    ctx: &ProcessContext,
+    entities: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, ProcessError> {
+    #[derive(serde::Deserialize)]
+    struct Key {
+        player_lookup: String,
+        team_abbr: String,
+        player_id: i64,
+    }
+    ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+    let sql = format!(
+        "SELECT player_lookup, team_abbr, player_id FROM {} WHERE game_date = {}",
+        PlayerGameSummary::DEF.qualified(),
+        propcast_platform::warehouse::date_literal(ctx.game_date)
+    );
+    let keys: Vec<Key> = propcast_platform::WarehouseExt::query_as(&*ctx.warehouse, &sql).await?;
+    let none = HashMap::new();
+    Ok(keys
+        .into_iter()
+        .filter(|k| in_scope(entities, &k.player_lookup, &k.team_abbr, k.player_id, &none))
+        .map(|k| k.player_lookup)
+        .collect())
+}
+
+/// The player box scores of D a scoped run summarises: every row whose
+/// lookup (stored, or derived from the name when empty) or team is in
+/// `entities`, closed over what decides their keys in a full run — every
+/// row sharing a lookup with one of them (collisions are keyed by id order)
+/// and every row of the same player id (a second game of the date is
+/// quarantined). Rows of other players are not read.
+async fn scoped_player_rows(
+    ctx: &ProcessContext,
+    entities: &BTreeSet<String>,
+) -> Result<Vec<PlayerBoxscore>, ProcessError> {
+    let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
+    let mut lookups: BTreeSet<String> = entities.clone();
+    let mut ids: BTreeSet<i64> = BTreeSet::new();
+    loop {
+        let queried_lookups: Vec<&str> = lookups.iter().map(String::as_str).collect();
+        let queried_ids: Vec<i64> = ids.iter().copied().collect();
+        let rows =
+            inputs::player_boxscores_matching(ctx, &queried_lookups, &teams, &queried_ids).await?;
+        let bases: Vec<String> = rows.iter().map(lookup_of).collect();
+        let mut member: Vec<bool> = rows
+            .iter()
+            .zip(&bases)
+            .map(|(p, b)| entities.contains(b) || entities.contains(&p.team_abbr))
+            .collect();
+        let mut closed_lookups: BTreeSet<String> = BTreeSet::new();
+        let mut closed_ids: BTreeSet<i64> = BTreeSet::new();
+        loop {
+            for (i, p) in rows.iter().enumerate() {
+                if member[i] {
+                    closed_lookups.insert(bases[i].clone());
+                    closed_ids.insert(p.player_id);
+                }
+            }
+            let mut grew = false;
+            for (i, p) in rows.iter().enumerate() {
+                if !member[i]
+                    && (closed_lookups.contains(&bases[i]) || closed_ids.contains(&p.player_id))
+                {
+                    member[i] = true;
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+        // Complete once every lookup and id of the closure was queried: rows
+        // with such a lookup or id were all read.
+        if closed_lookups.is_subset(&lookups) && closed_ids.is_subset(&ids) {
+            return Ok(rows
+                .into_iter()
+                .zip(member)
+                .filter_map(|(p, m)| m.then_some(p))
+                .collect());
+        }
+        lookups.extend(closed_lookups);
+        ids.extend(closed_ids);
     }
 }
 

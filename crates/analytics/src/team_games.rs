@@ -133,6 +133,23 @@ impl<'a> DateGames<'a> {
     }
 }
 
+/// The distinct game ids of `rows` and the teams they name (own and
+/// opponent) with `extra`: what [`pair_team_games`] needs of the schedule
+/// to pair exactly these games (see `inputs::schedule_of`).
+pub(crate) fn games_and_teams<'a>(
+    rows: &'a [TeamBoxscore],
+    extra: &[&'a str],
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let ids: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.game_id.as_str()).collect();
+    let teams: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| [r.team_abbr.as_str(), r.opponent_abbr.as_str()])
+        .chain(extra.iter().copied())
+        .filter(|t| !t.is_empty())
+        .collect();
+    (ids.into_iter().collect(), teams.into_iter().collect())
+}
+
 /// A schedule row that can be trusted for sides and scores.
 fn consistent(game: &ScheduleGame) -> bool {
     !game.home_team_abbr.is_empty()

@@ -17,12 +17,12 @@
 
 use crate::efficiency;
 use crate::team_games::{Coverage, TeamGame, pair_team_games};
-use crate::{DateSummary, inputs, write_partition};
+use crate::{DateSummary, inputs, stored_values, write_partition, write_scoped};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore, TeamOffenseGameSummary};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
 use std::collections::BTreeMap;
 
 /// The `data_quality` of the offense row of `sides[index]`.
@@ -140,11 +140,42 @@ impl Processor for TeamOffenseGameSummaryProcessor {
         vec![TeamOffenseGameSummary::DEF]
     }
 
+    /// Reads `nba_raw.team_boxscores` and `nba_raw.schedule` of D only (no
+    /// player box scores, so a player entity implies nothing here).
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["team_boxscores", "schedule"])
+    }
+
+    /// By team abbreviation (`team_abbr`). A team's row is computed from every
+    /// row of its game (both sides: possessions and the opponent's numbers),
+    /// so the scoped run reads exactly the games of the teams in scope.
+    fn supports_entity_scope(&self) -> bool {
+        true
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let team_rows = inputs::team_boxscores(ctx).await?;
-        let schedule = inputs::schedule(ctx).await?;
-        let summary = summarize_team_offense(ctx.game_date, &team_rows, &schedule);
-        write_partition(ctx, self.name(), summary).await
+        let Scope::Entities(entities) = &ctx.scope else {
+            let team_rows = inputs::team_boxscores(ctx).await?;
+            let schedule = inputs::schedule(ctx).await?;
+            let summary = summarize_team_offense(ctx.game_date, &team_rows, &schedule);
+            return write_partition(ctx, self.name(), summary).await;
+        };
+        let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
+        let team_rows = inputs::team_boxscores_of_teams(ctx, &teams).await?;
+        let (ids, named) = crate::team_games::games_and_teams(&team_rows, &teams);
+        let schedule = inputs::schedule_of(ctx, &ids, &named).await?;
+        let mut summary = summarize_team_offense(ctx.game_date, &team_rows, &schedule);
+        summary.rows.retain(|r| entities.contains(&r.team_abbr));
+        let stale = stored_values(ctx, &TeamOffenseGameSummary::DEF, "team_abbr", &teams).await?;
+        write_scoped(
+            ctx,
+            self.name(),
+            "team_abbr",
+            |r| r.team_abbr.as_str(),
+            stale,
+            summary,
+        )
+        .await
     }
 }
 

@@ -50,7 +50,9 @@ use propcast_core::tables::{
     PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use serde::Deserialize;
@@ -643,6 +645,22 @@ impl Processor for UpcomingPlayerGameContextProcessor {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![UpcomingPlayerGameContext::DEF]
+    }
+
+    /// Reads `nba_raw.schedule` and `nba_raw.player_props` of D. The team
+    /// side is computed from the same schedule and from team summaries of
+    /// dates before D, the player history from `player_game_summary` before
+    /// D only, so neither summary of D is an input.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["schedule", "player_props"])
+    }
+
+    /// Every row is a player of a team with a fixture of D in the schedule.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &ScheduleGame::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {

@@ -37,7 +37,9 @@ use propcast_core::tables::{
     ScheduleGame, TeamDefenseGameSummary, TeamOffenseGameSummary, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use serde::Deserialize;
@@ -423,6 +425,20 @@ impl Processor for UpcomingTeamGameContextProcessor {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![UpcomingTeamGameContext::DEF]
+    }
+
+    /// Reads `nba_raw.schedule` of D (the fixtures). The team summaries and
+    /// the schedule history it also reads are of dates before D only.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["schedule"])
+    }
+
+    /// Without a schedule row for D there is no fixture and so no row.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &ScheduleGame::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
