@@ -451,6 +451,16 @@ mod tests {
     }
 
     #[test]
+    fn documents_are_namespaced_and_older_ones_still_read() {
+        assert_eq!(document_id("processor", "x"), "processor.x");
+        let mut old = serde_json::to_value(Breaker::new("x", &BreakerConfig::default())).unwrap();
+        let id = old.as_object_mut().unwrap().remove("id").unwrap();
+        old["system_id"] = id;
+        let b: Breaker = serde_json::from_value(old).unwrap();
+        assert_eq!(b.id, "x");
+    }
+
+    #[test]
     fn config_is_validated() {
         assert!(BreakerConfig::new(0, 2, Duration::minutes(1)).is_err());
         assert!(BreakerConfig::new(5, 0, Duration::minutes(1)).is_err());

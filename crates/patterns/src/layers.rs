@@ -1,35 +1,71 @@
 //! The layers every processor runs inside in the event flow, in order:
 //!
 //! 1. **idempotency**: a run is keyed by (round, delivery, processor, date)
-//!    in the state store; a re-delivered event finds its key and is a
-//!    no-op, recorded as skipped with the reason;
-//! 2. **early exit** (daily mode only): dates too old or out of season;
-//! 3. **circuit breaker** per processor, state in the state store (more
-//!    tolerant in backfill);
+//!    in the state store (collection [`IDEMPOTENCY_COLLECTION`]); a
+//!    re-delivered event finds its key and is a no-op, recorded as skipped
+//!    with the reason and publishing nothing. Every outcome but a failure
+//!    stores the key, skips included;
+//! 2. **early exit** (daily mode only): dates more than
+//!    [`DAILY_MAX_AGE_DAYS`] days before [`LayerOptions::as_of`], and
+//!    off-season dates (July to September), are skipped;
+//! 3. **circuit breaker** per processor, state in the state store
+//!    ([`crate::circuit_breaker`], documents `processor.<name>`): 5
+//!    consecutive failures open it for 30 minutes in daily mode, 20 in
+//!    backfill ([`breaker_config`]); while open the processor is skipped;
 //! 4. **dependency precheck** (daily mode only): the upstream tables of
-//!    [`Processor::dependencies`] hold rows for the date;
-//! 5. **smart skip / incremental scope**: in a round where upstream
-//!    changes are known ([`Ledger`]), a processor none of whose
-//!    [`Processor::sources`] changed is skipped as up to date, and one that
-//!    [supports it](Processor::supports_entity_scope) recomputes only the
-//!    changed entities;
+//!    [`Processor::dependencies`] hold at least their minimum of rows for
+//!    the date, or the processor is skipped;
+//! 5. **smart skip / incremental scope** (not for full runs nor phase 2):
+//!    in a round where upstream changes are known ([`Ledger`]), a processor
+//!    none of whose [`Processor::sources`] changed is skipped as up to
+//!    date, and one that [supports it](Processor::supports_entity_scope)
+//!    recomputes only the changed entities ([`Scope::Entities`]). A
+//!    processor with no completed run of the date on record (no stored
+//!    hashes: never ran, last run failed, or last run was full) always
+//!    recomputes the whole date;
 //! 6. **retry with jitter** on retryable errors only ([`execute_processor`]);
-//! 7. **change detection** (daily mode only): a content hash per entity of
-//!    the rows the run wrote, compared with the previous round's, gives the
-//!    entities that changed;
+//! 7. **change detection** (not for full runs): a content hash per entity
+//!    of the rows of the date in the processor's output tables, compared
+//!    with the previous round's (collection [`ENTITY_HASH_COLLECTION`]),
+//!    gives the entities that changed ([`Change`]). A full run, or a failed
+//!    one, deletes the stored hashes instead, so a later round never
+//!    compares against hashes older than the table;
 //! 8. **run history**: every run, skips included, is a [`RunReport`] whose
 //!    `processor_runs` row the driver records, and a
 //!    [`ProcessorCompletion`] the driver publishes.
+//!
+//! Layers 2 to 4 and smart skip skip a run with [`skip_report`]: status
+//! `skipped`, the reason in `skip_reason`, nothing changed. Only a smart
+//! skip is `up_to_date`.
 
-use crate::processor::{ProcessContext, Processor, RunStatus};
+use crate::circuit_breaker::{BreakerConfig, Breakers, Outcome};
+use crate::processor::{Phase, ProcessContext, Processor, RunMode, RunStatus, Scope};
 use crate::run::{RunReport, execute_processor, skip_report};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use propcast_core::TableDef;
+use propcast_platform::WarehouseError;
+use propcast_platform::warehouse::date_literal;
 use propcast_proto::v1::{CompletionStatus, PhaseTrigger, ProcessorCompletion};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// State-store collection of the idempotency keys.
 pub const IDEMPOTENCY_COLLECTION: &str = "idempotency_keys";
+/// State-store collection of the per-entity content hashes, one document
+/// per processor and date ([`entity_hash_id`]): output table → entity →
+/// hash.
+pub const ENTITY_HASH_COLLECTION: &str = "entity_hashes";
+/// Namespace of the processors' breakers in
+/// [`crate::circuit_breaker::COLLECTION`]: documents `processor.<name>`.
+pub const BREAKER_NAMESPACE: &str = "processor";
+/// A daily run of a date older than this many days exits early.
+pub const DAILY_MAX_AGE_DAYS: i64 = 90;
+/// The columns naming a row's entity, first present wins.
+pub const ENTITY_COLUMNS: [&str; 3] = ["player_lookup", "team_abbr", "defending_team_abbr"];
+/// The one entity of a table without an entity column (and of rows whose
+/// entity is NULL): a change to it is a change to the whole date.
+pub const WHOLE_DATE: &str = "*";
 
 /// What a run changed, as downstream processors see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +106,10 @@ impl Ledger {
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Change)> {
         self.changes.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
     }
 
     /// Records the upstream runs a trigger carries.
@@ -126,13 +166,111 @@ fn idempotency_id(ctx: &ProcessContext, opts: &LayerOptions, processor: &str) ->
     )
 }
 
+/// Document id of a processor's entity hashes for a date:
+/// `{processor}:{date}`.
+pub fn entity_hash_id(processor: &str, date: NaiveDate) -> String {
+    format!("{processor}:{date}")
+}
+
+/// The processor breaker's thresholds in `mode`: the reference's 5
+/// failures, 30 minutes, 2 successes in daily mode; 20 failures in backfill,
+/// where one bad date must not stop a long range.
+pub fn breaker_config(mode: RunMode) -> BreakerConfig {
+    match mode {
+        RunMode::Daily => BreakerConfig::default(),
+        RunMode::Backfill => {
+            BreakerConfig::new(20, 2, chrono::Duration::minutes(30)).expect("valid breaker config")
+        }
+    }
+}
+
+/// Why a daily run of `date` exits early on `as_of`, if it does.
+pub fn early_exit(date: NaiveDate, as_of: NaiveDate) -> Option<String> {
+    let age = (as_of - date).num_days();
+    if age > DAILY_MAX_AGE_DAYS {
+        return Some(format!(
+            "early exit: {date} is {age} days before today ({as_of}), over the \
+             {DAILY_MAX_AGE_DAYS}-day limit of daily runs; run it as a backfill or pass --as-of"
+        ));
+    }
+    if matches!(date.month(), 7..=9) {
+        return Some(format!(
+            "early exit: off-season ({date} is in {}; the season runs October to June)",
+            date.format("%B")
+        ));
+    }
+    None
+}
+
+/// Per output table (`dataset.table`), per entity, the content hash of the
+/// entity's rows for one date.
+pub type EntityHashes = BTreeMap<String, BTreeMap<String, String>>;
+
+/// How the run is to be scoped, or why it is not needed.
+enum Plan {
+    Run(Scope),
+    UpToDate(String),
+}
+
+/// Smart skip / incremental scope (layer 5).
+fn plan(processor: &dyn Processor, ledger: &Ledger, opts: &LayerOptions, on_record: bool) -> Plan {
+    if opts.full || processor.phase() == Phase::Raw || ledger.is_empty() || !on_record {
+        return Plan::Run(Scope::Full);
+    }
+    let relevant: Vec<(String, Option<&Change>)> = match processor.sources() {
+        Some(sources) => sources
+            .iter()
+            .map(|s| (s.to_string(), ledger.get(s)))
+            .collect(),
+        None => ledger.iter().map(|(p, c)| (p.clone(), Some(c))).collect(),
+    };
+    let mut entities = BTreeSet::new();
+    for (_, change) in &relevant {
+        match change {
+            None | Some(Change::Full) => return Plan::Run(Scope::Full),
+            Some(Change::Entities(e)) => entities.extend(e.iter().cloned()),
+        }
+    }
+    if entities.is_empty() {
+        let names: Vec<&str> = relevant.iter().map(|(p, _)| p.as_str()).collect();
+        return Plan::UpToDate(format!(
+            "up to date: none of its sources ({}) changed in this round",
+            names.join(", ")
+        ));
+    }
+    if processor.supports_entity_scope() {
+        Plan::Run(Scope::Entities(entities))
+    } else {
+        Plan::Run(Scope::Full)
+    }
+}
+
+/// What the inner layers decided.
+struct Decided {
+    report: RunReport,
+    change: Change,
+    up_to_date: bool,
+}
+
+impl Decided {
+    fn skipped(processor: &dyn Processor, ctx: &ProcessContext, reason: &str) -> Self {
+        Decided {
+            report: skip_report(processor, ctx, reason),
+            change: Change::unchanged(),
+            up_to_date: false,
+        }
+    }
+}
+
 /// Runs `processor` for `ctx.game_date` inside the layers (see the module
 /// docs). Never fails: a failure is a `Failed` report and a FAILED
-/// completion.
+/// completion; a state store or warehouse error inside a layer is logged
+/// and the layer lets the run through (or, for change detection, reports
+/// [`Change::Full`]).
 pub async fn run_layered(
     processor: &dyn Processor,
     ctx: &ProcessContext,
-    _ledger: &Ledger,
+    ledger: &Ledger,
     opts: &LayerOptions,
 ) -> LayeredRun {
     let key = idempotency_id(ctx, opts, processor.name());
@@ -158,8 +296,12 @@ pub async fn run_layered(
         }
     }
 
-    let report = execute_processor(processor, ctx).await;
-    let change = Change::Full;
+    let Decided {
+        report,
+        change,
+        up_to_date,
+    } = inner_layers(processor, ctx, ledger, opts).await;
+
     if report.status != RunStatus::Failed {
         let value = serde_json::to_value(IdempotencyKey {
             run_id: report.run_id.clone(),
@@ -171,11 +313,311 @@ pub async fn run_layered(
             tracing::warn!(processor = processor.name(), error = %e, "could not store the idempotency key");
         }
     }
-    let completion = completion(processor, ctx, opts, &report, &change, false);
+    let completion = completion(processor, ctx, opts, &report, &change, up_to_date);
     LayeredRun {
         report,
         change,
         completion: Some(completion),
+    }
+}
+
+/// Layers 2 to 7.
+async fn inner_layers(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    ledger: &Ledger,
+    opts: &LayerOptions,
+) -> Decided {
+    let name = processor.name();
+
+    // 2. Early exit.
+    if ctx.mode == RunMode::Daily
+        && let Some(reason) = early_exit(ctx.game_date, opts.as_of)
+    {
+        return Decided::skipped(processor, ctx, &reason);
+    }
+
+    // 3. Circuit breaker.
+    let mut breakers = match Breakers::load(
+        ctx.state.as_ref(),
+        BREAKER_NAMESPACE,
+        &[name],
+        breaker_config(ctx.mode),
+    )
+    .await
+    {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::warn!(processor = name, error = %e, "circuit breaker unreadable; running");
+            None
+        }
+    };
+    if let Some(b) = breakers.as_mut()
+        && !b.allows(name, ctx.now)
+    {
+        let reason = match b.get(name) {
+            Some(state) => {
+                let since = state
+                    .opened_at
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                    .unwrap_or_else(|| "an unknown time".to_string());
+                let trial = state
+                    .opened_at
+                    .map(|t| {
+                        format!(
+                            "; a trial run is allowed from {}",
+                            (t + b.config().open_for()).to_rfc3339_opts(SecondsFormat::Secs, true)
+                        )
+                    })
+                    .unwrap_or_default();
+                let last = state
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default();
+                format!(
+                    "circuit open since {since} after {} failures{last}{trial}",
+                    state.failure_count
+                )
+            }
+            None => "circuit open".to_string(),
+        };
+        return Decided::skipped(processor, ctx, &reason);
+    }
+
+    // 4. Dependency precheck.
+    if ctx.mode == RunMode::Daily
+        && let Some(reason) = precheck(processor, ctx).await
+    {
+        return Decided::skipped(processor, ctx, &reason);
+    }
+
+    // 5. Smart skip / incremental scope.
+    let hash_id = entity_hash_id(name, ctx.game_date);
+    let previous = if opts.full {
+        None
+    } else {
+        load_hashes(ctx, &hash_id).await
+    };
+    let scope = match plan(processor, ledger, opts, previous.is_some()) {
+        Plan::Run(scope) => scope,
+        Plan::UpToDate(reason) => {
+            return Decided {
+                up_to_date: true,
+                ..Decided::skipped(processor, ctx, &reason)
+            };
+        }
+    };
+
+    // 6. Retry with jitter (inside execute_processor).
+    let mut run_ctx = ctx.clone();
+    run_ctx.scope = scope;
+    let mut report = execute_processor(processor, &run_ctx).await;
+    if let Scope::Entities(e) = &run_ctx.scope {
+        report.run.entities_in_scope = Some(e.len() as i64);
+    }
+
+    if let Some(mut b) = breakers {
+        let outcome = match (&report.status, &report.error) {
+            (RunStatus::Failed, error) => {
+                Outcome::Failure(error.clone().unwrap_or_else(|| "failed".to_string()))
+            }
+            _ => Outcome::Success,
+        };
+        b.record(name, outcome, ctx.now);
+        if let Err(e) = b.flush(ctx.state.as_ref()).await {
+            tracing::warn!(processor = name, error = %e, "could not store the circuit breaker");
+        }
+    }
+
+    // 7. Change detection.
+    let change = if opts.full || report.status == RunStatus::Failed {
+        forget_hashes(ctx, &hash_id).await;
+        Change::Full
+    } else {
+        match hash_outputs(processor, ctx).await {
+            Ok(hashes) => {
+                let change = match &previous {
+                    None => Change::Full,
+                    Some(prev) => diff(prev, &hashes),
+                };
+                if previous.as_ref() != Some(&hashes) {
+                    store_hashes(ctx, &hash_id, &hashes).await;
+                }
+                change
+            }
+            Err(e) => {
+                tracing::warn!(processor = name, error = %e, "change detection failed; reporting a full change");
+                forget_hashes(ctx, &hash_id).await;
+                Change::Full
+            }
+        }
+    };
+    if let Change::Entities(e) = &change {
+        report.run.entities_changed = Some(e.len() as i64);
+    }
+    Decided {
+        report,
+        change,
+        up_to_date: false,
+    }
+}
+
+/// Layer 4: why the run cannot start, if an upstream table lacks rows.
+async fn precheck(processor: &dyn Processor, ctx: &ProcessContext) -> Option<String> {
+    for dep in processor.dependencies() {
+        let table = dep.table.qualified();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE {} = {}",
+            dep.table.partition,
+            date_literal(ctx.game_date)
+        );
+        let rows = match ctx.warehouse.query(&sql).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                return Some(format!(
+                    "dependency precheck: {table} could not be read for {}: {e}",
+                    ctx.game_date
+                ));
+            }
+        };
+        let n = rows
+            .first()
+            .and_then(|r| r.get("n"))
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .unwrap_or(0);
+        if n < dep.min_rows {
+            return Some(format!(
+                "dependency precheck: {table} has {n} rows for {} (needs at least {})",
+                ctx.game_date, dep.min_rows
+            ));
+        }
+    }
+    None
+}
+
+/// Whether change detection hashes a table: run history is not data.
+fn hashed(def: &TableDef) -> bool {
+    def.dataset != "nba_processing" && def.qualified() != "nba_predictions.prediction_worker_runs"
+}
+
+/// The entity column of a table: the first of [`ENTITY_COLUMNS`] it has.
+pub fn entity_column(def: &TableDef) -> Option<&'static str> {
+    ENTITY_COLUMNS
+        .iter()
+        .copied()
+        .find(|c| def.column(c).is_some())
+}
+
+/// The content hash of every entity of the date in the processor's output
+/// tables: all columns but run metadata, rows in a canonical order, first
+/// 16 hex digits of SHA-256 (the reference's `data_hash`).
+pub async fn hash_outputs(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+) -> Result<EntityHashes, WarehouseError> {
+    let mut hashes = EntityHashes::new();
+    for def in processor.outputs().iter().filter(|d| hashed(d)) {
+        let columns: Vec<&str> = def
+            .columns
+            .iter()
+            .map(|c| c.name)
+            .filter(|c| !TableDef::is_run_metadata(c))
+            .collect();
+        let entity = entity_column(def);
+        let list = columns.join(", ");
+        let rows = ctx
+            .warehouse
+            .query(&format!(
+                "SELECT {list} FROM {} WHERE {} = {} ORDER BY {list}",
+                def.qualified(),
+                def.partition,
+                date_literal(ctx.game_date)
+            ))
+            .await?;
+        let mut hashers: BTreeMap<String, Sha256> = BTreeMap::new();
+        for row in &rows {
+            let key = entity
+                .and_then(|c| row.get(c))
+                .and_then(|v| match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .unwrap_or_else(|| WHOLE_DATE.to_string());
+            let hasher = hashers.entry(key).or_default();
+            for column in &columns {
+                let value = row.get(*column).unwrap_or(&serde_json::Value::Null);
+                hasher.update(column.as_bytes());
+                hasher.update(b"=");
+                hasher.update(value.to_string().as_bytes());
+                hasher.update(b"\x1f");
+            }
+            hasher.update(b"\x1e");
+        }
+        let table = hashers
+            .into_iter()
+            .map(|(entity, hasher)| {
+                let mut hex = hex::encode(hasher.finalize());
+                hex.truncate(16);
+                (entity, hex)
+            })
+            .collect();
+        hashes.insert(def.qualified(), table);
+    }
+    Ok(hashes)
+}
+
+/// The entities added, removed or changed between two rounds' hashes;
+/// [`Change::Full`] when the whole-date entity is among them.
+pub fn diff(previous: &EntityHashes, current: &EntityHashes) -> Change {
+    let empty = BTreeMap::new();
+    let mut changed = BTreeSet::new();
+    let tables: BTreeSet<&String> = previous.keys().chain(current.keys()).collect();
+    for table in tables {
+        let before = previous.get(table).unwrap_or(&empty);
+        let after = current.get(table).unwrap_or(&empty);
+        for entity in before.keys().chain(after.keys()) {
+            if before.get(entity) != after.get(entity) {
+                changed.insert(entity.clone());
+            }
+        }
+    }
+    if changed.contains(WHOLE_DATE) {
+        Change::Full
+    } else {
+        Change::Entities(changed)
+    }
+}
+
+async fn load_hashes(ctx: &ProcessContext, id: &str) -> Option<EntityHashes> {
+    match ctx.state.get(ENTITY_HASH_COLLECTION, id).await {
+        Ok(Some(doc)) => match serde_json::from_value(doc) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(doc = id, error = %e, "stored entity hashes unreadable; comparing nothing");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(doc = id, error = %e, "entity hashes unreadable; comparing nothing");
+            None
+        }
+    }
+}
+
+async fn store_hashes(ctx: &ProcessContext, id: &str, hashes: &EntityHashes) {
+    let value = serde_json::to_value(hashes).expect("hashes serialise");
+    if let Err(e) = ctx.state.put(ENTITY_HASH_COLLECTION, id, &value).await {
+        tracing::warn!(doc = id, error = %e, "could not store the entity hashes");
+        forget_hashes(ctx, id).await;
+    }
+}
+
+async fn forget_hashes(ctx: &ProcessContext, id: &str) {
+    if let Err(e) = ctx.state.delete(ENTITY_HASH_COLLECTION, id).await {
+        tracing::warn!(doc = id, error = %e, "could not delete the entity hashes");
     }
 }
 
