@@ -7,7 +7,7 @@ use propcast_core::tables::QuarantineRecord;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineEntry {
     pub source_file: String,
-    /// Where in the file ("resultSets[0].rowSet[17]"), or "file".
+    /// Where in the file (`"resultSets[0].rowSet[17]"`), or `"file"`.
     pub record: String,
     /// The offending field, or "" for the whole file.
     pub field: String,
