@@ -131,3 +131,44 @@ async fn write_partition<T: Table>(
     output.wrote(&T::DEF, stats.rows_written);
     Ok(output)
 }
+
+#[cfg(test)]
+mod declaration_tests {
+    use super::processors;
+
+    /// The Phase 2 (`propcast-raw`) and Phase 3 (`propcast-analytics`)
+    /// processors, in their order.
+    const EARLIER_PHASES: [&str; 9] = [
+        "schedule",
+        "player_boxscores",
+        "team_boxscores",
+        "player_props",
+        "player_game_summary",
+        "team_offense_game_summary",
+        "team_defense_game_summary",
+        "upcoming_team_game_context",
+        "upcoming_player_game_context",
+    ];
+
+    #[test]
+    fn every_processor_declares_sources_of_earlier_processors_only() {
+        let all = processors();
+        for (i, p) in all.iter().enumerate() {
+            let sources = p
+                .sources()
+                .unwrap_or_else(|| panic!("{} declares no sources", p.name()));
+            let earlier: Vec<&str> = all[..i].iter().map(|q| q.name()).collect();
+            for s in sources {
+                assert!(
+                    EARLIER_PHASES.contains(s) || earlier.contains(s),
+                    "{}: {s} is not a processor of an earlier phase nor an earlier Phase 4 one",
+                    p.name()
+                );
+            }
+            assert!(!p.supports_entity_scope(), "{}", p.name());
+        }
+        // The zone analyses read nothing of the date itself.
+        assert_eq!(all[0].sources(), Some(&[][..]));
+        assert_eq!(all[1].sources(), Some(&[][..]));
+    }
+}

@@ -64,7 +64,9 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use std::collections::BTreeMap;
 
@@ -590,6 +592,30 @@ impl Processor for MlFeatureStoreProcessor {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![MlFeatureStore::DEF]
+    }
+
+    /// Reads of D: `upcoming_player_game_context`,
+    /// `upcoming_team_game_context`, `player_composite_factors`,
+    /// `player_daily_cache`, `player_shot_zone_analysis`,
+    /// `team_defense_zone_analysis`; `player_game_summary` and
+    /// `team_offense_game_summary` only before D.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&[
+            "upcoming_player_game_context",
+            "upcoming_team_game_context",
+            "team_defense_zone_analysis",
+            "player_shot_zone_analysis",
+            "player_composite_factors",
+            "player_daily_cache",
+        ])
+    }
+
+    /// Every row is a player of the date's upcoming player context.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &UpcomingPlayerGameContext::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {

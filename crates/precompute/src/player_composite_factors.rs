@@ -55,7 +55,9 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use serde_json::json;
@@ -575,6 +577,27 @@ impl Processor for PlayerCompositeFactorsProcessor {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![PlayerCompositeFactors::DEF]
+    }
+
+    /// Reads `upcoming_player_game_context` and `upcoming_team_game_context`
+    /// of D, `player_shot_zone_analysis` and `team_defense_zone_analysis` of
+    /// D; `player_game_summary` only before D (the recent games of the
+    /// context's players).
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&[
+            "upcoming_player_game_context",
+            "upcoming_team_game_context",
+            "player_shot_zone_analysis",
+            "team_defense_zone_analysis",
+        ])
+    }
+
+    /// Every row is a player of the date's upcoming player context.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &UpcomingPlayerGameContext::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {

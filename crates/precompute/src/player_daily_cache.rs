@@ -40,7 +40,9 @@ use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, string_literal};
 use serde::Deserialize;
@@ -601,6 +603,21 @@ impl Processor for PlayerDailyCacheProcessor {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![PlayerDailyCache::DEF]
+    }
+
+    /// Reads `nba_raw.schedule` and `nba_raw.player_props` of D;
+    /// `player_game_summary` only before D. It does not read the upcoming
+    /// contexts.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["schedule", "player_props"])
+    }
+
+    /// Every row is a player of a team with a fixture of D in the schedule.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &ScheduleGame::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {

@@ -372,6 +372,12 @@ impl Processor for PlayerShotZoneAnalysisProcessor {
         vec![PlayerShotZoneAnalysis::DEF]
     }
 
+    /// Reads only `nba_raw.shot_zones` (an import, not a processor) of the
+    /// season before D: no same-date input.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&[])
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
         ctx.warehouse.ensure_table(&ShotZone::DEF).await?;

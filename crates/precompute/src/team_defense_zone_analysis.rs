@@ -326,6 +326,14 @@ impl Processor for TeamDefenseZoneAnalysisProcessor {
         vec![TeamDefenseZoneAnalysis::DEF]
     }
 
+    /// Reads only dates before D: `nba_raw.shot_zones` (an import, not a
+    /// processor) and `nba_analytics.team_defense_game_summary` of the
+    /// season before D. No same-date input, so no upstream change of D
+    /// changes its rows.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&[])
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
         ctx.warehouse.ensure_table(&ShotZone::DEF).await?;
