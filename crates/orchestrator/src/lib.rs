@@ -1,10 +1,11 @@
 //! Phase-transition orchestrators (2→3, 3→4, 4→5).
 //!
 //! Every processor run publishes a [`ProcessorCompletion`]; the
-//! [`Orchestrator`] records each in the per-(transition, date, mode) state
-//! document inside a state-store transaction and fires the downstream phase
-//! exactly once per date and mode, only after its trigger message was
-//! published (invariant 4, "fires once"). See `README.md` in this crate.
+//! [`Orchestrator`] records each in the per-(transition, date, mode, round)
+//! state document inside a state-store transaction and fires the downstream
+//! phase exactly once per date, mode and round, only after its trigger
+//! message ([`PhaseTrigger`], the contract's protobuf message) was published
+//! (invariant 4, "fires once"). See `README.md` in this crate.
 //!
 //! [`ProcessorCompletion`]: propcast_proto::v1::ProcessorCompletion
 
@@ -25,4 +26,5 @@ pub use orchestrator::{
 pub use transition::{
     ConfigError, TieredTimeouts, TimeoutTier, Transition, TransitionConfig, TriggerReason,
 };
-pub use trigger::{PhaseTrigger, TriggerProcessor};
+/// The trigger message: the contract's `propcast.v1.PhaseTrigger`.
+pub use trigger::{PhaseTrigger, TriggerUpstream};

@@ -8,13 +8,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use propcast_core::date::{eastern_date, parse_game_date};
 use propcast_platform::{EventBus, EventBusError, StateError, StateStore, TxDecision};
-use propcast_proto::v1::ProcessorCompletion;
+use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
 
 use crate::clock::{Clock, SystemClock};
 use crate::document::{CompletionDoc, ProcessorEntry};
 use crate::mode::Mode;
 use crate::transition::{Transition, TransitionConfig, TriggerReason};
-use crate::trigger::PhaseTrigger;
+use crate::trigger::{self, PhaseTrigger};
 
 /// How long a claim may stay pending before another caller may take it
 /// over (the claimer is presumed crashed between claim and mark).
@@ -64,20 +64,24 @@ impl OrchestratorError {
     }
 }
 
-/// The state document a decision was made on.
+/// The state document a decision was made on: one per transition, date,
+/// mode and round.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DocKey {
     pub transition: Transition,
     pub game_date: String,
     pub mode: Mode,
+    /// `ProcessorCompletion.round_id`; empty is a round of its own.
+    pub round_id: String,
 }
 
 impl DocKey {
     pub fn collection(&self) -> &'static str {
         self.transition.collection()
     }
+    /// `{game_date}_{mode}`, or `{game_date}_{mode}_{round_id}`.
     pub fn id(&self) -> String {
-        CompletionDoc::id(&self.game_date, self.mode)
+        CompletionDoc::id(&self.game_date, self.mode, &self.round_id)
     }
 }
 
@@ -209,14 +213,16 @@ impl Orchestrator {
         Ok(())
     }
 
-    /// The state document of a date, as stored.
+    /// The state document of a date, mode and round (`""` for the empty
+    /// round), as stored.
     pub async fn document(
         &self,
         transition: Transition,
         game_date: &str,
         mode: Mode,
+        round_id: &str,
     ) -> Result<Option<CompletionDoc>, OrchestratorError> {
-        let id = CompletionDoc::id(game_date, mode);
+        let id = CompletionDoc::id(game_date, mode, round_id);
         let Some(value) = self.state.get(transition.collection(), &id).await? else {
             return Ok(None);
         };
@@ -231,9 +237,11 @@ impl Orchestrator {
     }
 
     /// Records one completion event and fires the transition when this event
-    /// makes the date ready. At-least-once delivery is fine: a re-delivered
-    /// event (same processor + execution id) changes nothing, but may still
-    /// fire a ready date whose earlier publish failed.
+    /// makes the date ready. One document, and one firing, per transition,
+    /// date, mode and `round_id`: a later invocation of the same date is a
+    /// new round. At-least-once delivery is fine: a re-delivered event (same
+    /// processor + execution id) changes nothing, but may still fire a ready
+    /// date whose earlier publish failed.
     ///
     /// Protocol: (1) one transaction records the run and, when the date is
     /// ready, not triggered and not claimed by a live claim, claims it;
@@ -272,6 +280,7 @@ impl Orchestrator {
             transition,
             game_date: game_date.to_string(),
             mode,
+            round_id: event.round_id.clone(),
         };
         let (collection, id) = (key.collection(), key.id());
         let claim_id = uuid::Uuid::new_v4().to_string();
@@ -291,6 +300,7 @@ impl Orchestrator {
                             transition: transition.as_str().to_string(),
                             game_date: key.game_date.clone(),
                             mode: mode.as_str().to_string(),
+                            round_id: key.round_id.clone(),
                             ..Default::default()
                         },
                     };
@@ -326,7 +336,7 @@ impl Orchestrator {
             } => {
                 tracing::info!(
                     transition = %transition, game_date = %key.game_date, mode = %mode,
-                    processor = %event.processor, new, reason = %reason, claim_id = %claim_id,
+                    round_id = %key.round_id, processor = %event.processor, new, reason = %reason, claim_id = %claim_id,
                     "claimed phase trigger"
                 );
                 self.publish_and_mark(key, &doc, reason, &claim_id, now)
@@ -385,7 +395,7 @@ impl Orchestrator {
                     || doc.triggered
                     || doc.claim_is_live(now, self.claim_timeout)
                     || config
-                        .evaluate_at(&doc.statuses(), doc.first_completion_at, now)
+                        .evaluate_at(&doc.effective_statuses(), doc.first_completion_at, now)
                         .is_none()
                 {
                     continue;
@@ -394,6 +404,7 @@ impl Orchestrator {
                     transition,
                     game_date: doc.game_date.clone(),
                     mode,
+                    round_id: doc.round_id.clone(),
                 };
                 match self.claim_existing(&key, config, now).await {
                     Ok(Some((doc, reason, claim_id))) => {
@@ -476,7 +487,7 @@ impl Orchestrator {
         now: DateTime<Utc>,
     ) -> Result<Fired, OrchestratorError> {
         let config = self.config(key.transition, key.mode);
-        let message = PhaseTrigger::from_doc(
+        let message = trigger::from_doc(
             doc,
             config,
             key.transition.downstream_phase(),
@@ -491,12 +502,17 @@ impl Orchestrator {
             ),
             ("game_date".to_string(), key.game_date.clone()),
             ("mode".to_string(), key.mode.as_str().to_string()),
+            ("round_id".to_string(), key.round_id.clone()),
             ("claim_id".to_string(), claim_id.to_string()),
         ]);
         let (collection, id) = (key.collection(), key.id());
         let published = self
             .bus
-            .publish(key.transition.trigger_topic(), message.encode(), attributes)
+            .publish(
+                key.transition.trigger_topic(),
+                trigger::encode(&message),
+                attributes,
+            )
             .await;
         let message_id = match published {
             Ok(message_id) => message_id,
@@ -624,6 +640,10 @@ fn record(
     now: DateTime<Utc>,
 ) -> bool {
     let status = event.status();
+    // Only a skip carries these; a producer's stray flag on another status
+    // is not recorded (and would not count anyway).
+    let skipped = status == CompletionStatus::Skipped;
+    let up_to_date = skipped && event.up_to_date;
     let fresh = ProcessorEntry {
         status: status.as_str().to_string(),
         completed_at: now,
@@ -632,6 +652,12 @@ fn record(
         record_count: event.record_count,
         entities_changed: event.entities_changed.clone(),
         is_incremental: event.is_incremental,
+        up_to_date,
+        skip_reason: if skipped {
+            event.skip_reason.clone()
+        } else {
+            String::new()
+        },
         execution_ids: vec![event.execution_id.clone()],
     };
     match doc.processors.get_mut(&event.processor) {
@@ -639,8 +665,8 @@ fn record(
         Some(entry) => {
             let mut seen = std::mem::take(&mut entry.execution_ids);
             seen.push(event.execution_id.clone());
-            let keep_old = config.counts(&event.processor, entry.status())
-                && !config.counts(&event.processor, status);
+            let keep_old = config.counts(&event.processor, entry.effective_status())
+                && !config.counts_run(&event.processor, status, up_to_date);
             if !keep_old {
                 *entry = fresh;
             }
@@ -651,7 +677,7 @@ fn record(
         }
     }
     doc.first_completion_at.get_or_insert(now);
-    doc.completed_count = config.done_count(&doc.statuses());
+    doc.completed_count = config.done_count(&doc.effective_statuses());
     true
 }
 
@@ -667,7 +693,7 @@ fn try_claim(
     if doc.triggered {
         return (None, TriggerState::Triggered);
     }
-    let reason = config.evaluate_at(&doc.statuses(), doc.first_completion_at, now);
+    let reason = config.evaluate_at(&doc.effective_statuses(), doc.first_completion_at, now);
     let Some(reason) = reason else {
         return (None, TriggerState::Waiting);
     };

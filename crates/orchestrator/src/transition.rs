@@ -274,7 +274,9 @@ impl TransitionConfig {
     /// nothing to do for the date, e.g. no shot data this season, and must
     /// not hold the transition up) but not for a critical one (no data there
     /// means the downstream phase has nothing to work on). Skipped, failed
-    /// and unspecified never count.
+    /// and unspecified never count — except an up-to-date skip, which the
+    /// state document hands in as success (see [`Self::counts_run`] and
+    /// `ProcessorEntry::effective_status`).
     pub fn counts(&self, processor: &str, status: CompletionStatus) -> bool {
         match status {
             CompletionStatus::Success | CompletionStatus::Partial => self.tracks(processor),
@@ -283,14 +285,29 @@ impl TransitionConfig {
         }
     }
 
-    /// Number of tracked processors that count as done.
+    /// Whether one run counts as done: [`Self::counts`], where a SKIPPED run
+    /// with `up_to_date` (smart skip: its outputs are current for the round)
+    /// counts exactly like SUCCESS, for a critical or an optional processor.
+    /// Any other skip (circuit open, failed precheck, duplicate) never
+    /// counts.
+    pub fn counts_run(&self, processor: &str, status: CompletionStatus, up_to_date: bool) -> bool {
+        self.counts(
+            processor,
+            crate::document::effective_status(status, up_to_date),
+        )
+    }
+
+    /// Number of tracked processors that count as done (`statuses` as the
+    /// rule sees them: `CompletionDoc::effective_statuses`).
     pub fn done_count(&self, statuses: &BTreeMap<String, CompletionStatus>) -> usize {
         statuses.iter().filter(|(p, s)| self.counts(p, **s)).count()
     }
 
     /// The trigger rule: fire when every expected processor is done, or when
     /// every critical one is done and at least the share of critical +
-    /// optional is. `None` while neither holds.
+    /// optional is. `None` while neither holds. `statuses` as the rule sees
+    /// them (`CompletionDoc::effective_statuses`: an up-to-date skip is a
+    /// success).
     pub fn evaluate(&self, statuses: &BTreeMap<String, CompletionStatus>) -> Option<TriggerReason> {
         let done = |p: &String| statuses.get(p).is_some_and(|s| self.counts(p, *s));
         if self.expected.iter().all(done) {
@@ -541,6 +558,45 @@ mod tests {
         assert_eq!(c.done_count(&s), 4);
         s.insert("player_game_summary".into(), Partial);
         assert_eq!(c.evaluate(&s), Some(TriggerReason::AllExpected));
+    }
+
+    #[test]
+    fn an_up_to_date_skip_counts_like_success_and_no_other_skip_does() {
+        let c = Transition::Phase3To4.default_config(Mode::Overnight);
+        for p in [
+            "player_game_summary",       // critical
+            "team_offense_game_summary", // optional
+        ] {
+            assert!(c.counts_run(p, Skipped, true), "{p}");
+            assert!(!c.counts_run(p, Skipped, false), "{p}");
+            assert_eq!(c.counts_run(p, Success, true), c.counts(p, Success));
+            assert!(!c.counts_run(p, Failed, true), "{p}: only a skip is lifted");
+        }
+        assert!(!c.counts_run("player_game_summary", NoData, true));
+        assert!(!c.counts_run("injury_report", Skipped, true), "untracked");
+    }
+
+    #[test]
+    fn up_to_date_skips_fire_a_round_in_which_nothing_changed() {
+        use crate::document::effective_status;
+        let c = Transition::Phase3To4.default_config(Mode::Overnight);
+        let procs = [
+            "team_offense_game_summary",
+            "team_defense_game_summary",
+            "player_game_summary",
+            "upcoming_team_game_context",
+            "upcoming_player_game_context",
+        ];
+        let view = |up_to_date: bool| -> BTreeMap<String, CompletionStatus> {
+            procs
+                .iter()
+                .map(|p| (p.to_string(), effective_status(Skipped, up_to_date)))
+                .collect()
+        };
+        assert_eq!(c.evaluate(&view(true)), Some(TriggerReason::AllExpected));
+        assert_eq!(c.done_count(&view(true)), 5);
+        assert_eq!(c.evaluate(&view(false)), None);
+        assert_eq!(c.done_count(&view(false)), 0);
     }
 
     #[test]

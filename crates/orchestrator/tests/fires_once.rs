@@ -1,6 +1,8 @@
 //! Invariant 4 "fires once" on the real embedded backends: the SQLite state
 //! store and the SQLite event bus, in a temporary directory.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use common::{DATE, PHASE3, PHASE4, at, completion, fired, morning};
 use propcast_orchestrator::{
     CompletionDoc, ManualClock, Mode, Orchestrator, OrchestratorError, Outcome, PhaseTrigger,
     TimeoutTier, Transition, TriggerReason, TriggerState,
@@ -16,32 +18,6 @@ use propcast_orchestrator::{
 use propcast_platform::embedded::{SqliteEventBus, SqliteStateStore};
 use propcast_platform::{Delivery, EventBus, EventBusError, StateStore, TxDecision};
 use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
-
-const PHASE3: [&str; 5] = [
-    "team_offense_game_summary",
-    "team_defense_game_summary",
-    "player_game_summary",
-    "upcoming_team_game_context",
-    "upcoming_player_game_context",
-];
-const PHASE4: [&str; 5] = [
-    "team_defense_zone_analysis",
-    "player_shot_zone_analysis",
-    "player_composite_factors",
-    "player_daily_cache",
-    "ml_feature_store",
-];
-/// A past date for the clock below, so daily events are overnight.
-const DATE: &str = "2025-11-04";
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
-}
-
-/// 10:00 ET on 2025-11-05.
-fn morning() -> DateTime<Utc> {
-    at("2025-11-05T15:00:00Z")
-}
 
 struct Backends {
     _dir: tempfile::TempDir,
@@ -72,63 +48,21 @@ impl Backends {
 
     /// Topics plus one test subscription per trigger topic.
     async fn prepare(&self, orchestrator: &Orchestrator) {
-        orchestrator.ensure_topics().await.unwrap();
-        for t in Transition::ALL {
-            self.bus
-                .create_subscription(t.trigger_topic(), &sub(t), Duration::from_secs(600), 5)
-                .await
-                .unwrap();
-        }
+        common::prepare(self.bus.as_ref(), orchestrator).await;
     }
 
     /// Every trigger message published for `transition` so far (acked).
     async fn triggers(&self, transition: Transition) -> Vec<(Delivery, PhaseTrigger)> {
-        let mut all = Vec::new();
-        loop {
-            let batch = self.bus.pull(&sub(transition), 100).await.unwrap();
-            if batch.is_empty() {
-                return all;
-            }
-            let ids: Vec<String> = batch.iter().map(|d| d.ack_id.clone()).collect();
-            self.bus.ack(&sub(transition), &ids).await.unwrap();
-            for d in batch {
-                let msg = PhaseTrigger::decode(&d.data).unwrap();
-                all.push((d, msg));
-            }
-        }
+        common::triggers(self.bus.as_ref(), transition, Duration::ZERO).await
     }
 
     async fn raw_doc(&self, transition: Transition, mode: Mode) -> serde_json::Value {
         self.state
-            .get(transition.collection(), &CompletionDoc::id(DATE, mode))
+            .get(transition.collection(), &CompletionDoc::id(DATE, mode, ""))
             .await
             .unwrap()
             .expect("document exists")
     }
-}
-
-fn sub(t: Transition) -> String {
-    format!("test-{}", t.trigger_topic())
-}
-
-fn completion(
-    processor: &str,
-    phase: i32,
-    status: CompletionStatus,
-    execution_id: &str,
-) -> ProcessorCompletion {
-    let mut c = ProcessorCompletion {
-        processor: processor.to_string(),
-        phase,
-        game_date: DATE.to_string(),
-        record_count: 100,
-        correlation_id: "corr-1".to_string(),
-        execution_id: execution_id.to_string(),
-        mode: "daily".to_string(),
-        ..Default::default()
-    };
-    c.set_status(status);
-    c
 }
 
 fn orchestrator(
@@ -139,16 +73,6 @@ fn orchestrator(
     Orchestrator::new(state, bus).with_clock(clock)
 }
 
-fn fired(outcomes: &[Outcome]) -> Vec<&propcast_orchestrator::Fired> {
-    outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Fired(f) => Some(f.as_ref()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_duplicated_events_fire_exactly_once() {
     let b = Backends::open();
@@ -157,89 +81,24 @@ async fn a_thousand_concurrent_duplicated_events_fire_exactly_once() {
     let (state2, bus2) = b.second_handles();
     let second = Arc::new(orchestrator(state2, bus2, clock.clone()));
     b.prepare(&first).await;
-
-    // 5 processors × 40 runs (failed, skipped, no_data, partial, success, …)
-    // = 200 distinct executions, each delivered 5 times = 1,000 events.
-    let statuses = [
-        CompletionStatus::Failed,
-        CompletionStatus::Skipped,
-        CompletionStatus::NoData,
-        CompletionStatus::Partial,
-        CompletionStatus::Success,
-    ];
-    let mut events = Vec::new();
-    for p in PHASE3 {
-        for run in 0..40 {
-            let c = completion(p, 3, statuses[run % 5], &format!("{p}-run-{run}"));
-            for _ in 0..5 {
-                events.push(c.clone());
-            }
-        }
-    }
-    assert_eq!(events.len(), 1000);
-    // Random order: sort by a fresh random UUID.
-    let mut keyed: Vec<_> = events
-        .into_iter()
-        .map(|e| (uuid::Uuid::new_v4(), e))
-        .collect();
-    keyed.sort_by_key(|(k, _)| *k);
-
-    let tasks: Vec<_> = keyed
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, event))| {
-            let o = if i % 2 == 0 {
-                first.clone()
-            } else {
-                second.clone()
-            };
-            tokio::spawn(async move { o.on_completion(&event).await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for t in tasks {
-        outcomes.push(t.await.unwrap().expect("every event is handled"));
-    }
-
-    let fired = fired(&outcomes);
-    assert_eq!(fired.len(), 1, "exactly one caller fired");
-    let messages = b.triggers(Transition::Phase3To4).await;
-    assert_eq!(messages.len(), 1, "exactly one trigger message on the bus");
-    let (delivery, msg) = &messages[0];
-    assert_eq!(delivery.message_id, fired[0].message_id);
-    assert_eq!(msg, &fired[0].message);
-    assert_eq!(
-        (msg.phase, msg.game_date.as_str(), msg.mode.as_str()),
-        (4, DATE, "overnight")
-    );
-    assert_eq!(delivery.attributes["claim_id"], msg.claim_id);
-
-    let doc = first
-        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+    common::a_thousand_concurrent_duplicated_events_fire_exactly_once(
+        first,
+        second,
+        b.bus.as_ref(),
+        "",
+        Duration::ZERO,
+    )
+    .await;
+    // The empty round keeps the id of a date and mode.
+    let ids: Vec<String> = b
+        .state
+        .list(Transition::Phase3To4.collection(), "")
         .await
         .unwrap()
-        .unwrap();
-    assert!(doc.triggered);
-    assert!(!doc.trigger_pending);
-    assert_eq!(
-        doc.trigger_message_id.as_deref(),
-        Some(fired[0].message_id.as_str())
-    );
-    // No lost update: all 200 distinct runs were recorded, 40 per processor,
-    // and every processor ended counted (each had success/partial runs).
-    for p in PHASE3 {
-        let mut ids = doc.processors[p].execution_ids.clone();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), 40, "{p}");
-    }
-    assert_eq!(doc.completed_count, 5);
-    let new_records = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Pending { new: true, .. }))
-        .count();
-    // 200 distinct runs: each recorded once (the firing call may be one of them).
-    assert!((199..=200).contains(&new_records), "{new_records}");
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["2025-11-04_overnight"]);
 }
 
 /// A test double of the event bus (a real SQLite bus underneath) whose
@@ -349,7 +208,7 @@ async fn a_failed_publish_marks_nothing_and_the_next_event_fires_once() {
     );
     assert!(err.is_retryable());
     let doc = o
-        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+        .document(Transition::Phase3To4, DATE, Mode::Overnight, "")
         .await
         .unwrap()
         .unwrap();
@@ -391,7 +250,7 @@ async fn a_failed_publish_marks_nothing_and_the_next_event_fires_once() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].0.message_id, f.message_id);
     let doc = o
-        .document(Transition::Phase3To4, DATE, Mode::Overnight)
+        .document(Transition::Phase3To4, DATE, Mode::Overnight, "")
         .await
         .unwrap()
         .unwrap();
@@ -508,7 +367,7 @@ async fn a_stale_claim_is_taken_over_and_a_live_one_is_not() {
     b.state
         .transaction(
             Transition::Phase3To4.collection(),
-            &CompletionDoc::id(DATE, Mode::Overnight),
+            &CompletionDoc::id(DATE, Mode::Overnight, ""),
             &mut |current| {
                 let mut doc: CompletionDoc =
                     serde_json::from_value(current.unwrap().clone()).unwrap();
@@ -614,7 +473,7 @@ async fn check_timeouts_fires_phase5_when_its_tier_is_reached() {
     ));
     assert!(b.triggers(Transition::Phase4To5).await.is_empty());
     let doc = o
-        .document(Transition::Phase4To5, DATE, Mode::Overnight)
+        .document(Transition::Phase4To5, DATE, Mode::Overnight, "")
         .await
         .unwrap()
         .unwrap();
@@ -690,4 +549,284 @@ async fn mode_follows_the_eastern_date_of_the_injected_clock() {
         o.on_completion(&bad_mode).await,
         Err(OrchestratorError::BadEvent(_))
     ));
+}
+
+/// One firing per (date, mode, round): a later invocation of the same date
+/// (a new `round_id`) is a document of its own and fires again, once; its
+/// duplicates and those of the earlier round change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_round_of_a_date_fires_exactly_once() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock.clone());
+    b.prepare(&o).await;
+    let round = |round_id: &str| -> Vec<ProcessorCompletion> {
+        PHASE3
+            .iter()
+            .map(|p| {
+                let mut c = completion(p, 3, CompletionStatus::Success, &format!("{p}-{round_id}"));
+                c.round_id = round_id.to_string();
+                c
+            })
+            .collect()
+    };
+    let (first, second) = (round("daily-1"), round("rerun-2"));
+    let mut outcomes = Vec::new();
+    for e in &first {
+        outcomes.push(o.on_completion(e).await.unwrap());
+    }
+    let f1 = fired(&outcomes);
+    assert_eq!(f1.len(), 1);
+    assert_eq!(f1[0].key.round_id, "daily-1");
+    assert_eq!(f1[0].message.round_id, "daily-1");
+    let (f1_id, f1_claim) = (f1[0].message_id.clone(), f1[0].message.claim_id.clone());
+
+    clock.advance(chrono::Duration::minutes(30));
+    // The first round's events again (all duplicates), interleaved with the
+    // second round's: only the second round's last event fires.
+    let mut outcomes = Vec::new();
+    for (old, new) in first.iter().zip(&second) {
+        let out = o.on_completion(old).await.unwrap();
+        assert!(
+            matches!(
+                out,
+                Outcome::Pending {
+                    new: false,
+                    state: TriggerState::Triggered,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
+        outcomes.push(o.on_completion(new).await.unwrap());
+    }
+    for e in &second {
+        outcomes.push(o.on_completion(e).await.unwrap());
+    }
+    let f2 = fired(&outcomes);
+    assert_eq!(f2.len(), 1, "the second round fires once");
+    assert!(matches!(outcomes[4], Outcome::Fired(_)));
+    assert_eq!(f2[0].message.round_id, "rerun-2");
+    assert_ne!(f2[0].message.claim_id, f1_claim);
+
+    let messages = b.triggers(Transition::Phase3To4).await;
+    let rounds: Vec<(&str, &str, &str)> = messages
+        .iter()
+        .map(|(d, m)| {
+            (
+                m.round_id.as_str(),
+                d.attributes["round_id"].as_str(),
+                d.message_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            ("daily-1", "daily-1", f1_id.as_str()),
+            ("rerun-2", "rerun-2", f2[0].message_id.as_str())
+        ]
+    );
+    // Two documents, each with its round, each triggered once.
+    let ids: Vec<String> = b
+        .state
+        .list(Transition::Phase3To4.collection(), "")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "2025-11-04_overnight_daily-1",
+            "2025-11-04_overnight_rerun-2"
+        ]
+    );
+    for (round_id, message_id) in [("daily-1", &f1_id), ("rerun-2", &f2[0].message_id)] {
+        let doc = o
+            .document(Transition::Phase3To4, DATE, Mode::Overnight, round_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(doc.round_id, round_id);
+        assert!(doc.triggered);
+        assert_eq!(doc.trigger_message_id.as_ref(), Some(message_id));
+        assert_eq!(doc.completed_count, 5);
+        for p in PHASE3 {
+            assert_eq!(doc.processors[p].execution_ids, [format!("{p}-{round_id}")]);
+        }
+        let raw = b
+            .state
+            .get(
+                Transition::Phase3To4.collection(),
+                &CompletionDoc::id(DATE, Mode::Overnight, round_id),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(raw["_round_id"], round_id);
+    }
+    assert!(
+        o.document(Transition::Phase3To4, DATE, Mode::Overnight, "")
+            .await
+            .unwrap()
+            .is_none(),
+        "the empty round is a round of its own and saw nothing"
+    );
+}
+
+/// A smart-skipped run (SKIPPED, `up_to_date`) is done, for a critical
+/// processor too; a skip without it is not; both are stored with their
+/// reason, and a later failed retry does not undo the up-to-date run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_up_to_date_skip_counts_as_done_and_another_skip_does_not() {
+    let b = Backends::open();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let o = orchestrator(b.state.clone(), b.bus.clone(), clock);
+    b.prepare(&o).await;
+    let skip = |p: &str, exec: &str, up_to_date: bool, why: &str| {
+        let mut c = completion(p, 3, CompletionStatus::Skipped, exec);
+        c.up_to_date = up_to_date;
+        c.skip_reason = why.to_string();
+        c.record_count = 0;
+        c
+    };
+    // Three optional ones: two successes and an up-to-date skip.
+    for p in &PHASE3[..2] {
+        o.on_completion(&completion(p, 3, CompletionStatus::Success, p))
+            .await
+            .unwrap();
+    }
+    let out = o
+        .on_completion(&skip(PHASE3[3], "utgc-skip", true, "inputs unchanged"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            out,
+            Outcome::Pending {
+                new: true,
+                completed_count: 3,
+                state: TriggerState::Waiting,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    // A critical one skipped because its circuit is open: not done.
+    let out = o
+        .on_completion(&skip(
+            "player_game_summary",
+            "pgs-open",
+            false,
+            "circuit open",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            out,
+            Outcome::Pending {
+                completed_count: 3,
+                state: TriggerState::Waiting,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    // The stray flag on a failed run changes nothing either.
+    let mut failed = completion(
+        "upcoming_player_game_context",
+        3,
+        CompletionStatus::Failed,
+        "upgc-failed",
+    );
+    failed.up_to_date = true;
+    assert!(matches!(
+        o.on_completion(&failed).await.unwrap(),
+        Outcome::Pending {
+            completed_count: 3,
+            ..
+        }
+    ));
+    let doc = o
+        .document(Transition::Phase3To4, DATE, Mode::Overnight, "")
+        .await
+        .unwrap()
+        .unwrap();
+    let pgs = &doc.processors["player_game_summary"];
+    assert_eq!(
+        (
+            pgs.status.as_str(),
+            pgs.up_to_date,
+            pgs.skip_reason.as_str()
+        ),
+        ("skipped", false, "circuit open")
+    );
+    let upgc = &doc.processors["upcoming_player_game_context"];
+    assert_eq!(
+        (upgc.status.as_str(), upgc.up_to_date),
+        ("failed", false),
+        "up_to_date is only recorded on a skip"
+    );
+
+    // The critical ones up to date: the date fires, all five done.
+    o.on_completion(&skip(
+        "upcoming_player_game_context",
+        "upgc-skip",
+        true,
+        "inputs unchanged",
+    ))
+    .await
+    .unwrap();
+    let out = o
+        .on_completion(&skip(
+            "player_game_summary",
+            "pgs-skip",
+            true,
+            "inputs unchanged",
+        ))
+        .await
+        .unwrap();
+    let Outcome::Fired(f) = out else {
+        panic!("an up-to-date critical processor is done: {out:?}")
+    };
+    assert_eq!(f.reason, TriggerReason::AllExpected);
+    let msg = &f.message;
+    assert_eq!(msg.processors.len(), 5);
+    let p = &msg.processors["player_game_summary"];
+    assert_eq!(
+        (
+            p.status.as_str(),
+            p.up_to_date,
+            p.execution_id.as_str(),
+            p.record_count
+        ),
+        ("skipped", true, "pgs-skip", 0)
+    );
+    assert!(!msg.processors["team_offense_game_summary"].up_to_date);
+
+    // A failed retry after the up-to-date run does not undo it.
+    o.on_completion(&completion(
+        "player_game_summary",
+        3,
+        CompletionStatus::Failed,
+        "pgs-retry",
+    ))
+    .await
+    .unwrap();
+    let raw = b.raw_doc(Transition::Phase3To4, Mode::Overnight).await;
+    let entry = &raw["player_game_summary"];
+    assert_eq!(entry["status"], "skipped");
+    assert_eq!(entry["up_to_date"], true);
+    assert_eq!(entry["skip_reason"], "inputs unchanged");
+    assert_eq!(entry["execution_id"], "pgs-skip");
+    assert_eq!(
+        entry["execution_ids"],
+        serde_json::json!(["pgs-open", "pgs-skip", "pgs-retry"])
+    );
+    assert_eq!(raw["_completed_count"], 5);
+    assert_eq!(raw["_triggered"], true);
+    assert_eq!(b.triggers(Transition::Phase3To4).await.len(), 1);
 }
