@@ -26,3 +26,4 @@ cargo clippy -p propcast-platform --all-targets --features gcp --locked -- -D wa
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
 PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-platform --features gcp --locked --test emulator_conformance
+PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-orchestrator --features gcp --locked --test fires_once_emulator
