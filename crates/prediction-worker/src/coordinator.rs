@@ -49,7 +49,9 @@ use propcast_core::tables::{
     PlayerPropPrediction, PredictionWorkerRun, TeamDefenseGameSummary, UpcomingPlayerGameContext,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, string_literal};
 use serde::Serialize;
@@ -693,6 +695,28 @@ impl Processor for PredictionCoordinator {
 
     fn outputs(&self) -> Vec<TableDef> {
         vec![PlayerPropPrediction::DEF, PredictionWorkerRun::DEF]
+    }
+
+    /// Reads of D: `upcoming_player_game_context`, `player_daily_cache`,
+    /// `ml_feature_store`, `player_composite_factors` and the `player_points`
+    /// rows of `nba_raw.player_props`; `player_game_summary` and
+    /// `team_defense_game_summary` only before D.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&[
+            "player_props",
+            "upcoming_player_game_context",
+            "player_composite_factors",
+            "player_daily_cache",
+            "ml_feature_store",
+        ])
+    }
+
+    /// Every candidate is a player of the date's upcoming player context.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![Dependency {
+            table: &UpcomingPlayerGameContext::DEF,
+            min_rows: 1,
+        }]
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {

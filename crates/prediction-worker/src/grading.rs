@@ -19,6 +19,14 @@
 //!   (`line_source` ACTUAL_PROP, line present) that did not push:
 //!   `(actual > line) == (recommendation == OVER)`. PASS, NO_LINE, pushes and
 //!   voided rows stay NULL: they are neither wins nor losses.
+//! * Entity scope (incremental rounds): a prediction is in scope when its
+//!   `player_lookup` or its `team_abbr` is named. A scoped run reads only
+//!   those predictions, the box score rows of their players and whether
+//!   their teams have results, and replaces exactly the accuracy rows of
+//!   their players (by `player_lookup`, so other players' rows are not
+//!   touched), deleting those no longer graded. An accuracy row whose
+//!   prediction is gone is deleted when its player is named, or when his
+//!   box score row of D is for a named team.
 //! * A real line of exactly 20.0 is graded like any other. The reference
 //!   system refused 20.0 because it had been its invented placeholder; here
 //!   lines are never invented, so the line source alone decides.
@@ -30,10 +38,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::tables::{PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope,
+};
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::date_literal;
-use std::collections::HashMap;
+use propcast_platform::warehouse::{date_literal, string_literal};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const NAME: &str = "prediction_grading";
 
@@ -156,36 +166,52 @@ impl Processor for PredictionGrading {
         vec![PredictionAccuracy::DEF]
     }
 
+    /// Reads of D: `nba_predictions.player_prop_predictions` (written by
+    /// `prediction_coordinator`) and `nba_analytics.player_game_summary`.
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["prediction_coordinator", "player_game_summary"])
+    }
+
+    /// Nothing is graded without the date's predictions, and without the
+    /// date's results every prediction stays ungraded.
+    fn dependencies(&self) -> Vec<Dependency> {
+        vec![
+            Dependency {
+                table: &PlayerPropPrediction::DEF,
+                min_rows: 1,
+            },
+            Dependency {
+                table: &PlayerGameSummary::DEF,
+                min_rows: 1,
+            },
+        ]
+    }
+
+    /// By `player_lookup` or the prediction's `team_abbr` (module docs).
+    fn supports_entity_scope(&self) -> bool {
+        true
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
-        let predictions: Vec<PlayerPropPrediction> = ctx
-            .warehouse
-            .query_as(&format!(
-                "SELECT * FROM {} WHERE game_date = {}",
-                PlayerPropPrediction::DEF.qualified(),
-                date_literal(date)
-            ))
-            .await?;
-        let games: Vec<PlayerGameSummary> = ctx
-            .warehouse
-            .query_as(&format!(
-                "SELECT * FROM {} WHERE game_date = {}",
-                PlayerGameSummary::DEF.qualified(),
-                date_literal(date)
-            ))
-            .await?;
+        let inputs = match &ctx.scope {
+            Scope::Full => read_inputs(ctx).await?,
+            Scope::Entities(entities) => read_scoped_inputs(ctx, entities).await?,
+        };
         // Only games with results can be graded: a prediction whose team has
         // no box score on the date (game not played yet, or a game the
         // player source does not cover) stays ungraded instead of being
         // voided as "did not play".
-        let teams_with_results: std::collections::BTreeSet<&str> =
-            games.iter().map(|g| g.team_abbr.as_str()).collect();
         let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) =
-            predictions
+            inputs
+                .predictions
                 .into_iter()
-                .partition(|p| teams_with_results.contains(p.team_abbr.as_str()));
-        let rows = grade_predictions(date, &predictions, &games, ctx.now);
-        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
+                .partition(|p| inputs.teams_with_results.contains(p.team_abbr.as_str()));
+        let rows = grade_predictions(date, &predictions, &inputs.games, ctx.now);
+        let stats = match &inputs.stale {
+            None => ctx.warehouse.replace_rows(date, &[], &rows).await?,
+            Some(stale) => replace_players(ctx, stale, &rows).await?,
+        };
         let expected = rows.len() as u64;
         if stats.rows_written != expected {
             return Err(PredictionError::WriteCountMismatch {
@@ -230,4 +256,141 @@ impl Processor for PredictionGrading {
         }
         Ok(output)
     }
+}
+
+/// What one grading run reads.
+struct GradingInputs {
+    predictions: Vec<PlayerPropPrediction>,
+    games: Vec<PlayerGameSummary>,
+    teams_with_results: BTreeSet<String>,
+    /// Scoped runs: the stored accuracy rows' players to replace.
+    stale: Option<BTreeSet<String>>,
+}
+
+async fn read_inputs(ctx: &ProcessContext) -> Result<GradingInputs, ProcessError> {
+    let d = date_literal(ctx.game_date);
+    let predictions: Vec<PlayerPropPrediction> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT * FROM {} WHERE game_date = {d}",
+            PlayerPropPrediction::DEF.qualified(),
+        ))
+        .await?;
+    let games: Vec<PlayerGameSummary> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT * FROM {} WHERE game_date = {d}",
+            PlayerGameSummary::DEF.qualified(),
+        ))
+        .await?;
+    let teams_with_results = games.iter().map(|g| g.team_abbr.clone()).collect();
+    Ok(GradingInputs {
+        predictions,
+        games,
+        teams_with_results,
+        stale: None,
+    })
+}
+
+/// `(...)` of string literals for `IN`, `(NULL)` when empty.
+fn text_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = values.into_iter().map(string_literal).collect();
+    if items.is_empty() {
+        "(NULL)".to_string()
+    } else {
+        format!("({})", items.join(", "))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Text {
+    value: String,
+}
+
+/// The scoped inputs (module docs): the in-scope predictions, their
+/// players' box score rows, which of their teams have results, and the
+/// stored accuracy rows to replace.
+async fn read_scoped_inputs(
+    ctx: &ProcessContext,
+    entities: &BTreeSet<String>,
+) -> Result<GradingInputs, ProcessError> {
+    let d = date_literal(ctx.game_date);
+    let named = text_list(entities.iter().map(String::as_str));
+    let (predictions_table, games_table, accuracy_table) = (
+        PlayerPropPrediction::DEF.qualified(),
+        PlayerGameSummary::DEF.qualified(),
+        PredictionAccuracy::DEF.qualified(),
+    );
+    let predictions: Vec<PlayerPropPrediction> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT * FROM {predictions_table} WHERE game_date = {d} \
+             AND (player_lookup IN {named} OR team_abbr IN {named})"
+        ))
+        .await?;
+    let players: BTreeSet<&str> = predictions
+        .iter()
+        .map(|p| p.player_lookup.as_str())
+        .collect();
+    let teams: BTreeSet<&str> = predictions.iter().map(|p| p.team_abbr.as_str()).collect();
+    let games: Vec<PlayerGameSummary> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT * FROM {games_table} WHERE game_date = {d} AND player_lookup IN {}",
+            text_list(players.iter().copied())
+        ))
+        .await?;
+    let teams_with_results: Vec<Text> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT DISTINCT team_abbr AS value FROM {games_table} WHERE game_date = {d} \
+             AND team_abbr IN {}",
+            text_list(teams.iter().copied())
+        ))
+        .await?;
+    ctx.warehouse.ensure_table(&PredictionAccuracy::DEF).await?;
+    let stale: Vec<Text> = ctx
+        .warehouse
+        .query_as(&format!(
+            "SELECT DISTINCT player_lookup AS value FROM {accuracy_table} WHERE game_date = {d} \
+             AND (player_lookup IN {named} OR player_lookup IN {players} \
+               OR (player_lookup NOT IN (SELECT player_lookup FROM {predictions_table} WHERE game_date = {d}) \
+                 AND player_lookup IN (SELECT player_lookup FROM {games_table} WHERE game_date = {d} \
+                   AND team_abbr IN {named})))",
+            players = text_list(players.iter().copied()),
+        ))
+        .await?;
+    Ok(GradingInputs {
+        teams_with_results: teams_with_results.into_iter().map(|t| t.value).collect(),
+        stale: Some(stale.into_iter().map(|t| t.value).collect()),
+        predictions,
+        games,
+    })
+}
+
+/// Replaces the accuracy rows of D of each player in `stale` or in `rows`
+/// (one replace per `player_lookup`, so no other row is touched).
+async fn replace_players(
+    ctx: &ProcessContext,
+    stale: &BTreeSet<String>,
+    rows: &[PredictionAccuracy],
+) -> Result<propcast_platform::WriteStats, ProcessError> {
+    let mut by_player: BTreeMap<&str, Vec<PredictionAccuracy>> =
+        stale.iter().map(|p| (p.as_str(), Vec::new())).collect();
+    for row in rows {
+        by_player
+            .entry(row.player_lookup.as_str())
+            .or_default()
+            .push(row.clone());
+    }
+    let mut total = propcast_platform::WriteStats::default();
+    for (player, rows) in &by_player {
+        let stats = ctx
+            .warehouse
+            .replace_rows(ctx.game_date, &[("player_lookup", player)], rows)
+            .await?;
+        total.rows_written += stats.rows_written;
+        total.rows_deleted += stats.rows_deleted;
+    }
+    Ok(total)
 }

@@ -1,0 +1,314 @@
+//! Entity scope of `prediction_grading` on the embedded warehouse with the
+//! real inputs of 2025-11-05: a grading run scoped to one player (or team)
+//! after his result changed replaces exactly his accuracy rows, every other
+//! row stays byte-identical, and the scoped rows equal a full regrade's.
+//! Also: the Phase 5 declarations name real earlier processors.
+
+mod common;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{
+    daily_cache, date, game_summaries, instant, log_dates_through, props_on, upcoming_contexts,
+};
+use propcast_core::Table;
+use propcast_core::tables::{
+    MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
+    PlayerPropPrediction, PredictionAccuracy, PredictionWorkerRun, TeamDefenseGameSummary,
+    UpcomingPlayerGameContext,
+};
+use propcast_patterns::{ProcessContext, Processor, RunMode, Scope};
+use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone, SqliteStateStore};
+use propcast_platform::warehouse::{Record, date_literal};
+use propcast_platform::{Warehouse, WarehouseExt};
+use propcast_prediction_worker::{PredictionCoordinator, PredictionGrading};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const D: &str = "2025-11-05";
+
+async fn warehouse() -> Arc<DuckDbWarehouse> {
+    let wh = Arc::new(DuckDbWarehouse::in_memory().expect("duckdb"));
+    for def in [
+        PlayerDailyCache::DEF,
+        PlayerProp::DEF,
+        PlayerGameSummary::DEF,
+        PlayerPropPrediction::DEF,
+        PredictionAccuracy::DEF,
+        UpcomingPlayerGameContext::DEF,
+        MlFeatureStore::DEF,
+        PlayerCompositeFactors::DEF,
+        TeamDefenseGameSummary::DEF,
+        PredictionWorkerRun::DEF,
+    ] {
+        wh.ensure_table(&def).await.expect("table");
+    }
+    let d = date(D);
+    for day in log_dates_through(d) {
+        wh.replace_rows(day, &[], &game_summaries(day))
+            .await
+            .expect("pgs");
+    }
+    wh.replace_rows(d, &[], &upcoming_contexts(d))
+        .await
+        .expect("contexts");
+    wh.replace_rows(d, &[], &daily_cache(d))
+        .await
+        .expect("cache");
+    wh.replace_rows(d, &[], &props_on(d)).await.expect("props");
+    wh
+}
+
+fn context(
+    wh: &Arc<DuckDbWarehouse>,
+    d: NaiveDate,
+    now: DateTime<Utc>,
+    scope: Scope,
+) -> ProcessContext {
+    ProcessContext {
+        warehouse: wh.clone(),
+        landing: Arc::new(LocalLandingZone::in_memory()),
+        state: Arc::new(SqliteStateStore::in_memory().expect("sqlite state")),
+        game_date: d,
+        mode: RunMode::Daily,
+        execution_id: "scope-test".to_string(),
+        correlation_id: "corr-scope-test".to_string(),
+        now,
+        scope,
+    }
+}
+
+async fn grade(wh: &Arc<DuckDbWarehouse>, now: DateTime<Utc>, scope: Scope) {
+    PredictionGrading
+        .process(&context(wh, date(D), now, scope))
+        .await
+        .expect("grading");
+}
+
+/// The accuracy rows of D as stored, by (player_lookup, system_id).
+async fn snapshot(wh: &DuckDbWarehouse) -> BTreeMap<(String, String), Record> {
+    let rows = wh
+        .query(&format!(
+            "SELECT * FROM {} WHERE game_date = {}",
+            PredictionAccuracy::DEF.qualified(),
+            date_literal(date(D))
+        ))
+        .await
+        .expect("read");
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let key = (
+            r["player_lookup"].as_str().unwrap().to_string(),
+            r["system_id"].as_str().unwrap().to_string(),
+        );
+        assert!(out.insert(key, r).is_none());
+    }
+    out
+}
+
+async fn predicted_and_graded() -> (Arc<DuckDbWarehouse>, BTreeMap<(String, String), Record>) {
+    let wh = warehouse().await;
+    PredictionCoordinator::default()
+        .process(&context(
+            &wh,
+            date(D),
+            instant("2025-11-05T16:00:00Z"),
+            Scope::Full,
+        ))
+        .await
+        .expect("coordinator");
+    grade(&wh, instant("2025-11-06T12:00:00Z"), Scope::Full).await;
+    let before = snapshot(&wh).await;
+    assert!(before.len() > 100, "{} graded rows", before.len());
+    (wh, before)
+}
+
+/// Adds `extra` points to the stored results of D of `players`.
+async fn change_points(wh: &DuckDbWarehouse, players: &[&str], extra: i64) {
+    let d = date(D);
+    for lookup in players {
+        let mut rows: Vec<PlayerGameSummary> = wh
+            .query_as(&format!(
+                "SELECT * FROM {} WHERE game_date = {} AND player_lookup = '{lookup}'",
+                PlayerGameSummary::DEF.qualified(),
+                date_literal(d)
+            ))
+            .await
+            .expect("pgs row");
+        assert_eq!(rows.len(), 1, "{lookup} played on {D}");
+        rows[0].points += extra;
+        wh.replace_rows(d, &[("player_lookup", lookup)], &rows)
+            .await
+            .expect("write pgs");
+    }
+}
+
+fn without_graded_at(r: &Record) -> Record {
+    let mut r = r.clone();
+    r.remove("graded_at");
+    r
+}
+
+/// Runs a scoped regrade at a later instant, then a full regrade at the same
+/// instant: in-scope rows (`in_scope` on the key) equal the full regrade's
+/// exactly; the others kept the first grading byte for byte. Returns the
+/// players whose rows the scoped run changed.
+async fn check_scoped(
+    wh: &Arc<DuckDbWarehouse>,
+    before: &BTreeMap<(String, String), Record>,
+    scope: Scope,
+    in_scope: impl Fn(&str) -> bool,
+) -> BTreeSet<String> {
+    let later = instant("2025-11-07T12:00:00Z");
+    grade(wh, later, scope).await;
+    let scoped = snapshot(wh).await;
+    grade(wh, later, Scope::Full).await;
+    let full = snapshot(wh).await;
+    assert_eq!(
+        full.keys().collect::<Vec<_>>(),
+        scoped.keys().collect::<Vec<_>>()
+    );
+    let mut changed = BTreeSet::new();
+    for (key, row) in &scoped {
+        if in_scope(&key.0) {
+            assert_eq!(row, &full[key], "{key:?} is the full regrade's");
+            changed.insert(key.0.clone());
+        } else {
+            assert_eq!(Some(row), before.get(key), "{key:?} untouched");
+            assert_eq!(without_graded_at(row), without_graded_at(&full[key]));
+        }
+    }
+    changed
+}
+
+#[tokio::test]
+async fn one_players_new_result_regrades_only_his_rows() {
+    let (wh, before) = predicted_and_graded().await;
+    let sga = "shaigilgeousalexander";
+    change_points(&wh, &[sga], 10).await;
+    let changed = check_scoped(
+        &wh,
+        &before,
+        Scope::Entities([sga.to_string()].into()),
+        |p| p == sga,
+    )
+    .await;
+    assert_eq!(changed, BTreeSet::from([sga.to_string()]));
+    let after = snapshot(&wh).await;
+    let (key, row) = after
+        .iter()
+        .find(|(k, _)| k.0 == sga && k.1 == "moving_average")
+        .expect("SGA graded");
+    assert_ne!(row["actual_points"], before[key]["actual_points"]);
+    assert_eq!(
+        row["actual_points"].as_i64().unwrap(),
+        before[key]["actual_points"].as_i64().unwrap() + 10
+    );
+}
+
+#[tokio::test]
+async fn a_team_scope_regrades_its_players_and_drops_the_ungradable() {
+    let (wh, before) = predicted_and_graded().await;
+    let d = date(D);
+    let predictions: Vec<PlayerPropPrediction> = wh
+        .query_as(&format!(
+            "SELECT * FROM {} WHERE game_date = {}",
+            PlayerPropPrediction::DEF.qualified(),
+            date_literal(d)
+        ))
+        .await
+        .unwrap();
+    let team_of: BTreeMap<String, String> = predictions
+        .iter()
+        .map(|p| (p.player_lookup.clone(), p.team_abbr.clone()))
+        .collect();
+    let okc: Vec<&str> = team_of
+        .iter()
+        .filter(|(_, t)| t.as_str() == "OKC")
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert!(okc.len() >= 2, "{okc:?}");
+    // Two OKC players' results change.
+    let graded_okc: Vec<&str> = okc
+        .iter()
+        .copied()
+        .filter(|p| {
+            before
+                .iter()
+                .any(|(k, r)| k.0 == *p && !r["is_voided"].as_bool().unwrap())
+        })
+        .take(2)
+        .collect();
+    assert_eq!(graded_okc.len(), 2);
+    change_points(&wh, &graded_okc, 3).await;
+    let in_okc = |p: &str| team_of.get(p).map(String::as_str) == Some("OKC");
+    let changed = check_scoped(
+        &wh,
+        &before,
+        Scope::Entities(["OKC".to_string()].into()),
+        in_okc,
+    )
+    .await;
+    assert_eq!(changed, okc.iter().map(|p| p.to_string()).collect());
+
+    // OKC's results are withdrawn: its predictions become ungradable and
+    // their accuracy rows go, nobody else's.
+    let before = snapshot(&wh).await;
+    wh.replace_rows::<PlayerGameSummary>(d, &[("team_abbr", "OKC")], &[])
+        .await
+        .unwrap();
+    grade(
+        &wh,
+        instant("2025-11-07T12:00:00Z"),
+        Scope::Entities(["OKC".to_string()].into()),
+    )
+    .await;
+    let after = snapshot(&wh).await;
+    assert!(after.keys().all(|k| !in_okc(&k.0)));
+    let others: BTreeMap<_, _> = before.into_iter().filter(|(k, _)| !in_okc(&k.0)).collect();
+    assert_eq!(after, others);
+}
+
+#[test]
+fn phase_5_sources_name_earlier_processors() {
+    const EARLIER: [&str; 14] = [
+        "schedule",
+        "player_boxscores",
+        "team_boxscores",
+        "player_props",
+        "player_game_summary",
+        "team_offense_game_summary",
+        "team_defense_game_summary",
+        "upcoming_team_game_context",
+        "upcoming_player_game_context",
+        "team_defense_zone_analysis",
+        "player_shot_zone_analysis",
+        "player_composite_factors",
+        "player_daily_cache",
+        "ml_feature_store",
+    ];
+    let coordinator = PredictionCoordinator::default();
+    let phase_5: [&dyn Processor; 2] = [&coordinator, &PredictionGrading];
+    for (i, p) in phase_5.iter().enumerate() {
+        let earlier: Vec<&str> = phase_5[..i].iter().map(|q| q.name()).collect();
+        for s in p
+            .sources()
+            .unwrap_or_else(|| panic!("{} declares no sources", p.name()))
+        {
+            assert!(
+                EARLIER.contains(s) || earlier.contains(s),
+                "{}: {s} is not an earlier processor",
+                p.name()
+            );
+        }
+    }
+    assert_eq!(
+        phase_5.map(|p| p.name()),
+        ["prediction_coordinator", "prediction_grading"]
+    );
+    assert_eq!(
+        PredictionGrading.sources(),
+        Some(&["prediction_coordinator", "player_game_summary"][..])
+    );
+    assert!(PredictionGrading.supports_entity_scope());
+    assert!(!coordinator.supports_entity_scope());
+}
