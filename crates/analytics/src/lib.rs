@@ -21,6 +21,13 @@
 //! and checks the row count the warehouse reports. The computation is in
 //! pure functions (`summarize_*`, `build_*`) over the input rows; the
 //! processors only read and write.
+//!
+//! Each processor declares the Phase 2 processors whose rows *of the date*
+//! it reads ([`Processor::sources`]; the summaries of earlier dates the
+//! contexts read do not count). The three summaries support entity scope:
+//! given `Scope::Entities`, they read only the rows that decide the
+//! in-scope rows (a team's whole game, a player's collision group) and
+//! replace exactly those rows, one key at a time.
 
 pub mod efficiency;
 pub mod fixtures;
