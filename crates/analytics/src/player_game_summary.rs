@@ -225,8 +225,12 @@ impl Processor for PlayerGameSummaryProcessor {
         Some(&["player_boxscores", "team_boxscores", "schedule"])
     }
 
-    /// By `player_lookup` or `team_abbr`; see [`scoped_player_rows`] for
-    /// what a scoped run reads and which rows it replaces.
+    /// By `player_lookup` or `team_abbr`. A scoped run reads the box scores
+    /// of the named players and teams, closed over every row sharing a
+    /// lookup or player id with them (collision keys and the duplicate-game
+    /// rule depend on those), plus the team box scores and schedule rows of
+    /// their games; it replaces, key by key, the rows whose lookup (or its
+    /// collision base) or team is named.
     fn supports_entity_scope(&self) -> bool {
         true
     }
