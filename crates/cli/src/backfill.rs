@@ -1,6 +1,6 @@
 //! Runs the pipeline over a range of dates, in order, and builds the summary.
 
-use crate::pipeline::{DateOutcome, Pipeline, phase_label};
+use crate::pipeline::{DateOutcome, DateRun, Pipeline, phase_label};
 use crate::summary::{Accuracy, FailedRun, InvalidDate, ModelNote, Summary, SystemAccuracy};
 use crate::validate;
 use anyhow::Context;
@@ -134,6 +134,9 @@ pub struct RunOptions {
     /// after the last checkpointed date of the same range.
     pub checkpoint: bool,
     pub on_invalid: OnInvalid,
+    /// Daily runs only: recompute every date in full instead of
+    /// incrementally against the previous round (backfill always does).
+    pub full: bool,
 }
 
 /// Where backfill checkpoints live in the state store.
@@ -236,8 +239,12 @@ pub async fn run_dates_with(
             trained = Some(train_mid_backfill(pipeline, first, plan).await?);
         }
         progress.set_message(date.to_string());
+        let run = DateRun {
+            mode,
+            full: options.full || mode == RunMode::Backfill,
+        };
         let outcome = pipeline
-            .run_date(date, mode, &execution_id)
+            .run_date_with(date, &run, &execution_id)
             .await
             .with_context(|| format!("running {date}"))?;
         let checks =

@@ -1,8 +1,7 @@
 //! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`.
 
 use crate::backfill::{
-    CHECKPOINTS, OnInvalid, RunOptions, TrainPlan, checkpoint_id, discover_dates, run_dates,
-    run_dates_with,
+    CHECKPOINTS, OnInvalid, RunOptions, TrainPlan, checkpoint_id, discover_dates, run_dates_with,
 };
 use crate::pipeline::{Backends, Pipeline};
 use crate::query::{Format, render};
@@ -93,6 +92,17 @@ pub enum Command {
         summary_json: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
+        /// Run as if today (US Eastern) were this date: it decides the mode
+        /// (an earlier date is overnight, the same date same_day, a later one
+        /// tomorrow) and the early exit for dates over 90 days old. Default:
+        /// the real today. Example: `--date 2025-03-15 --as-of 2025-03-16`
+        /// replays the overnight run of that morning.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Recompute the whole date instead of only what changed since the
+        /// date's previous run.
+        #[arg(long)]
+        full: bool,
     },
     /// Import a shot-chart file into nba_raw.shot_zones (bulk import).
     ///
@@ -280,6 +290,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 train: plan,
                 checkpoint: true,
                 on_invalid,
+                full: true,
             };
             let summary = run_dates_with(
                 &pipeline,
@@ -299,16 +310,23 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             data,
             summary_json,
             model,
+            as_of,
+            full,
         } => {
             let backends = Backends::embedded(&data.data_dir, &landing)?;
-            let pipeline = Pipeline::with_model(backends, model.load(&data.data_dir)?);
-            let summary = run_dates(
+            let pipeline = Pipeline::with_model(backends, model.load(&data.data_dir)?).as_of(as_of);
+            let options = RunOptions {
+                full,
+                ..RunOptions::default()
+            };
+            let summary = run_dates_with(
                 &pipeline,
                 &[date],
                 RunMode::Daily,
                 "run",
                 &data.data_dir.display().to_string(),
                 false,
+                &options,
             )
             .await?;
             finish(&summary, summary_json.as_deref())

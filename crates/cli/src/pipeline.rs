@@ -1,19 +1,52 @@
-//! The in-process pipeline: every phase's processors for one date, in
-//! dependency order, on whatever backends it is given.
+//! The pipeline as users run it: an in-process event flow on the embedded
+//! (or any) state store and event bus.
+//!
+//! For one date the phase 2 processors run first, as a landing-zone
+//! notification would start them. Every processor run, inside the layers of
+//! [`propcast_patterns::layers`], publishes its [`ProcessorCompletion`] on
+//! [`COMPLETIONS_TOPIC`]; the [`Orchestrator`] consumes them and, in
+//! state-store transactions, fires each transition (2→3, 3→4, 4→5) exactly
+//! once per date, mode and round by publishing a [`PhaseTrigger`]; the
+//! phase runners consume the triggers and run the next phase's processors,
+//! which publish their completions in turn. [`Pipeline::run_date`] pumps
+//! the bus until it is empty, so a date's chain has finished when it
+//! returns. Anything left on the bus by an interrupted invocation is
+//! consumed too (at-least-once; the idempotency layer turns duplicates into
+//! recorded no-ops).
+//!
+//! [`ProcessorCompletion`]: propcast_proto::v1::ProcessorCompletion
 
 use anyhow::Context;
+use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
+use propcast_core::date::today_eastern;
 use propcast_core::tables::ALL_TABLES;
+use propcast_orchestrator::{Fired, Mode, Orchestrator, Outcome, PhaseTrigger, Transition};
 use propcast_patterns::{
-    Phase, ProcessContext, Processor, RunMode, RunReport, RunStatus, execute_processor,
-    record_reports, skip_report,
+    LayerOptions, Ledger, Phase, ProcessContext, Processor, RunMode, RunReport, RunStatus,
+    record_reports, run_layered, skip_report,
 };
-use propcast_platform::{LandingZone, StateStore, Warehouse};
+use propcast_platform::{EventBus, LandingZone, StateStore, Warehouse};
 use propcast_prediction_worker::{
     GbdtSystem, PredictionCoordinator, PredictionGrading, PredictionSystem, TrainedModel,
 };
+use prost::Message;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Every processor run's completion message goes on this topic.
+pub const COMPLETIONS_TOPIC: &str = "processor-completions";
+/// The orchestrator's subscription to [`COMPLETIONS_TOPIC`].
+pub const ORCHESTRATOR_SUBSCRIPTION: &str = "orchestrator";
+/// Deliveries of a message before it moves to the dead-letter list.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// The phase runner's subscription to a transition's trigger topic.
+pub fn runner_subscription(transition: Transition) -> String {
+    format!("{}-runner", transition.trigger_topic())
+}
 
 /// The backends a pipeline runs on.
 #[derive(Clone)]
@@ -21,11 +54,13 @@ pub struct Backends {
     pub warehouse: Arc<dyn Warehouse>,
     pub landing: Arc<dyn LandingZone>,
     pub state: Arc<dyn StateStore>,
+    pub bus: Arc<dyn EventBus>,
 }
 
 impl Backends {
-    /// The embedded default: DuckDB and SQLite files in `data_dir`, the
-    /// landing zone in a local directory.
+    /// The embedded default: DuckDB and SQLite files in `data_dir` (the
+    /// state store and the event bus share the SQLite file), the landing
+    /// zone in a local directory.
     pub fn embedded(data_dir: &Path, landing_dir: &Path) -> anyhow::Result<Self> {
         use propcast_platform::embedded::{EmbeddedBackends, LocalLandingZone};
         if !landing_dir.is_dir() {
@@ -42,17 +77,39 @@ impl Backends {
             warehouse: embedded.warehouse,
             landing: Arc::new(landing),
             state: embedded.state,
+            bus: embedded.bus,
         })
     }
 }
 
-/// What happened to one date.
+/// A message the flow put on the bus, kept so it can be inspected or
+/// re-delivered.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub topic: String,
+    pub data: Bytes,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What happened to one date in one invocation.
 #[derive(Debug)]
 pub struct DateOutcome {
     pub date: NaiveDate,
+    /// The round (invocation id) the date ran in.
+    pub round: String,
+    /// Every processor's report, in the order they ran; a phase that was
+    /// not triggered has skip reports saying why.
     pub reports: Vec<RunReport>,
-    /// Set when phases 3–5 were skipped (early exit), with the reason.
+    /// Set when phases 3–5 did not run because 2→3 did not fire (no games,
+    /// no payloads), with the reason.
     pub early_exit: Option<String>,
+    /// The transitions this date fired.
+    pub fired: Vec<Fired>,
+    /// Every completion and trigger the date's chain published.
+    pub published: Vec<Published>,
+    /// Reports of other dates' runs found on the bus (left by an
+    /// interrupted invocation) and run while pumping.
+    pub other_dates: Vec<RunReport>,
 }
 
 impl DateOutcome {
@@ -61,6 +118,30 @@ impl DateOutcome {
             .iter()
             .filter(|r| r.status == RunStatus::Failed)
             .collect()
+    }
+}
+
+/// How a date is run.
+#[derive(Debug, Clone)]
+pub struct DateRun {
+    pub mode: RunMode,
+    /// Recompute everything: no smart skip, no entity scope, no change
+    /// detection. Always true in backfill.
+    pub full: bool,
+}
+
+impl DateRun {
+    pub fn backfill() -> Self {
+        DateRun {
+            mode: RunMode::Backfill,
+            full: true,
+        }
+    }
+    pub fn daily() -> Self {
+        DateRun {
+            mode: RunMode::Daily,
+            full: false,
+        }
     }
 }
 
@@ -83,11 +164,31 @@ type Processors = Arc<Vec<Box<dyn Processor>>>;
 
 pub struct Pipeline {
     backends: Backends,
+    orchestrator: Orchestrator,
+    /// "Today" in US Eastern for modes and the early exit; `None` = the
+    /// real today.
+    as_of: Option<NaiveDate>,
     /// Every processor, the coordinator without `gbdt_v1`.
     plain: Processors,
     /// The trained model and the processors whose coordinator runs it; set
     /// or swapped whole when a model is trained mid-backfill.
     with_model: Mutex<Option<(Arc<TrainedModel>, Processors)>>,
+}
+
+/// The state of one [`Pipeline::run_date`] while it pumps the bus.
+struct Pump {
+    date: NaiveDate,
+    round: String,
+    full: bool,
+    as_of: NaiveDate,
+    reports: Vec<RunReport>,
+    other_dates: Vec<RunReport>,
+    fired: Vec<Fired>,
+    published: Vec<Published>,
+    /// Upstream changes per (date, round).
+    ledgers: BTreeMap<(NaiveDate, String), Ledger>,
+    /// Phases whose trigger this date's round received.
+    phases_run: BTreeSet<i32>,
 }
 
 impl Pipeline {
@@ -100,8 +201,11 @@ impl Pipeline {
     /// the dates after its training window only, so a model never predicts
     /// a game it was trained on.
     pub fn with_model(backends: Backends, model: Option<Arc<TrainedModel>>) -> Self {
+        let orchestrator = Orchestrator::new(backends.state.clone(), backends.bus.clone());
         let pipeline = Pipeline {
             backends,
+            orchestrator,
+            as_of: None,
             plain: Arc::new(standard_processors(None)),
             with_model: Mutex::new(None),
         };
@@ -109,6 +213,14 @@ impl Pipeline {
             pipeline.set_model(model);
         }
         pipeline
+    }
+
+    /// Runs as if today (US Eastern) were `as_of`: the daily mode of a date
+    /// (overnight, same_day, tomorrow) and the early exit are decided
+    /// against it.
+    pub fn as_of(mut self, as_of: Option<NaiveDate>) -> Self {
+        self.as_of = as_of;
+        self
     }
 
     /// From the next date on, predict with `model` as `gbdt_v1` as well.
@@ -135,11 +247,16 @@ impl Pipeline {
         &self.backends
     }
 
+    pub fn orchestrator(&self) -> &Orchestrator {
+        &self.orchestrator
+    }
+
     pub fn processors(&self) -> Processors {
         self.plain.clone()
     }
 
-    /// Creates every table of the catalog that does not exist yet.
+    /// Creates every table of the catalog that does not exist yet, and the
+    /// flow's topics and subscriptions.
     pub async fn prepare(&self) -> anyhow::Result<()> {
         for def in ALL_TABLES {
             self.backends
@@ -148,70 +265,422 @@ impl Pipeline {
                 .await
                 .with_context(|| format!("creating {}", def.qualified()))?;
         }
+        let bus = &self.backends.bus;
+        self.orchestrator
+            .ensure_topics()
+            .await
+            .context("creating the trigger topics")?;
+        bus.create_topic(COMPLETIONS_TOPIC).await?;
+        bus.create_subscription(
+            COMPLETIONS_TOPIC,
+            ORCHESTRATOR_SUBSCRIPTION,
+            Duration::from_secs(60),
+            MAX_ATTEMPTS,
+        )
+        .await?;
+        for transition in Transition::ALL {
+            bus.create_subscription(
+                transition.trigger_topic(),
+                &runner_subscription(transition),
+                Duration::from_secs(600),
+                MAX_ATTEMPTS,
+            )
+            .await?;
+        }
         Ok(())
     }
 
-    /// Runs every processor for `date`. Phase 2 always runs; when it found
-    /// nothing at all for the date (no games scheduled, no payloads), phases
-    /// 3–5 are skipped and recorded as skipped. A failed processor does not
-    /// stop the date: later processors run on what is there, and the failure
-    /// is in the outcome and in run history.
+    /// The orchestrator mode of a date run in `mode`.
+    pub fn flow_mode(&self, date: NaiveDate, mode: RunMode) -> Mode {
+        match mode {
+            RunMode::Backfill => Mode::Backfill,
+            RunMode::Daily => Mode::for_date(date, self.today()),
+        }
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.as_of.unwrap_or_else(today_eastern)
+    }
+
+    /// Runs `date` through the event flow in a new round: phase 2 now, the
+    /// later phases as their transitions fire. Backfill recomputes
+    /// everything; a daily run is incremental against the previous round.
     pub async fn run_date(
         &self,
         date: NaiveDate,
         mode: RunMode,
         execution_id: &str,
     ) -> anyhow::Result<DateOutcome> {
-        let ctx = ProcessContext {
+        let run = match mode {
+            RunMode::Backfill => DateRun::backfill(),
+            RunMode::Daily => DateRun::daily(),
+        };
+        self.run_date_with(date, &run, execution_id).await
+    }
+
+    /// [`Self::run_date`] with explicit options. `round` identifies the
+    /// invocation; every date of one backfill shares it.
+    pub async fn run_date_with(
+        &self,
+        date: NaiveDate,
+        run: &DateRun,
+        round: &str,
+    ) -> anyhow::Result<DateOutcome> {
+        let flow_mode = self.flow_mode(date, run.mode);
+        let mut pump = Pump {
+            date,
+            round: round.to_string(),
+            full: run.full || run.mode == RunMode::Backfill,
+            as_of: self.today(),
+            reports: Vec::new(),
+            other_dates: Vec::new(),
+            fired: Vec::new(),
+            published: Vec::new(),
+            ledgers: BTreeMap::new(),
+            phases_run: BTreeSet::new(),
+        };
+        let ctx = self.context(date, run.mode, round, format!("{round}/{date}"));
+        let opts = LayerOptions {
+            flow_mode: flow_mode.as_str().to_string(),
+            trigger_id: "landing".to_string(),
+            as_of: pump.as_of,
+            full: pump.full,
+        };
+        let processors = self.processors_for(date);
+        for processor in processors.iter().filter(|p| p.phase() == Phase::Raw) {
+            self.run_one(processor.as_ref(), &ctx, &opts, &mut pump)
+                .await?;
+        }
+        self.pump(&mut pump).await?;
+
+        // Phases whose transition did not fire are recorded as skipped,
+        // with what the transition was waiting for.
+        let mut early_exit = None;
+        for transition in Transition::ALL {
+            let phase = transition.downstream_phase();
+            if pump.phases_run.contains(&phase) {
+                continue;
+            }
+            let reason = self
+                .not_fired_reason(transition, date, flow_mode, round)
+                .await?;
+            if transition == Transition::Phase2To3 {
+                early_exit = Some(reason.clone());
+            }
+            for processor in processors
+                .iter()
+                .filter(|p| p.phase().number() == i64::from(phase))
+            {
+                pump.reports
+                    .push(skip_report(processor.as_ref(), &ctx, &reason));
+            }
+        }
+        pump.reports.sort_by_key(|r| r.run.phase);
+        let warehouse = self.backends.warehouse.as_ref();
+        record(warehouse, date, &pump.reports, processors.len())
+            .await
+            .with_context(|| format!("recording run history for {date}"))?;
+        for report in &pump.other_dates {
+            record(
+                warehouse,
+                report.run.game_date,
+                std::slice::from_ref(report),
+                usize::MAX,
+            )
+            .await?;
+        }
+        Ok(DateOutcome {
+            date,
+            round: pump.round,
+            reports: pump.reports,
+            early_exit,
+            fired: pump.fired,
+            published: pump.published,
+            other_dates: pump.other_dates,
+        })
+    }
+
+    /// Publishes `messages` again (as a re-delivering bus would) and pumps
+    /// the bus; returns the reports of what ran, duplicates included (they
+    /// are recorded in run history as skips).
+    pub async fn redeliver(
+        &self,
+        date: NaiveDate,
+        round: &str,
+        messages: &[Published],
+    ) -> anyhow::Result<Vec<RunReport>> {
+        let mut pump = Pump {
+            date,
+            round: round.to_string(),
+            full: false,
+            as_of: self.today(),
+            reports: Vec::new(),
+            other_dates: Vec::new(),
+            fired: Vec::new(),
+            published: Vec::new(),
+            ledgers: BTreeMap::new(),
+            phases_run: BTreeSet::new(),
+        };
+        for m in messages {
+            self.backends
+                .bus
+                .publish(&m.topic, m.data.clone(), m.attributes.clone())
+                .await?;
+        }
+        self.pump(&mut pump).await?;
+        let mut reports = pump.reports;
+        reports.append(&mut pump.other_dates);
+        for report in &reports {
+            record(
+                self.backends.warehouse.as_ref(),
+                report.run.game_date,
+                std::slice::from_ref(report),
+                usize::MAX,
+            )
+            .await?;
+        }
+        Ok(reports)
+    }
+
+    fn context(
+        &self,
+        date: NaiveDate,
+        mode: RunMode,
+        round: &str,
+        correlation_id: String,
+    ) -> ProcessContext {
+        ProcessContext {
             warehouse: self.backends.warehouse.clone(),
             landing: self.backends.landing.clone(),
             state: self.backends.state.clone(),
             game_date: date,
             mode,
-            execution_id: execution_id.to_string(),
-            correlation_id: format!("{execution_id}/{date}"),
+            execution_id: round.to_string(),
+            correlation_id,
             now: Utc::now(),
             scope: Default::default(),
-        };
-        let processors = self.processors_for(date);
-        let mut reports = Vec::with_capacity(processors.len());
-        let mut early_exit = None;
-        for processor in processors.iter() {
-            if processor.phase() > Phase::Raw && early_exit.is_none() && raw_found_nothing(&reports)
-            {
-                early_exit = Some("no games scheduled and no payloads for this date".to_string());
-            }
-            let report = match &early_exit {
-                Some(reason) if processor.phase() > Phase::Raw => {
-                    skip_report(processor.as_ref(), &ctx, reason)
-                }
-                _ => execute_processor(processor.as_ref(), &ctx).await,
-            };
-            reports.push(report);
         }
-        record_reports(self.backends.warehouse.as_ref(), date, &reports)
-            .await
-            .with_context(|| format!("recording run history for {date}"))?;
-        Ok(DateOutcome {
-            date,
-            reports,
-            early_exit,
-        })
     }
+
+    /// Runs one processor in the layers, notes its change and publishes its
+    /// completion.
+    async fn run_one(
+        &self,
+        processor: &dyn Processor,
+        ctx: &ProcessContext,
+        opts: &LayerOptions,
+        pump: &mut Pump,
+    ) -> anyhow::Result<()> {
+        let key = (ctx.game_date, ctx.execution_id.clone());
+        let ledger = pump.ledgers.entry(key.clone()).or_default().clone();
+        let layered = run_layered(processor, ctx, &ledger, opts).await;
+        pump.ledgers
+            .entry(key)
+            .or_default()
+            .record(processor.name(), layered.change.clone());
+        if let Some(completion) = &layered.completion {
+            let attributes = BTreeMap::from([
+                ("processor".to_string(), completion.processor.clone()),
+                ("game_date".to_string(), completion.game_date.clone()),
+                ("round_id".to_string(), completion.round_id.clone()),
+            ]);
+            let data = Bytes::from(Message::encode_to_vec(completion));
+            self.backends
+                .bus
+                .publish(COMPLETIONS_TOPIC, data.clone(), attributes.clone())
+                .await
+                .with_context(|| format!("publishing the completion of {}", processor.name()))?;
+            pump.published.push(Published {
+                topic: COMPLETIONS_TOPIC.to_string(),
+                data,
+                attributes,
+            });
+        }
+        if ctx.game_date == pump.date && ctx.execution_id == pump.round {
+            pump.reports.push(layered.report);
+        } else {
+            pump.other_dates.push(layered.report);
+        }
+        Ok(())
+    }
+
+    /// Delivers everything on the bus until it is empty: completions to the
+    /// orchestrator, triggers to the phase runners.
+    async fn pump(&self, pump: &mut Pump) -> anyhow::Result<()> {
+        let bus = self.backends.bus.clone();
+        loop {
+            let mut handled = 0usize;
+            let deliveries = bus.pull(ORCHESTRATOR_SUBSCRIPTION, 256).await?;
+            for delivery in deliveries {
+                handled += 1;
+                match self.orchestrator.on_payload(&delivery.data).await {
+                    Ok(Outcome::Fired(fired)) => {
+                        pump.published.push(Published {
+                            topic: fired.key.transition.trigger_topic().to_string(),
+                            data: Bytes::from(Message::encode_to_vec(&fired.message)),
+                            attributes: BTreeMap::new(),
+                        });
+                        pump.fired.push(*fired);
+                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
+                            .await?;
+                    }
+                    Ok(_) => {
+                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
+                            .await?;
+                    }
+                    Err(e) if e.is_retryable() => {
+                        tracing::warn!(error = %e, attempt = delivery.attempt, "orchestrator failed on a completion; redelivering");
+                        bus.nack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
+                            .await?;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, message_id = %delivery.message_id, "dropping a completion event the orchestrator cannot read");
+                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
+                            .await?;
+                    }
+                }
+            }
+            for transition in Transition::ALL {
+                let subscription = runner_subscription(transition);
+                for delivery in bus.pull(&subscription, 16).await? {
+                    handled += 1;
+                    match <PhaseTrigger as Message>::decode(delivery.data.clone()) {
+                        Ok(trigger) => self.run_phase(&trigger, pump).await?,
+                        Err(e) => {
+                            tracing::error!(error = %e, message_id = %delivery.message_id, "dropping a trigger that is not a PhaseTrigger");
+                        }
+                    }
+                    bus.ack(&subscription, &[delivery.ack_id]).await?;
+                }
+            }
+            if handled == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs the processors of the phase a trigger starts.
+    async fn run_phase(&self, trigger: &PhaseTrigger, pump: &mut Pump) -> anyhow::Result<()> {
+        let date = NaiveDate::parse_from_str(&trigger.game_date, "%Y-%m-%d")
+            .with_context(|| format!("trigger with game_date {:?}", trigger.game_date))?;
+        let mode = if trigger.mode == Mode::Backfill.as_str() {
+            RunMode::Backfill
+        } else {
+            RunMode::Daily
+        };
+        let current = date == pump.date && trigger.round_id == pump.round;
+        if current {
+            pump.phases_run.insert(trigger.phase);
+        }
+        pump.ledgers
+            .entry((date, trigger.round_id.clone()))
+            .or_default()
+            .absorb(trigger);
+        let ctx = self.context(
+            date,
+            mode,
+            &trigger.round_id,
+            trigger.correlation_id.clone(),
+        );
+        let opts = LayerOptions {
+            flow_mode: trigger.mode.clone(),
+            trigger_id: trigger.claim_id.clone(),
+            as_of: pump.as_of,
+            full: if current {
+                pump.full
+            } else {
+                mode == RunMode::Backfill
+            },
+        };
+        tracing::debug!(game_date = %date, phase = trigger.phase, reason = %trigger.reason, "phase triggered");
+        let processors = self.processors_for(date);
+        for processor in processors
+            .iter()
+            .filter(|p| p.phase().number() == i64::from(trigger.phase))
+        {
+            self.run_one(processor.as_ref(), &ctx, &opts, pump).await?;
+        }
+        Ok(())
+    }
+
+    /// Why a transition did not fire for a date: what its critical set was
+    /// still waiting for.
+    async fn not_fired_reason(
+        &self,
+        transition: Transition,
+        date: NaiveDate,
+        mode: Mode,
+        round: &str,
+    ) -> anyhow::Result<String> {
+        let upstream = transition.upstream_phase();
+        let doc = self
+            .orchestrator
+            .document(transition, &date.to_string(), mode, round)
+            .await?;
+        let Some(doc) = doc else {
+            return Ok(format!(
+                "not triggered: no phase {upstream} processor completed for this date"
+            ));
+        };
+        let statuses = doc.statuses();
+        let config = self.orchestrator.config(transition, mode);
+        let waiting: Vec<String> = config
+            .critical()
+            .iter()
+            .filter(|p| !statuses.get(*p).is_some_and(|s| config.counts(p, *s)))
+            .map(|p| match statuses.get(p) {
+                Some(status) => format!("{p} ({status})"),
+                None => format!("{p} (no completion)"),
+            })
+            .collect();
+        Ok(format!(
+            "not triggered: {transition} ({mode}) waits for {}",
+            if waiting.is_empty() {
+                "its share of optional processors".to_string()
+            } else {
+                waiting.join(", ")
+            }
+        ))
+    }
+}
+
+/// Writes run history for `date`: a `processor_runs` row per report, and
+/// for each processor that ran (not skipped, not failed) its quarantine
+/// entries in place of its earlier ones — so a skipped or failed run keeps
+/// the entries that belong to the output still stored. When every one of
+/// the date's `all` processors ran, that is one write for the whole date.
+async fn record(
+    warehouse: &dyn Warehouse,
+    date: NaiveDate,
+    reports: &[RunReport],
+    all: usize,
+) -> Result<(), propcast_platform::WarehouseError> {
+    use propcast_platform::WarehouseExt;
+    let ran: Vec<&RunReport> = reports
+        .iter()
+        .filter(|r| !matches!(r.status, RunStatus::Skipped | RunStatus::Failed))
+        .collect();
+    if ran.len() == all {
+        return record_reports(warehouse, date, reports).await;
+    }
+    for report in ran {
+        warehouse
+            .replace_rows(
+                date,
+                &[("processor", report.processor)],
+                &report.quarantine_rows,
+            )
+            .await?;
+    }
+    let runs: Vec<_> = reports.iter().map(|r| r.run.clone()).collect();
+    warehouse.merge_rows(&runs).await?;
+    Ok(())
 }
 
 /// A poisoned lock only means another thread panicked mid-swap of a whole
 /// value; the value itself is still whole.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn raw_found_nothing(reports: &[RunReport]) -> bool {
-    reports.iter().all(|r| {
-        r.output.total_rows() == 0
-            && r.output.quarantine.is_empty()
-            && r.status != RunStatus::Failed
-    })
 }
 
 /// The phase a processor name belongs to, for summaries.

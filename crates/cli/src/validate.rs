@@ -52,12 +52,17 @@ pub async fn validate_date(
         .iter()
         .filter(|r| r.run.phase > 2)
         .all(|r| r.status == RunStatus::Skipped);
+    // Without an early exit every processor ran, or was skipped only
+    // because its outputs are current (smart skip) or the delivery was a
+    // duplicate.
     let consistent = match &outcome.early_exit {
         Some(_) => skipped_downstream,
-        None => outcome
-            .reports
-            .iter()
-            .all(|r| r.status != RunStatus::Skipped),
+        None => outcome.reports.iter().all(|r| {
+            r.status != RunStatus::Skipped
+                || r.run.skip_reason.as_deref().is_some_and(|reason| {
+                    reason.starts_with("up to date") || reason.starts_with("duplicate delivery")
+                })
+        }),
     };
     results.push(result(
         "dependency_order",
