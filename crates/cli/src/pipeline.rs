@@ -21,7 +21,7 @@ use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use propcast_core::date::today_eastern;
 use propcast_core::tables::ALL_TABLES;
-use propcast_orchestrator::{Fired, Mode, Orchestrator, Outcome, PhaseTrigger, Transition};
+use propcast_orchestrator::{Fired, Mode, Orchestrator, PhaseTrigger, Transition};
 use propcast_patterns::{
     LayerOptions, Ledger, Phase, ProcessContext, Processor, RunMode, RunReport, RunStatus,
     record_reports, run_layered, skip_report,
@@ -36,12 +36,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Every processor run's completion message goes on this topic.
-pub const COMPLETIONS_TOPIC: &str = "processor-completions";
-/// The orchestrator's subscription to [`COMPLETIONS_TOPIC`].
-pub const ORCHESTRATOR_SUBSCRIPTION: &str = "orchestrator";
-/// Deliveries of a message before it moves to the dead-letter list.
-const MAX_ATTEMPTS: u32 = 5;
+pub use propcast_orchestrator::COMPLETIONS_TOPIC;
+use propcast_orchestrator::service::MAX_ATTEMPTS;
 
 /// The phase runner's subscription to a transition's trigger topic.
 pub fn runner_subscription(transition: Transition) -> String {
@@ -267,17 +263,9 @@ impl Pipeline {
         }
         let bus = &self.backends.bus;
         self.orchestrator
-            .ensure_topics()
+            .ensure_subscription()
             .await
-            .context("creating the trigger topics")?;
-        bus.create_topic(COMPLETIONS_TOPIC).await?;
-        bus.create_subscription(
-            COMPLETIONS_TOPIC,
-            ORCHESTRATOR_SUBSCRIPTION,
-            Duration::from_secs(60),
-            MAX_ATTEMPTS,
-        )
-        .await?;
+            .context("creating the completion and trigger topics")?;
         for transition in Transition::ALL {
             bus.create_subscription(
                 transition.trigger_topic(),
@@ -509,36 +497,19 @@ impl Pipeline {
     async fn pump(&self, pump: &mut Pump) -> anyhow::Result<()> {
         let bus = self.backends.bus.clone();
         loop {
-            let mut handled = 0usize;
-            let deliveries = bus.pull(ORCHESTRATOR_SUBSCRIPTION, 256).await?;
-            for delivery in deliveries {
-                handled += 1;
-                match self.orchestrator.on_payload(&delivery.data).await {
-                    Ok(Outcome::Fired(fired)) => {
-                        pump.published.push(Published {
-                            topic: fired.key.transition.trigger_topic().to_string(),
-                            data: Bytes::from(Message::encode_to_vec(&fired.message)),
-                            attributes: BTreeMap::new(),
-                        });
-                        pump.fired.push(*fired);
-                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
-                            .await?;
-                    }
-                    Ok(_) => {
-                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
-                            .await?;
-                    }
-                    Err(e) if e.is_retryable() => {
-                        tracing::warn!(error = %e, attempt = delivery.attempt, "orchestrator failed on a completion; redelivering");
-                        bus.nack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
-                            .await?;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, message_id = %delivery.message_id, "dropping a completion event the orchestrator cannot read");
-                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
-                            .await?;
-                    }
-                }
+            let drained = self
+                .orchestrator
+                .drain()
+                .await
+                .context("handing completions to the orchestrator")?;
+            let mut handled = drained.handled;
+            for fired in drained.fired {
+                pump.published.push(Published {
+                    topic: fired.key.transition.trigger_topic().to_string(),
+                    data: Bytes::from(Message::encode_to_vec(&fired.message)),
+                    attributes: BTreeMap::new(),
+                });
+                pump.fired.push(fired);
             }
             for transition in Transition::ALL {
                 let subscription = runner_subscription(transition);

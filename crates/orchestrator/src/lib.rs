@@ -13,6 +13,7 @@ pub mod clock;
 pub mod document;
 pub mod mode;
 mod orchestrator;
+pub mod service;
 pub mod transition;
 pub mod trigger;
 
@@ -23,6 +24,7 @@ pub use orchestrator::{
     DEFAULT_CLAIM_TIMEOUT, DocKey, Fired, Orchestrator, OrchestratorError, Outcome, TimeoutSweep,
     TriggerState,
 };
+pub use service::{COMPLETIONS_TOPIC, Drained, ORCHESTRATOR_SUBSCRIPTION};
 pub use transition::{
     ConfigError, TieredTimeouts, TimeoutTier, Transition, TransitionConfig, TriggerReason,
 };

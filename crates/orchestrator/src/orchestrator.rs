@@ -201,6 +201,11 @@ impl Orchestrator {
         self
     }
 
+    /// The event bus the triggers are published on.
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.bus
+    }
+
     pub fn config(&self, transition: Transition, mode: Mode) -> &TransitionConfig {
         &self.configs[&(transition, mode)]
     }

@@ -212,6 +212,40 @@ enum Plan {
     UpToDate(String),
 }
 
+/// The entities plus the opponent of every team among them on the date: a
+/// team's rows, and its players', depend on both sides of its game
+/// (possessions, the opponent's numbers, the win flag), so a change to one
+/// team's box score reaches the other side too.
+async fn with_opponents(
+    ctx: &ProcessContext,
+    entities: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, WarehouseError> {
+    use propcast_core::Table;
+    use propcast_core::tables::{ScheduleGame, TeamBoxscore};
+    let d = date_literal(ctx.game_date);
+    let rows = ctx
+        .warehouse
+        .query(&format!(
+            "SELECT home_team_abbr AS a, away_team_abbr AS b FROM {} WHERE game_date = {d} \
+             UNION SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
+            ScheduleGame::DEF.qualified(),
+            TeamBoxscore::DEF.qualified(),
+        ))
+        .await?;
+    let mut expanded = entities.clone();
+    for row in &rows {
+        let side = |k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        let (a, b) = (side("a"), side("b"));
+        if entities.contains(a) && !b.is_empty() {
+            expanded.insert(b.to_string());
+        }
+        if entities.contains(b) && !a.is_empty() {
+            expanded.insert(a.to_string());
+        }
+    }
+    Ok(expanded)
+}
+
 /// Smart skip / incremental scope (layer 5).
 fn plan(processor: &dyn Processor, ledger: &Ledger, opts: &LayerOptions, on_record: bool) -> Plan {
     if opts.full || processor.phase() == Phase::Raw || ledger.is_empty() || !on_record {
@@ -407,6 +441,17 @@ async fn inner_layers(
                 ..Decided::skipped(processor, ctx, &reason)
             };
         }
+    };
+
+    let scope = match scope {
+        Scope::Entities(entities) => match with_opponents(ctx, &entities).await {
+            Ok(expanded) => Scope::Entities(expanded),
+            Err(e) => {
+                tracing::warn!(processor = name, error = %e, "could not read the date's games; recomputing the whole date");
+                Scope::Full
+            }
+        },
+        full => full,
     };
 
     // 6. Retry with jitter (inside execute_processor).
