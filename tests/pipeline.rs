@@ -441,8 +441,10 @@ fn a_truncated_file_and_a_wrong_typed_field_are_quarantined_and_the_rest_loads()
     std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
 
     let data = work.path().join("data");
-    let pipeline = Pipeline::new(Backends::embedded(&data, &land).unwrap());
     let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    // The daily run of that morning (today, the date would be too old for a
+    // daily run and exit early).
+    let pipeline = Pipeline::new(Backends::embedded(&data, &land).unwrap()).as_of(day.succ_opt());
     let summary = runtime()
         .block_on(run_dates(
             &pipeline,

@@ -184,7 +184,14 @@ fn rows_for_a_date_do_not_change_when_later_data_changes_or_disappears() {
         .unwrap();
     assert!(summary.failed_runs.is_empty(), "{:?}", summary.failed_runs);
     runtime()
-        .block_on(run_dates(&full, &[d], RunMode::Daily, "run", "test", false))
+        .block_on(run_dates(
+            &full,
+            &[d],
+            RunMode::Backfill,
+            "run",
+            "test",
+            false,
+        ))
         .unwrap();
 
     // cut: the landing zone as it stood before D's games.

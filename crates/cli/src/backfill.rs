@@ -247,6 +247,13 @@ pub async fn run_dates_with(
             .run_date_with(date, &run, &execution_id)
             .await
             .with_context(|| format!("running {date}"))?;
+        if let Some(reason) = outcome
+            .early_exit
+            .as_deref()
+            .filter(|r| r.starts_with("early exit"))
+        {
+            progress.suspend(|| eprintln!("propcast {command}: {date}: {reason}"));
+        }
         let checks =
             validate::validate_date(warehouse.as_ref(), &outcome, &execution_id, Utc::now())
                 .await

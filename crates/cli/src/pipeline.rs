@@ -363,6 +363,17 @@ impl Pipeline {
                     .push(skip_report(processor.as_ref(), &ctx, &reason));
             }
         }
+        // A layer's early exit (too old, off-season) skipped phase 2 itself:
+        // say that rather than what the transition waited for.
+        let raw_exit = pump
+            .reports
+            .iter()
+            .filter(|r| r.run.phase == 2)
+            .map(|r| r.run.skip_reason.as_deref().unwrap_or_default())
+            .find(|reason| reason.starts_with("early exit"));
+        if let Some(reason) = raw_exit {
+            early_exit = Some(reason.to_string());
+        }
         pump.reports.sort_by_key(|r| r.run.phase);
         let warehouse = self.backends.warehouse.as_ref();
         record(warehouse, date, &pump.reports, processors.len())

@@ -53,14 +53,17 @@ pub async fn validate_date(
         .filter(|r| r.run.phase > 2)
         .all(|r| r.status == RunStatus::Skipped);
     // Without an early exit every processor ran, or was skipped only
-    // because its outputs are current (smart skip) or the delivery was a
-    // duplicate.
+    // because its outputs are current (smart skip), the delivery was a
+    // duplicate, or its phase was not triggered (its upstream had nothing
+    // for it: a failure there fails `execution`).
     let consistent = match &outcome.early_exit {
         Some(_) => skipped_downstream,
         None => outcome.reports.iter().all(|r| {
             r.status != RunStatus::Skipped
                 || r.run.skip_reason.as_deref().is_some_and(|reason| {
-                    reason.starts_with("up to date") || reason.starts_with("duplicate delivery")
+                    reason.starts_with("up to date")
+                        || reason.starts_with("duplicate delivery")
+                        || reason.starts_with("not triggered")
                 })
         }),
     };

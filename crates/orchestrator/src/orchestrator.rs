@@ -288,6 +288,27 @@ impl Orchestrator {
             round_id: event.round_id.clone(),
         };
         let (collection, id) = (key.collection(), key.id());
+
+        // Fast path, no transaction: a re-delivered run of a date that has
+        // already fired changes nothing, so a plain read settles it. This
+        // keeps a storm of duplicates off the document's write path
+        // (Firestore serialises transactions on one document).
+        if let Some(value) = self.state.get(collection, &id).await?
+            && let Ok(doc) = serde_json::from_value::<CompletionDoc>(value)
+            && doc.triggered
+            && doc
+                .processors
+                .get(&event.processor)
+                .is_some_and(|e| e.execution_ids.contains(&event.execution_id))
+        {
+            return Ok(Outcome::Pending {
+                key,
+                new: false,
+                completed_count: doc.completed_count,
+                state: TriggerState::Triggered,
+            });
+        }
+
         let claim_id = uuid::Uuid::new_v4().to_string();
         let claim_timeout = self.claim_timeout;
 

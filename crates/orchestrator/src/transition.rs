@@ -84,17 +84,22 @@ impl Transition {
     pub fn default_config(self, mode: Mode) -> TransitionConfig {
         use Mode::*;
         let (expected, critical, optional): (&[&str], &[&str], &[&str]) = match (self, mode) {
-            // Results of a past date: summaries need both box scores and the
-            // schedule; props only feed the upcoming contexts' lines.
-            (Transition::Phase2To3, Overnight) => (
+            // A past date (overnight) and a backfill wait for the same set,
+            // so a backfill equals the daily runs (invariant 3). Only the
+            // schedule is critical: without games there is nothing to do,
+            // but a date whose box scores are missing (the landing zone has
+            // none for the 2024-25 playoffs) still gets its pre-game
+            // contexts, features and predictions, and its summaries and
+            // grading when a later round brings the box scores.
+            (Transition::Phase2To3, Overnight | Backfill) => (
                 &[
                     "schedule",
                     "player_boxscores",
                     "team_boxscores",
                     "player_props",
                 ],
-                &["schedule", "player_boxscores", "team_boxscores"],
-                &["player_props"],
+                &["schedule"],
+                &["player_boxscores", "team_boxscores", "player_props"],
             ),
             // Before the games there are no box scores; the upcoming
             // contexts need the schedule and (for lines) the props.
@@ -102,18 +107,6 @@ impl Transition {
                 &["schedule", "player_props"],
                 &["schedule"],
                 &["player_props"],
-            ),
-            // Backfill: who actually played is what matters; team box scores
-            // and props may be missing for old dates.
-            (Transition::Phase2To3, Backfill) => (
-                &[
-                    "schedule",
-                    "player_boxscores",
-                    "team_boxscores",
-                    "player_props",
-                ],
-                &["schedule", "player_boxscores"],
-                &["team_boxscores", "player_props"],
             ),
             // REFERENCE §5.2: overnight expects all five.
             (Transition::Phase3To4, Overnight | Backfill) => (

@@ -266,13 +266,13 @@ async fn redelivering_every_event_after_the_trigger_changes_nothing() {
     let o = orchestrator(b.state.clone(), b.bus.clone(), clock.clone());
     b.prepare(&o).await;
 
-    // Incremental phase-2 runs; props first so the date fires on the last
-    // box score with all four expected done.
+    // Incremental phase-2 runs; the schedule (the one critical processor)
+    // last, so the date fires on it with all four expected done.
     let runs = [
         ("player_props", vec!["lebronjames", "stephencurry"]),
-        ("schedule", vec![]),
         ("player_boxscores", vec!["stephencurry", "nikolajokic"]),
         ("team_boxscores", vec!["DEN"]),
+        ("schedule", vec![]),
     ];
     let events: Vec<ProcessorCompletion> = runs
         .iter()
