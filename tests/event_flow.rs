@@ -234,13 +234,16 @@ fn one_changed_box_score_recomputes_only_that_player() {
 
     // Whose rows changed, table by table.
     let mut changed: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    let keyed = |rows: &[Record]| -> std::collections::BTreeSet<String> {
+        rows.iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect()
+    };
     for (table, rows) in &after {
-        let old = &before[table];
-        let diff: Vec<Record> = rows
-            .iter()
-            .filter(|r| !old.contains(r))
-            .chain(old.iter().filter(|r| !rows.contains(r)))
-            .cloned()
+        let (new, old) = (keyed(rows), keyed(&before[table]));
+        let diff: Vec<Record> = new
+            .symmetric_difference(&old)
+            .map(|r| serde_json::from_str(r).unwrap())
             .collect();
         if !diff.is_empty() {
             changed.insert(table.clone(), diff);
