@@ -187,6 +187,23 @@ struct Pump {
     phases_run: BTreeSet<i32>,
 }
 
+impl Pump {
+    fn new(date: NaiveDate, round: &str, full: bool, as_of: NaiveDate) -> Self {
+        Pump {
+            date,
+            round: round.to_string(),
+            full,
+            as_of,
+            reports: Vec::new(),
+            other_dates: Vec::new(),
+            fired: Vec::new(),
+            published: Vec::new(),
+            ledgers: BTreeMap::new(),
+            phases_run: BTreeSet::new(),
+        }
+    }
+}
+
 impl Pipeline {
     /// The standard pipeline without the `gbdt_v1` system.
     pub fn new(backends: Backends) -> Self {
@@ -315,18 +332,12 @@ impl Pipeline {
         round: &str,
     ) -> anyhow::Result<DateOutcome> {
         let flow_mode = self.flow_mode(date, run.mode);
-        let mut pump = Pump {
+        let mut pump = Pump::new(
             date,
-            round: round.to_string(),
-            full: run.full || run.mode == RunMode::Backfill,
-            as_of: self.today(),
-            reports: Vec::new(),
-            other_dates: Vec::new(),
-            fired: Vec::new(),
-            published: Vec::new(),
-            ledgers: BTreeMap::new(),
-            phases_run: BTreeSet::new(),
-        };
+            round,
+            run.full || run.mode == RunMode::Backfill,
+            self.today(),
+        );
         let ctx = self.context(date, run.mode, round, format!("{round}/{date}"));
         let opts = LayerOptions {
             flow_mode: flow_mode.as_str().to_string(),
@@ -408,18 +419,7 @@ impl Pipeline {
         round: &str,
         messages: &[Published],
     ) -> anyhow::Result<Vec<RunReport>> {
-        let mut pump = Pump {
-            date,
-            round: round.to_string(),
-            full: false,
-            as_of: self.today(),
-            reports: Vec::new(),
-            other_dates: Vec::new(),
-            fired: Vec::new(),
-            published: Vec::new(),
-            ledgers: BTreeMap::new(),
-            phases_run: BTreeSet::new(),
-        };
+        let mut pump = Pump::new(date, round, false, self.today());
         for m in messages {
             self.backends
                 .bus
@@ -672,5 +672,52 @@ pub fn phase_label(phase: Phase) -> &'static str {
         Phase::Analytics => "phase3_analytics",
         Phase::Precompute => "phase4_precompute",
         Phase::Predictions => "phase5_predictions",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::standard_processors;
+
+    /// Smart skip trusts the declared sources: each must name a processor
+    /// that runs before it (an earlier phase, or earlier in its own), and
+    /// every processor after phase 2 declares them.
+    #[test]
+    fn every_processor_declares_sources_that_run_before_it() {
+        let all = standard_processors(None);
+        for (i, p) in all.iter().enumerate() {
+            let Some(sources) = p.sources() else {
+                assert_eq!(p.phase().number(), 2, "{} declares no sources", p.name());
+                continue;
+            };
+            let earlier: Vec<&str> = all[..i].iter().map(|q| q.name()).collect();
+            for s in sources {
+                assert!(
+                    earlier.contains(s),
+                    "{}: source {s} does not run before it",
+                    p.name()
+                );
+            }
+        }
+        // The zone analyses read nothing of the date itself (their inputs are
+        // shots and summaries of earlier dates).
+        for name in ["team_defense_zone_analysis", "player_shot_zone_analysis"] {
+            let p = all.iter().find(|p| p.name() == name).unwrap();
+            assert_eq!(p.sources(), Some(&[][..]), "{name}");
+        }
+        let scoped: Vec<&str> = all
+            .iter()
+            .filter(|p| p.supports_entity_scope())
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(
+            scoped,
+            [
+                "team_offense_game_summary",
+                "team_defense_game_summary",
+                "player_game_summary",
+                "prediction_grading"
+            ]
+        );
     }
 }

@@ -10,7 +10,7 @@ use propcast_orchestrator::{COMPLETIONS_TOPIC, Orchestrator, Transition, trigger
 use propcast_platform::EventBus;
 use propcast_platform::StateStore;
 use propcast_platform::embedded::{STATE_FILE, SqliteEventBus, SqliteStateStore};
-use propcast_proto::v1::CompletionStatus;
+use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -29,6 +29,21 @@ fn serve_once(data: &std::path::Path) {
     );
 }
 
+async fn publish<'a>(
+    bus: &dyn EventBus,
+    events: impl IntoIterator<Item = &'a ProcessorCompletion>,
+) {
+    for event in events {
+        bus.publish(
+            COMPLETIONS_TOPIC,
+            prost::Message::encode_to_vec(event).into(),
+            BTreeMap::new(),
+        )
+        .await
+        .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_binary_fires_a_ready_date_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -42,15 +57,8 @@ async fn the_binary_fires_a_ready_date_once() {
         .iter()
         .map(|p| completion(p, 2, CompletionStatus::Success, &format!("run-{p}")))
         .collect();
-    for event in events.iter().chain(events.iter()) {
-        bus.publish(
-            COMPLETIONS_TOPIC,
-            prost::Message::encode_to_vec(event).into(),
-            BTreeMap::new(),
-        )
-        .await
-        .unwrap();
-    }
+    // Every completion twice.
+    publish(bus.as_ref(), events.iter().chain(&events)).await;
 
     serve_once(dir.path());
     let fired = triggers(bus.as_ref(), Transition::Phase2To3, Duration::ZERO).await;
@@ -65,15 +73,7 @@ async fn the_binary_fires_a_ready_date_once() {
     assert!(trigger::triggered_at(message).is_some());
 
     // The same events again, in a later pass: recorded as duplicates.
-    for event in &events {
-        bus.publish(
-            COMPLETIONS_TOPIC,
-            prost::Message::encode_to_vec(event).into(),
-            BTreeMap::new(),
-        )
-        .await
-        .unwrap();
-    }
+    publish(bus.as_ref(), &events).await;
     serve_once(dir.path());
     assert!(
         triggers(bus.as_ref(), Transition::Phase2To3, Duration::ZERO)
