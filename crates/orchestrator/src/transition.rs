@@ -108,7 +108,12 @@ impl Transition {
                 &["schedule"],
                 &["player_props"],
             ),
-            // REFERENCE §5.2: overnight expects all five.
+            // REFERENCE §5.2: overnight expects all five. Only the player
+            // context is critical (unlike the reference, which also needed
+            // the player summary): phase 4 of D reads D's contexts and
+            // summaries of dates before D only (invariant 1), so D's own
+            // summaries — missing when D's box scores have not landed — must
+            // not hold up D's features and predictions.
             (Transition::Phase3To4, Overnight | Backfill) => (
                 &[
                     "team_offense_game_summary",
@@ -117,10 +122,11 @@ impl Transition {
                     "upcoming_team_game_context",
                     "upcoming_player_game_context",
                 ],
-                &["player_game_summary", "upcoming_player_game_context"],
+                &["upcoming_player_game_context"],
                 &[
                     "team_offense_game_summary",
                     "team_defense_game_summary",
+                    "player_game_summary",
                     "upcoming_team_game_context",
                 ],
             ),
@@ -541,15 +547,30 @@ mod tests {
         let mut s = statuses(&[
             ("team_offense_game_summary", Success),
             ("team_defense_game_summary", Success),
+            ("player_game_summary", Success),
+            ("upcoming_team_game_context", Success),
+        ]);
+        assert_eq!(c.evaluate(&s), None, "upcoming_player_game_context missing");
+        // no_data on a critical processor does not count either.
+        s.insert("upcoming_player_game_context".into(), NoData);
+        assert_eq!(c.evaluate(&s), None);
+        assert_eq!(c.done_count(&s), 4);
+        s.insert("upcoming_player_game_context".into(), Partial);
+        assert_eq!(c.evaluate(&s), Some(TriggerReason::AllExpected));
+    }
+
+    #[test]
+    fn a_date_without_box_scores_still_reaches_phase_4() {
+        // Before D's games (or when its box scores are missing) the
+        // summaries have no data; D's phase 4 does not read them.
+        let c = Transition::Phase3To4.default_config(Mode::Backfill);
+        let s = statuses(&[
+            ("team_offense_game_summary", NoData),
+            ("team_defense_game_summary", NoData),
+            ("player_game_summary", NoData),
             ("upcoming_team_game_context", Success),
             ("upcoming_player_game_context", Success),
         ]);
-        assert_eq!(c.evaluate(&s), None, "player_game_summary missing");
-        // no_data on a critical processor does not count either.
-        s.insert("player_game_summary".into(), NoData);
-        assert_eq!(c.evaluate(&s), None);
-        assert_eq!(c.done_count(&s), 4);
-        s.insert("player_game_summary".into(), Partial);
         assert_eq!(c.evaluate(&s), Some(TriggerReason::AllExpected));
     }
 
@@ -557,15 +578,15 @@ mod tests {
     fn an_up_to_date_skip_counts_like_success_and_no_other_skip_does() {
         let c = Transition::Phase3To4.default_config(Mode::Overnight);
         for p in [
-            "player_game_summary",       // critical
-            "team_offense_game_summary", // optional
+            "upcoming_player_game_context", // critical
+            "team_offense_game_summary",    // optional
         ] {
             assert!(c.counts_run(p, Skipped, true), "{p}");
             assert!(!c.counts_run(p, Skipped, false), "{p}");
             assert_eq!(c.counts_run(p, Success, true), c.counts(p, Success));
             assert!(!c.counts_run(p, Failed, true), "{p}: only a skip is lifted");
         }
-        assert!(!c.counts_run("player_game_summary", NoData, true));
+        assert!(!c.counts_run("upcoming_player_game_context", NoData, true));
         assert!(!c.counts_run("injury_report", Skipped, true), "untracked");
     }
 

@@ -771,10 +771,11 @@ async fn an_up_to_date_skip_counts_as_done_and_another_skip_does_not() {
         "up_to_date is only recorded on a skip"
     );
 
-    // The critical ones up to date: the date fires, all five done.
+    // Both up to date, the critical player context last: the date fires
+    // on it, all five done.
     o.on_completion(&skip(
-        "upcoming_player_game_context",
-        "upgc-skip",
+        "player_game_summary",
+        "pgs-skip",
         true,
         "inputs unchanged",
     ))
@@ -782,8 +783,8 @@ async fn an_up_to_date_skip_counts_as_done_and_another_skip_does_not() {
     .unwrap();
     let out = o
         .on_completion(&skip(
-            "player_game_summary",
-            "pgs-skip",
+            "upcoming_player_game_context",
+            "upgc-skip",
             true,
             "inputs unchanged",
         ))
