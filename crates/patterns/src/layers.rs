@@ -433,6 +433,28 @@ async fn inner_layers(
     } else {
         load_hashes(ctx, &hash_id).await
     };
+    // At the source: a phase 2 run whose landing files are unchanged.
+    let fingerprint = if opts.full || processor.phase() != Phase::Raw {
+        None
+    } else {
+        landing_fingerprint(processor, ctx).await
+    };
+    if let (Some(_), Some(fp)) = (&previous, &fingerprint)
+        && stored_fingerprint(ctx, &hash_id).await.as_ref() == Some(fp)
+    {
+        return Decided {
+            up_to_date: true,
+            ..Decided::skipped(
+                processor,
+                ctx,
+                &format!(
+                    "up to date: its {} landing file(s) are unchanged since the last round",
+                    fp.files
+                ),
+            )
+        };
+    }
+
     let scope = match plan(processor, ledger, opts, previous.is_some()) {
         Plan::Run(scope) => scope,
         Plan::UpToDate(reason) => {
@@ -478,6 +500,9 @@ async fn inner_layers(
     // 7. Change detection.
     let change = if opts.full || report.status == RunStatus::Failed {
         forget_hashes(ctx, &hash_id).await;
+        if processor.phase() == Phase::Raw {
+            forget_fingerprint(ctx, &hash_id).await;
+        }
         Change::Full
     } else {
         match hash_outputs(processor, ctx).await {
@@ -488,6 +513,9 @@ async fn inner_layers(
                 };
                 if previous.as_ref() != Some(&hashes) {
                     store_hashes(ctx, &hash_id, &hashes).await;
+                }
+                if let Some(fp) = &fingerprint {
+                    store_fingerprint(ctx, &hash_id, fp).await;
                 }
                 change
             }
@@ -505,6 +533,78 @@ async fn inner_layers(
         report,
         change,
         up_to_date: false,
+    }
+}
+
+/// State-store collection of the landing-file fingerprints of phase 2
+/// runs, one document per processor and date (ids as in
+/// [`ENTITY_HASH_COLLECTION`]).
+pub const LANDING_FINGERPRINT_COLLECTION: &str = "landing_fingerprints";
+
+/// The content of every file a phase 2 run reads for its date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandingFingerprint {
+    /// sha256 over each file's path and content, in path order.
+    pub sha256: String,
+    pub files: usize,
+}
+
+/// Fingerprints the files under [`Processor::landing_inputs`]; `None` when
+/// the processor declares none or a file cannot be read (then it runs).
+async fn landing_fingerprint(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+) -> Option<LandingFingerprint> {
+    let folders = processor.landing_inputs(ctx.game_date);
+    if folders.is_empty() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    let mut files = 0;
+    for folder in folders {
+        let mut objects = match ctx.landing.list(&folder).await {
+            Ok(objects) => objects,
+            Err(propcast_platform::LandingError::NotFound { .. }) => Vec::new(),
+            Err(_) => return None,
+        };
+        objects.sort_by(|a, b| a.path.cmp(&b.path));
+        for object in objects {
+            let bytes = ctx.landing.get(&object.path).await.ok()?;
+            hasher.update(object.path.as_bytes());
+            hasher.update(b"\x1f");
+            hasher.update(Sha256::digest(&bytes));
+            files += 1;
+        }
+    }
+    Some(LandingFingerprint {
+        sha256: hex::encode(hasher.finalize()),
+        files,
+    })
+}
+
+async fn stored_fingerprint(ctx: &ProcessContext, id: &str) -> Option<LandingFingerprint> {
+    let value = ctx
+        .state
+        .get(LANDING_FINGERPRINT_COLLECTION, id)
+        .await
+        .ok()??;
+    serde_json::from_value(value).ok()
+}
+
+async fn store_fingerprint(ctx: &ProcessContext, id: &str, fp: &LandingFingerprint) {
+    let value = serde_json::to_value(fp).expect("fingerprint serialises");
+    if let Err(e) = ctx
+        .state
+        .put(LANDING_FINGERPRINT_COLLECTION, id, &value)
+        .await
+    {
+        tracing::warn!(id, error = %e, "could not store the landing fingerprint");
+    }
+}
+
+async fn forget_fingerprint(ctx: &ProcessContext, id: &str) {
+    if let Err(e) = ctx.state.delete(LANDING_FINGERPRINT_COLLECTION, id).await {
+        tracing::warn!(id, error = %e, "could not drop the landing fingerprint");
     }
 }
 

@@ -208,6 +208,14 @@ pub trait Processor: Send + Sync {
         None
     }
 
+    /// The landing-zone folders a phase 2 processor reads for `date` (smart
+    /// skip at the source: in a daily round where every file under them is
+    /// byte for byte what the previous round read, the run is skipped as
+    /// up to date). Empty = not declared: it always runs.
+    fn landing_inputs(&self, _date: NaiveDate) -> Vec<String> {
+        Vec::new()
+    }
+
     /// True when [`Processor::process`] honours [`ProcessContext::scope`].
     fn supports_entity_scope(&self) -> bool {
         false

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use propcast_core::tables::{PlayerGameSummary, ScheduleGame, UnresolvedPlayerName};
+use propcast_core::tables::{PlayerGameSummary, ScheduleGame, TeamBoxscore, UnresolvedPlayerName};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::circuit_breaker::{self, Breaker, BreakerState};
 use propcast_patterns::layers::{ENTITY_HASH_COLLECTION, entity_hash_id};
@@ -187,6 +187,7 @@ impl Env {
         for def in [
             UnresolvedPlayerName::DEF,
             ScheduleGame::DEF,
+            TeamBoxscore::DEF,
             PlayerGameSummary::DEF,
         ] {
             warehouse.ensure_table(&def).await.expect("table");

@@ -160,6 +160,10 @@ pub struct PlayerBoxscoresProcessor;
 
 #[async_trait]
 impl Processor for PlayerBoxscoresProcessor {
+    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
+        vec![folder(date)]
+    }
+
     fn name(&self) -> &'static str {
         "player_boxscores"
     }

@@ -512,6 +512,10 @@ pub struct PlayerPropsProcessor;
 
 #[async_trait]
 impl Processor for PlayerPropsProcessor {
+    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
+        vec![folder(date)]
+    }
+
     fn name(&self) -> &'static str {
         "player_props"
     }

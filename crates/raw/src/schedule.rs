@@ -305,6 +305,10 @@ impl std::fmt::Debug for ScheduleProcessor {
 
 #[async_trait]
 impl Processor for ScheduleProcessor {
+    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
+        vec![folder(Season::of(date))]
+    }
+
     fn name(&self) -> &'static str {
         "schedule"
     }

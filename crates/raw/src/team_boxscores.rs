@@ -164,6 +164,10 @@ pub struct TeamBoxscoresProcessor;
 
 #[async_trait]
 impl Processor for TeamBoxscoresProcessor {
+    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
+        vec![folder(date)]
+    }
+
     fn name(&self) -> &'static str {
         "team_boxscores"
     }
