@@ -22,7 +22,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --locked
 echo "== cloud backends on the Firestore and Pub/Sub emulators (feature gcp)" >&2
-cargo clippy -p propcast-platform --all-targets --features gcp --locked -- -D warnings
+cargo clippy -p propcast-platform -p propcast-orchestrator --all-targets --features propcast-orchestrator/gcp --locked -- -D warnings
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
 PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-platform --features gcp --locked --test emulator_conformance

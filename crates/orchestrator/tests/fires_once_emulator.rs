@@ -19,56 +19,27 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use propcast_orchestrator::{CompletionDoc, ManualClock, Mode, Orchestrator, Transition};
 use propcast_platform::StateStore;
+use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
 use propcast_platform::gcp::{FirestoreStateStore, PubSubEventBus};
 
 /// How long the trigger subscription must stay empty before "exactly one
 /// message" is believed: Pub/Sub delivers over a stream.
 const QUIET: Duration = Duration::from_secs(5);
 
-/// The emulator address in `var`, or `None` (test skipped) when it is not
-/// set; panics when it is not set and `PROPCAST_REQUIRE_EMULATORS=1`.
-fn emulator(var: &str) -> Option<String> {
-    if let Ok(host) = std::env::var(var)
-        && !host.is_empty()
-    {
-        return Some(host);
-    }
-    if std::env::var("PROPCAST_REQUIRE_EMULATORS").as_deref() == Ok("1") {
-        panic!(
-            "{var} is not set and PROPCAST_REQUIRE_EMULATORS=1: start the emulators with \
-             `eval \"$(scripts/emulators.sh start)\"` before the tests"
-        );
-    }
-    eprintln!("skipped: emulators not running (start them with scripts/emulators.sh start)");
-    None
-}
-
-/// An id no other test (or earlier run) used.
-fn fresh(prefix: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos();
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_duplicated_events_fire_exactly_once_on_the_emulators() {
-    if emulator("FIRESTORE_EMULATOR_HOST").is_none() || emulator("PUBSUB_EMULATOR_HOST").is_none() {
+    if emulator_host("FIRESTORE_EMULATOR_HOST").is_none()
+        || emulator_host("PUBSUB_EMULATOR_HOST").is_none()
+    {
         return;
     }
-    let (firestore_project, pubsub_project) = (fresh("propcast-orch"), fresh("propcast-orch"));
-    let round_id = fresh("round");
+    let (firestore_project, pubsub_project) =
+        (fresh_id("propcast-orch"), fresh_id("propcast-orch"));
+    let round_id = fresh_id("round");
     let connect = || async {
         let state = FirestoreStateStore::connect(&firestore_project)
             .await

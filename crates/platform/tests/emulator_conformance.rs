@@ -15,49 +15,17 @@
 #![cfg(feature = "gcp")]
 
 use propcast_platform::conformance;
+use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
 use propcast_platform::gcp::{FirestoreStateStore, PubSubEventBus};
 use propcast_platform::{EventBus, EventBusError, StateStore};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Pub/Sub's shortest ack deadline.
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// The emulator address in `var`, or `None` (test skipped) when it is not
-/// set; panics when it is not set and `PROPCAST_REQUIRE_EMULATORS=1`.
-fn emulator(var: &str) -> Option<String> {
-    if let Ok(host) = std::env::var(var)
-        && !host.is_empty()
-    {
-        return Some(host);
-    }
-    if std::env::var("PROPCAST_REQUIRE_EMULATORS").as_deref() == Ok("1") {
-        panic!(
-            "{var} is not set and PROPCAST_REQUIRE_EMULATORS=1: start the emulators with \
-             `eval \"$(scripts/emulators.sh start)\"` before the tests"
-        );
-    }
-    eprintln!("skipped: emulators not running (start them with scripts/emulators.sh start)");
-    None
-}
-
-/// A project id no other test (or earlier run) used.
-fn fresh_project() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .subsec_nanos();
-    format!(
-        "propcast-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 async fn firestore(project: &str) -> Option<FirestoreStateStore> {
-    emulator("FIRESTORE_EMULATOR_HOST")?;
+    emulator_host("FIRESTORE_EMULATOR_HOST")?;
     Some(
         FirestoreStateStore::connect(project)
             .await
@@ -66,9 +34,9 @@ async fn firestore(project: &str) -> Option<FirestoreStateStore> {
 }
 
 async fn pubsub() -> Option<PubSubEventBus> {
-    emulator("PUBSUB_EMULATOR_HOST")?;
+    emulator_host("PUBSUB_EMULATOR_HOST")?;
     Some(
-        PubSubEventBus::connect(&fresh_project())
+        PubSubEventBus::connect(&fresh_id("propcast"))
             .await
             .expect("connect to the Pub/Sub emulator"),
     )
@@ -78,7 +46,7 @@ async fn pubsub() -> Option<PubSubEventBus> {
 
 #[tokio::test]
 async fn firestore_state_documents_crud() {
-    let Some(store) = firestore(&fresh_project()).await else {
+    let Some(store) = firestore(&fresh_id("propcast")).await else {
         return;
     };
     conformance::state_documents_crud(&store).await;
@@ -86,7 +54,7 @@ async fn firestore_state_documents_crud() {
 
 #[tokio::test]
 async fn firestore_state_transaction_decisions() {
-    let Some(store) = firestore(&fresh_project()).await else {
+    let Some(store) = firestore(&fresh_id("propcast")).await else {
         return;
     };
     conformance::state_transaction_decisions(&store).await;
@@ -97,7 +65,7 @@ async fn firestore_state_transaction_decisions() {
 /// lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn firestore_state_240_concurrent_transactions_on_one_counter() {
-    let Some(store) = firestore(&fresh_project()).await else {
+    let Some(store) = firestore(&fresh_id("propcast")).await else {
         return;
     };
     conformance::state_transactions_serialize(Arc::new(store), 240, 1).await;
@@ -106,7 +74,7 @@ async fn firestore_state_240_concurrent_transactions_on_one_counter() {
 /// A few tasks, each incrementing many times in a row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn firestore_state_transactions_serialize_across_tasks() {
-    let Some(store) = firestore(&fresh_project()).await else {
+    let Some(store) = firestore(&fresh_id("propcast")).await else {
         return;
     };
     conformance::state_transactions_serialize(Arc::new(store), 8, 10).await;
@@ -115,7 +83,7 @@ async fn firestore_state_transactions_serialize_across_tasks() {
 /// Two clients (own channels, own runtimes, own threads) on one database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firestore_state_transactions_serialize_across_handles() {
-    let project = fresh_project();
+    let project = fresh_id("propcast");
     let Some(a) = firestore(&project).await else {
         return;
     };
@@ -127,7 +95,7 @@ async fn firestore_state_transactions_serialize_across_handles() {
 /// prefix in byte order.
 #[tokio::test]
 async fn firestore_state_ids_are_escaped_and_listed_in_order() {
-    let Some(store) = firestore(&fresh_project()).await else {
+    let Some(store) = firestore(&fresh_id("propcast")).await else {
         return;
     };
     let ids = [

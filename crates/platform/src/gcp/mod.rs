@@ -7,6 +7,7 @@
 mod firestore_state;
 mod pubsub_bus;
 
+pub mod emulators;
 pub use firestore_state::{
     FirestoreStateStore, TX_CONCURRENCY_PER_DOCUMENT, TX_RETRY_BUDGET, firestore_id,
 };
