@@ -15,15 +15,30 @@ if [[ ! -d "$root/../shared/data/landing" ]]; then
   echo "test: the real data is expected in $root/../shared/data (shared/ beside the repository)" >&2
   exit 1
 fi
+# A CI run builds from cold: incremental compilation only costs there.
+export CARGO_INCREMENTAL=0
+# One feature set for every step, so clippy checks and the test build
+# compile each crate once, the cloud backends (feature gcp) included.
+features=(--features propcast-orchestrator/gcp)
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings" >&2
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
 echo "== cargo test" >&2
-cargo test --workspace --locked
+# The emulator suites skip here (no emulator running); they run below.
+cargo test --workspace --locked "${features[@]}"
 echo "== cloud backends on the Firestore and Pub/Sub emulators (feature gcp)" >&2
-cargo clippy -p propcast-platform -p propcast-orchestrator --all-targets --features propcast-orchestrator/gcp --locked -- -D warnings
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
-PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-platform --features gcp --locked --test emulator_conformance
-PROPCAST_REQUIRE_EMULATORS=1 cargo test -p propcast-orchestrator --features gcp --locked --test fires_once_emulator
+# Already built above, so this only lists the two suites' executables.
+mapfile -t suites < <(cargo test --workspace --locked "${features[@]}" --no-run \
+  --test emulator_conformance --test fires_once_emulator --message-format=json \
+  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
+if [[ ${#suites[@]} -ne 2 ]]; then
+  echo "test: expected the two emulator suites, found: ${suites[*]:-none}" >&2
+  exit 1
+fi
+for suite in "${suites[@]}"; do
+  echo "== $(basename "$suite")" >&2
+  PROPCAST_REQUIRE_EMULATORS=1 "$suite"
+done
