@@ -33,7 +33,8 @@ trap '"$root/scripts/emulators.sh" stop' EXIT
 # Already built above, so this only lists the two suites' executables.
 mapfile -t suites < <(cargo test --workspace --locked "${features[@]}" --no-run \
   --test emulator_conformance --test fires_once_emulator --message-format=json \
-  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
+  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 \
+  | grep -E '/deps/(emulator_conformance|fires_once_emulator)-[0-9a-f]+$')
 if [[ ${#suites[@]} -ne 2 ]]; then
   echo "test: expected the two emulator suites, found: ${suites[*]:-none}" >&2
   exit 1
