@@ -5,81 +5,24 @@
 mod common;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::{
-    daily_cache, date, date_inputs, game_summaries, instant, log_dates_through, props_on,
-    upcoming_contexts,
-};
+use common::{context, date, date_inputs, game_summaries, instant, loaded_warehouse, props_on};
 use propcast_core::tables::{
-    MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
-    PlayerPropPrediction, PredictionAccuracy, PredictionWorkerRun, TeamDefenseGameSummary,
-    UpcomingPlayerGameContext,
+    PlayerDailyCache, PlayerGameSummary, PlayerProp, PlayerPropPrediction, PredictionAccuracy,
+    PredictionWorkerRun,
 };
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{ProcessContext, Processor, RunMode};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone, SqliteStateStore};
+use propcast_patterns::Processor;
+use propcast_platform::WarehouseExt;
+use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_prediction_worker::{
     Ensemble, MovingAverage, PredictionCoordinator, PredictionGrading, PredictionSystem,
     SimilarityBalanced, SystemSet, ZoneMatchup, accuracy_summary, build_predictions,
     grade_predictions,
 };
-use std::sync::Arc;
 
 const D: &str = "2025-11-05";
 const NEXT: &str = "2025-11-06";
-
-async fn warehouse() -> Arc<DuckDbWarehouse> {
-    let wh = Arc::new(DuckDbWarehouse::in_memory().expect("duckdb"));
-    for def in [
-        PlayerDailyCache::DEF,
-        PlayerProp::DEF,
-        PlayerGameSummary::DEF,
-        PlayerPropPrediction::DEF,
-        PredictionAccuracy::DEF,
-        UpcomingPlayerGameContext::DEF,
-        MlFeatureStore::DEF,
-        PlayerCompositeFactors::DEF,
-        TeamDefenseGameSummary::DEF,
-        PredictionWorkerRun::DEF,
-    ] {
-        wh.ensure_table(&def).await.expect("table");
-    }
-    for d in log_dates_through(date(NEXT)) {
-        wh.replace_rows(d, &[], &game_summaries(d))
-            .await
-            .expect("pgs");
-    }
-    for d in [date(D), date(NEXT)] {
-        wh.replace_rows(d, &[], &upcoming_contexts(d))
-            .await
-            .expect("contexts");
-        wh.replace_rows(d, &[], &daily_cache(d))
-            .await
-            .expect("cache");
-        wh.replace_rows(d, &[], &props_on(d)).await.expect("props");
-    }
-    wh
-}
-
-fn context(
-    wh: &Arc<DuckDbWarehouse>,
-    d: NaiveDate,
-    run: &str,
-    now: DateTime<Utc>,
-) -> ProcessContext {
-    ProcessContext {
-        warehouse: wh.clone(),
-        landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(SqliteStateStore::in_memory().expect("sqlite state")),
-        game_date: d,
-        mode: RunMode::Daily,
-        execution_id: run.to_string(),
-        correlation_id: format!("corr-{run}"),
-        now,
-        scope: Default::default(),
-    }
-}
 
 async fn read<T: Table + Send>(wh: &DuckDbWarehouse, d: NaiveDate) -> Vec<T> {
     wh.query_as(&format!(
@@ -110,13 +53,13 @@ fn without_run_metadata(mut rows: Vec<PlayerPropPrediction>) -> Vec<PlayerPropPr
 
 #[tokio::test]
 async fn coordinator_then_grading_on_duckdb() {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(NEXT), &[date(D), date(NEXT)]).await;
     let d = date(D);
     let now = instant("2025-11-05T16:00:00Z");
 
     let coordinator = PredictionCoordinator::default();
     let output = coordinator
-        .process(&context(&wh, d, "run-1", now))
+        .process(&context(&wh, d, "run-1", now, Default::default()))
         .await
         .expect("coordinator");
     let written: Vec<PlayerPropPrediction> = read(&wh, d).await;
@@ -174,7 +117,7 @@ async fn coordinator_then_grading_on_duckdb() {
     // Grading.
     let graded_at = instant("2025-11-06T12:00:00Z");
     let output = PredictionGrading
-        .process(&context(&wh, d, "grade-1", graded_at))
+        .process(&context(&wh, d, "grade-1", graded_at, Default::default()))
         .await
         .expect("grading");
     let graded: Vec<PredictionAccuracy> = read(&wh, d).await;
@@ -198,22 +141,40 @@ async fn coordinator_then_grading_on_duckdb() {
 
 #[tokio::test]
 async fn rerunning_leaves_the_same_rows() {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(NEXT), &[date(D), date(NEXT)]).await;
     let d = date(D);
     let coordinator = PredictionCoordinator::default();
     coordinator
-        .process(&context(&wh, d, "run-1", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "run-1",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("first run");
     let first: Vec<PlayerPropPrediction> = read(&wh, d).await;
     PredictionGrading
-        .process(&context(&wh, d, "grade-1", instant("2025-11-06T12:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "grade-1",
+            instant("2025-11-06T12:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("first grading");
     let first_graded: Vec<PredictionAccuracy> = read(&wh, d).await;
 
     coordinator
-        .process(&context(&wh, d, "run-2", instant("2025-11-05T18:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "run-2",
+            instant("2025-11-05T18:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("second run");
     let second: Vec<PlayerPropPrediction> = read(&wh, d).await;
@@ -222,7 +183,13 @@ async fn rerunning_leaves_the_same_rows() {
     assert_eq!(without_run_metadata(first), without_run_metadata(second));
 
     PredictionGrading
-        .process(&context(&wh, d, "grade-2", instant("2025-11-07T12:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "grade-2",
+            instant("2025-11-07T12:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("second grading");
     let mut second_graded: Vec<PredictionAccuracy> = read(&wh, d).await;
@@ -234,11 +201,17 @@ async fn rerunning_leaves_the_same_rows() {
 
 #[tokio::test]
 async fn in_game_snapshots_in_the_warehouse_change_nothing() {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(NEXT), &[date(D), date(NEXT)]).await;
     let d = date(D);
     let coordinator = PredictionCoordinator::default();
     coordinator
-        .process(&context(&wh, d, "before", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "before",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("run");
     let before: Vec<PlayerPropPrediction> = read(&wh, d).await;
@@ -264,7 +237,13 @@ async fn in_game_snapshots_in_the_warehouse_change_nothing() {
         .expect("props with live rows");
 
     coordinator
-        .process(&context(&wh, d, "after", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "after",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("rerun");
     let after: Vec<PlayerPropPrediction> = read(&wh, d).await;
@@ -299,11 +278,17 @@ async fn in_game_snapshots_in_the_warehouse_change_nothing() {
 
 #[tokio::test]
 async fn a_date_without_cache_rows_is_emptied_not_left_stale() {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(NEXT), &[date(D), date(NEXT)]).await;
     let d = date(D);
     let coordinator = PredictionCoordinator::default();
     coordinator
-        .process(&context(&wh, d, "run-1", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "run-1",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("run");
     assert!(!read::<PlayerPropPrediction>(&wh, d).await.is_empty());
@@ -312,7 +297,13 @@ async fn a_date_without_cache_rows_is_emptied_not_left_stale() {
         .await
         .expect("clear cache");
     let output = coordinator
-        .process(&context(&wh, d, "run-2", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "run-2",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("rerun");
     assert!(output.no_data);
@@ -325,6 +316,7 @@ async fn a_date_without_cache_rows_is_emptied_not_left_stale() {
             date(NEXT),
             "run-3",
             instant("2025-11-06T16:00:00Z"),
+            Default::default(),
         ))
         .await
         .expect("next date");
@@ -338,10 +330,16 @@ async fn a_date_without_cache_rows_is_emptied_not_left_stale() {
 
 #[tokio::test]
 async fn grading_leaves_predictions_ungraded_until_their_results_land() {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(NEXT), &[date(D), date(NEXT)]).await;
     let d = date(D);
     PredictionCoordinator::default()
-        .process(&context(&wh, d, "run-1", instant("2025-11-05T16:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "run-1",
+            instant("2025-11-05T16:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("run");
     let predictions = read::<PlayerPropPrediction>(&wh, d).await.len() as i64;
@@ -350,7 +348,13 @@ async fn grading_leaves_predictions_ungraded_until_their_results_land() {
         .await
         .expect("clear results");
     let output = PredictionGrading
-        .process(&context(&wh, d, "grade-1", instant("2025-11-06T12:00:00Z")))
+        .process(&context(
+            &wh,
+            d,
+            "grade-1",
+            instant("2025-11-06T12:00:00Z"),
+            Default::default(),
+        ))
         .await
         .expect("grading without results is not an error");
     // Nobody is voided as "did not play" for a game whose results are missing.

@@ -2,22 +2,15 @@
 //! real inputs of 2025-11-05: a grading run scoped to one player (or team)
 //! after his result changed replaces exactly his accuracy rows, every other
 //! row stays byte-identical, and the scoped rows equal a full regrade's.
-//! Also: the Phase 5 declarations name real earlier processors.
 
 mod common;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use common::{
-    daily_cache, date, game_summaries, instant, log_dates_through, props_on, upcoming_contexts,
-};
+use chrono::{DateTime, Utc};
+use common::{context, date, instant, loaded_warehouse};
 use propcast_core::Table;
-use propcast_core::tables::{
-    MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
-    PlayerPropPrediction, PredictionAccuracy, PredictionWorkerRun, TeamDefenseGameSummary,
-    UpcomingPlayerGameContext,
-};
-use propcast_patterns::{ProcessContext, Processor, RunMode, Scope};
-use propcast_platform::embedded::{DuckDbWarehouse, LocalLandingZone, SqliteStateStore};
+use propcast_core::tables::{PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy};
+use propcast_patterns::{Processor, Scope};
+use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::{Record, date_literal};
 use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_prediction_worker::{PredictionCoordinator, PredictionGrading};
@@ -26,60 +19,9 @@ use std::sync::Arc;
 
 const D: &str = "2025-11-05";
 
-async fn warehouse() -> Arc<DuckDbWarehouse> {
-    let wh = Arc::new(DuckDbWarehouse::in_memory().expect("duckdb"));
-    for def in [
-        PlayerDailyCache::DEF,
-        PlayerProp::DEF,
-        PlayerGameSummary::DEF,
-        PlayerPropPrediction::DEF,
-        PredictionAccuracy::DEF,
-        UpcomingPlayerGameContext::DEF,
-        MlFeatureStore::DEF,
-        PlayerCompositeFactors::DEF,
-        TeamDefenseGameSummary::DEF,
-        PredictionWorkerRun::DEF,
-    ] {
-        wh.ensure_table(&def).await.expect("table");
-    }
-    let d = date(D);
-    for day in log_dates_through(d) {
-        wh.replace_rows(day, &[], &game_summaries(day))
-            .await
-            .expect("pgs");
-    }
-    wh.replace_rows(d, &[], &upcoming_contexts(d))
-        .await
-        .expect("contexts");
-    wh.replace_rows(d, &[], &daily_cache(d))
-        .await
-        .expect("cache");
-    wh.replace_rows(d, &[], &props_on(d)).await.expect("props");
-    wh
-}
-
-fn context(
-    wh: &Arc<DuckDbWarehouse>,
-    d: NaiveDate,
-    now: DateTime<Utc>,
-    scope: Scope,
-) -> ProcessContext {
-    ProcessContext {
-        warehouse: wh.clone(),
-        landing: Arc::new(LocalLandingZone::in_memory()),
-        state: Arc::new(SqliteStateStore::in_memory().expect("sqlite state")),
-        game_date: d,
-        mode: RunMode::Daily,
-        execution_id: "scope-test".to_string(),
-        correlation_id: "corr-scope-test".to_string(),
-        now,
-        scope,
-    }
-}
-
 async fn grade(wh: &Arc<DuckDbWarehouse>, now: DateTime<Utc>, scope: Scope) {
     PredictionGrading
-        .process(&context(wh, date(D), now, scope))
+        .process(&context(wh, date(D), "scope-test", now, scope))
         .await
         .expect("grading");
 }
@@ -106,11 +48,12 @@ async fn snapshot(wh: &DuckDbWarehouse) -> BTreeMap<(String, String), Record> {
 }
 
 async fn predicted_and_graded() -> (Arc<DuckDbWarehouse>, BTreeMap<(String, String), Record>) {
-    let wh = warehouse().await;
+    let wh = loaded_warehouse(date(D), &[date(D)]).await;
     PredictionCoordinator::default()
         .process(&context(
             &wh,
             date(D),
+            "scope-test",
             instant("2025-11-05T16:00:00Z"),
             Scope::Full,
         ))

@@ -25,7 +25,7 @@ use propcast_prediction_worker::player_history::{PlayerGameRow, build_histories}
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 pub const PROPS_FILE: &str = "props_odds_api_2025_26_before_2025-11-10.csv.gz";
@@ -481,5 +481,74 @@ pub fn date_inputs(game_date: NaiveDate) -> DateInputs {
         features: HashMap::new(),
         factors: HashMap::new(),
         histories: build_histories(&games, &[], game_date),
+    }
+}
+
+/// An in-memory warehouse with every table the Phase 5 processors read or
+/// write, the real game summaries of every log date through
+/// `summaries_through`, and the contexts, daily cache and props of each of
+/// `pregame`.
+pub async fn loaded_warehouse(
+    summaries_through: NaiveDate,
+    pregame: &[NaiveDate],
+) -> Arc<propcast_platform::embedded::DuckDbWarehouse> {
+    use propcast_core::Table;
+    use propcast_core::tables::{
+        MlFeatureStore, PlayerCompositeFactors, PlayerPropPrediction, PredictionAccuracy,
+        PredictionWorkerRun, TeamDefenseGameSummary,
+    };
+    use propcast_platform::{Warehouse, WarehouseExt};
+    let wh = Arc::new(propcast_platform::embedded::DuckDbWarehouse::in_memory().expect("duckdb"));
+    for def in [
+        PlayerDailyCache::DEF,
+        PlayerProp::DEF,
+        PlayerGameSummary::DEF,
+        PlayerPropPrediction::DEF,
+        PredictionAccuracy::DEF,
+        UpcomingPlayerGameContext::DEF,
+        MlFeatureStore::DEF,
+        PlayerCompositeFactors::DEF,
+        TeamDefenseGameSummary::DEF,
+        PredictionWorkerRun::DEF,
+    ] {
+        wh.ensure_table(&def).await.expect("table");
+    }
+    for d in log_dates_through(summaries_through) {
+        wh.replace_rows(d, &[], &game_summaries(d))
+            .await
+            .expect("pgs");
+    }
+    for &d in pregame {
+        wh.replace_rows(d, &[], &upcoming_contexts(d))
+            .await
+            .expect("contexts");
+        wh.replace_rows(d, &[], &daily_cache(d))
+            .await
+            .expect("cache");
+        wh.replace_rows(d, &[], &props_on(d)).await.expect("props");
+    }
+    wh
+}
+
+/// A daily-run context of `d` on `wh`, with an in-memory landing zone and
+/// state store.
+pub fn context(
+    wh: &Arc<propcast_platform::embedded::DuckDbWarehouse>,
+    d: NaiveDate,
+    run: &str,
+    now: DateTime<Utc>,
+    scope: propcast_patterns::Scope,
+) -> propcast_patterns::ProcessContext {
+    use propcast_platform::embedded::{LocalLandingZone, SqliteStateStore};
+    propcast_patterns::ProcessContext {
+        warehouse: wh.clone(),
+        landing: Arc::new(LocalLandingZone::in_memory()),
+        state: Arc::new(SqliteStateStore::in_memory().expect("sqlite state")),
+        game_date: d,
+        mode: propcast_patterns::RunMode::Daily,
+        execution_id: run.to_string(),
+        correlation_id: format!("corr-{run}"),
+        now,
+        scope,
     }
 }
