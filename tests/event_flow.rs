@@ -17,6 +17,7 @@ use propcast::backfill::{RunOptions, run_dates_with};
 use propcast::pipeline::{Backends, DateOutcome, DateRun, Pipeline};
 use propcast_patterns::{RunMode, RunStatus};
 use propcast_platform::{Record, Warehouse};
+use propcast_test_support::landing::edit_first_player_points;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -186,29 +187,7 @@ fn a_backfill_equals_daily_runs_of_each_date_in_order() {
 /// Adds `extra` points to the first player row of the date's box-score
 /// payload; returns that player's name.
 fn change_points(landing: &Path, d: NaiveDate, extra: i64) -> String {
-    let dir = landing.join("nba-com/player-boxscores").join(d.to_string());
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let set = &mut doc["resultSets"][0];
-    let headers: Vec<String> = set["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect();
-    let pts = headers.iter().position(|h| h == "PTS").unwrap();
-    let name = headers.iter().position(|h| h == "PLAYER_NAME").unwrap();
-    let row = &mut set["rowSet"][0];
-    let points = row[pts].as_i64().unwrap();
-    row[pts] = (points + extra).into();
-    let player = row[name].as_str().unwrap().to_string();
-    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    player
+    edit_first_player_points(landing, d, |points| points + extra)
 }
 
 /// The columns that name whose row it is.

@@ -3,16 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-pub fn landing() -> PathBuf {
-    shared_data().join("landing")
-}
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use propcast_test_support::landing::{copy_dir, landing};
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -22,20 +17,6 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
             .build()
             .expect("runtime")
     })
-}
-
-/// Copies a directory tree (a landing zone to corrupt or cut).
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every deterministic column (no run metadata) of a table, in a canonical

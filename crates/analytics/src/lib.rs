@@ -34,8 +34,7 @@ pub mod fixtures;
 mod inputs;
 pub mod player_game_summary;
 #[cfg(test)]
-#[path = "../tests/common/real_data.rs"]
-mod real_data;
+use propcast_test_support::box_scores as real_data;
 pub mod team_defense_game_summary;
 pub mod team_games;
 pub mod team_offense_game_summary;

@@ -3,9 +3,6 @@
 //! `Processor` trait, and what lands in the tables compared with the pure
 //! functions, across reruns and emptied inputs.
 
-#[path = "common/real_data.rs"]
-mod real_data;
-
 use chrono::NaiveDate;
 use propcast_analytics::{
     processors, summarize_player_games, summarize_team_defense, summarize_team_offense,
@@ -20,7 +17,7 @@ use propcast_patterns::{ProcessContext, ProcessOutput, RunStatus};
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{Warehouse, WarehouseExt};
-use real_data::{date, real};
+use propcast_test_support::box_scores::{date, real, write_date};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -49,16 +46,7 @@ fn dates() -> Vec<NaiveDate> {
 }
 
 async fn load_inputs(wh: &DuckDbWarehouse, d: NaiveDate) {
-    let r = real();
-    wh.replace_rows::<TeamBoxscore>(d, &[], r.teams.on(d))
-        .await
-        .unwrap();
-    wh.replace_rows::<PlayerBoxscore>(d, &[], r.players.on(d))
-        .await
-        .unwrap();
-    wh.replace_rows::<ScheduleGame>(d, &[], r.schedule.on(d))
-        .await
-        .unwrap();
+    write_date(wh, d).await;
 }
 
 async fn warehouse() -> Arc<DuckDbWarehouse> {
@@ -228,39 +216,4 @@ async fn a_date_without_raw_tables_is_no_data() {
     }
     let outputs = run_all(&wh, date("2025-07-01")).await;
     assert!(outputs.values().all(|o| o.status() == RunStatus::NoData));
-}
-
-/// Not a test of behaviour: the cost of a full Phase 3 backfill, for the
-/// report (`cargo test -p propcast-analytics --release --test
-/// embedded_warehouse -- --ignored --nocapture backfill_cost`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn backfill_cost() {
-    let wh = warehouse().await;
-    let r = real();
-    let dates: std::collections::BTreeSet<NaiveDate> = r
-        .teams
-        .dates()
-        .chain(r.players.dates())
-        .chain(r.schedule.dates())
-        .collect();
-    for d in &dates {
-        load_inputs(&wh, *d).await;
-    }
-    let start = std::time::Instant::now();
-    let mut per: BTreeMap<&'static str, std::time::Duration> = BTreeMap::new();
-    let mut rows = 0;
-    for d in r.players.dates() {
-        let ctx = context(&wh, d);
-        for p in processors() {
-            let t = std::time::Instant::now();
-            rows += p.process(&ctx).await.unwrap().total_rows();
-            *per.entry(p.name()).or_default() += t.elapsed();
-        }
-    }
-    eprintln!(
-        "analytics backfill: {} dates, {rows} rows, {:?} ({per:?})",
-        r.players.dates().count(),
-        start.elapsed()
-    );
 }

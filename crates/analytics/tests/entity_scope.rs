@@ -3,36 +3,24 @@
 //! exactly that entity's rows (every other row stays byte-identical) and
 //! writes what a full run on the same input writes for them.
 
-#[path = "common/real_data.rs"]
-mod real_data;
-
 use chrono::NaiveDate;
 use propcast_analytics::{
     PlayerGameSummaryProcessor, TeamDefenseGameSummaryProcessor, TeamOffenseGameSummaryProcessor,
 };
-use propcast_core::tables::{PlayerBoxscore, ScheduleGame, TeamBoxscore};
+use propcast_core::tables::{PlayerBoxscore, TeamBoxscore};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::testing::stateless_context;
 use propcast_patterns::{Processor, Scope};
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::{Record, date_literal};
 use propcast_platform::{Warehouse, WarehouseExt};
-use real_data::{date, real};
+use propcast_test_support::box_scores::{date, write_date};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 async fn loaded(d: NaiveDate) -> Arc<DuckDbWarehouse> {
     let wh = Arc::new(DuckDbWarehouse::in_memory().expect("duckdb"));
-    let r = real();
-    wh.replace_rows::<TeamBoxscore>(d, &[], r.teams.on(d))
-        .await
-        .unwrap();
-    wh.replace_rows::<PlayerBoxscore>(d, &[], r.players.on(d))
-        .await
-        .unwrap();
-    wh.replace_rows::<ScheduleGame>(d, &[], r.schedule.on(d))
-        .await
-        .unwrap();
+    write_date(wh.as_ref(), d).await;
     wh
 }
 

@@ -6,9 +6,6 @@
 //! exactly what the pure builders compute from every row; removing every
 //! game on or after a date leaves that date's contexts unchanged.
 
-#[path = "common/real_data.rs"]
-mod real_data;
-
 use chrono::NaiveDate;
 use propcast_analytics::upcoming_player_game_context::{PlayerPriorGame, PlayerSeason};
 use propcast_analytics::upcoming_team_game_context::TeamRatingGame;
@@ -24,7 +21,9 @@ use propcast_patterns::{ProcessContext, ProcessOutput};
 use propcast_platform::WarehouseExt;
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use real_data::{date, landing_schedule_2025_26, points_props_2025_26, real};
+use propcast_test_support::box_scores::{
+    date, landing_schedule_2025_26, points_props_2025_26, real,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

@@ -11,60 +11,21 @@
 
 use chrono::NaiveDate;
 use propcast::pipeline::{Backends, DateRun, Pipeline};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use propcast_test_support::bench_stats::print_row as stats;
+use propcast_test_support::landing::{copy_dir, edit_first_player_points, landing};
+use std::path::Path;
+use std::time::Instant;
 
 const DATES: [&str; 4] = ["2025-10-30", "2025-10-31", "2025-11-01", "2025-11-02"];
 const ROUNDS: usize = 15;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Sets the first player row's points of the date's payload to `points`.
 fn set_points(landing: &Path, d: NaiveDate, points: i64) {
-    let dir = landing.join("nba-com/player-boxscores").join(d.to_string());
-    let file: PathBuf = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let set = &mut doc["resultSets"][0];
-    let pts = set["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|h| h == "PTS")
-        .unwrap();
-    set["rowSet"][0][pts] = points.into();
-    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-}
-
-fn stats(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "| {label} | {} | {:.0} | {:.0} | {:.0} |",
-        samples.len(),
-        ms(samples[0]),
-        ms(samples[samples.len() / 2]),
-        ms(samples[samples.len() - 1])
-    );
+    edit_first_player_points(landing, d, |_| points);
 }
 
 fn main() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/landing");
+    let shared = landing();
     let work = tempfile::tempdir().unwrap();
     let landing = work.path().join("landing");
     copy_dir(&shared, &landing);

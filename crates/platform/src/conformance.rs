@@ -1,11 +1,15 @@
 //! The conformance suite every backend passes: one `async fn` per behaviour,
 //! taking the trait object, panicking (like `assert!`) when the backend
-//! breaks the contract. Each backend's test file calls these on a fresh
-//! instance (`tests/embedded_conformance.rs` for the embedded ones; the
-//! cloud backends run them against their emulators).
+//! breaks the contract, and one macro per trait that turns them into the
+//! tests of a backend from a single factory ([`suite`]:
+//! `warehouse_test_suite!`, `landing_zone_test_suite!`,
+//! `state_store_test_suite!`, `event_bus_test_suite!`). Compiled only with
+//! the `testsuite` feature, which test code enables as a dev-dependency.
 //!
 //! Each function uses its own tables / collections / topics, so a backend
 //! may be shared between calls; none relies on another having run.
+
+pub mod suite;
 
 use crate::bus::{Delivery, EventBus, EventBusError};
 use crate::landing::{LandingError, LandingZone};

@@ -8,6 +8,8 @@
 //! Firestore, Pub/Sub and GCS fit the same traits.
 
 pub mod bus;
+/// The shared conformance suite (feature `testsuite`, for tests only).
+#[cfg(feature = "testsuite")]
 pub mod conformance;
 pub mod landing;
 pub mod state;

@@ -1,64 +1,26 @@
-//! The shared conformance suite against the embedded backends.
+//! The shared conformance suite against the embedded backends (one macro
+//! call per backend and trait), then what only the embedded backends
+//! promise.
 
-use propcast_platform::conformance;
+use propcast_platform::conformance::suite::{BusTimings, StateStoreSizes};
 use propcast_platform::embedded::{
     DuckDbWarehouse, EmbeddedBackends, LocalLandingZone, SqliteEventBus, SqliteStateStore,
 };
-use propcast_platform::{EventBus, LandingZone, StateStore, Warehouse, WarehouseError};
+use propcast_platform::{
+    EventBus, LandingZone, StateStore, Warehouse, WarehouseError, conformance,
+    event_bus_test_suite, landing_zone_test_suite, state_store_test_suite, warehouse_test_suite,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn file_warehouse(dir: &tempfile::TempDir) -> DuckDbWarehouse {
-    DuckDbWarehouse::open(dir.path().join("nested/warehouse.duckdb")).expect("open warehouse")
-}
+// --------------------------------------------------------------- warehouse
 
-#[tokio::test]
-async fn duckdb_replace_partition_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    conformance::warehouse_replace_partition_is_idempotent(&file_warehouse(&dir)).await;
-}
-
-#[tokio::test]
-async fn duckdb_replace_partition_respects_scope() {
-    let wh = DuckDbWarehouse::in_memory().unwrap();
-    conformance::warehouse_replace_partition_respects_scope(&wh).await;
-}
-
-#[tokio::test]
-async fn duckdb_merge_upserts_by_key() {
-    let dir = tempfile::tempdir().unwrap();
-    conformance::warehouse_merge_upserts_by_key(&file_warehouse(&dir)).await;
-}
-
-#[tokio::test]
-async fn duckdb_bad_value_rolls_back() {
-    let dir = tempfile::tempdir().unwrap();
-    conformance::warehouse_bad_value_rolls_back(&file_warehouse(&dir)).await;
-}
-
-#[tokio::test]
-async fn duckdb_values_round_trip() {
-    let wh = DuckDbWarehouse::in_memory().unwrap();
-    conformance::warehouse_values_round_trip(&wh).await;
-}
-
-#[tokio::test]
-async fn duckdb_aggregates_are_numbers() {
-    let wh = DuckDbWarehouse::in_memory().unwrap();
-    conformance::warehouse_aggregates_are_numbers(&wh).await;
-}
-
-#[tokio::test]
-async fn duckdb_bad_query_is_an_error() {
-    let wh = DuckDbWarehouse::in_memory().unwrap();
-    conformance::warehouse_bad_query_is_an_error(&wh).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duckdb_whole_suite_on_one_file_multi_thread() {
-    let dir = tempfile::tempdir().unwrap();
-    conformance::warehouse_all(&file_warehouse(&dir)).await;
-}
+warehouse_test_suite!(duckdb_file, |home| async move {
+    Some(DuckDbWarehouse::open(home.dir.join("nested/warehouse.duckdb")).expect("open warehouse"))
+});
+warehouse_test_suite!(duckdb_in_memory, |_home| async {
+    Some(DuckDbWarehouse::in_memory().expect("open warehouse"))
+});
 
 /// Rows survive closing the file; a read-only handle reads them and refuses
 /// writes.
@@ -166,59 +128,48 @@ async fn duckdb_bulk_replace_writes_many_rows() {
     assert_eq!(sum[0]["s"], serde_json::json!(49_999_i64 * 50_000 / 2));
 }
 
+// ------------------------------------------------------------ landing zone
+
+/// A landing zone holding the conformance fixture.
+async fn seeded(zone: LocalLandingZone) -> Option<LocalLandingZone> {
+    for (path, data) in conformance::LANDING_FIXTURE {
+        zone.put(path, data.to_vec())
+            .await
+            .expect("seed the landing zone");
+    }
+    Some(zone)
+}
+
+landing_zone_test_suite!(local_directory, |home| async move {
+    seeded(LocalLandingZone::open(home.dir.join("landing")).expect("open landing zone")).await
+});
+landing_zone_test_suite!(in_memory_landing, |_home| async {
+    seeded(LocalLandingZone::in_memory()).await
+});
+
+/// Files written by other tools into the directory are seen too.
 #[tokio::test]
-async fn local_directory_landing_zone() {
+async fn local_directory_sees_files_written_by_others() {
     let dir = tempfile::tempdir().unwrap();
     let zone = LocalLandingZone::open(dir.path().join("landing")).unwrap();
-    for (path, data) in conformance::LANDING_FIXTURE {
-        zone.put(path, data.to_vec()).await.unwrap();
-    }
-    conformance::landing_lists_and_gets(&zone).await;
-    // Files written by other tools are seen too.
     std::fs::write(dir.path().join("landing/extra.json"), b"{}").unwrap();
     assert_eq!(zone.get("extra.json").await.unwrap().as_ref(), b"{}");
 }
 
-#[tokio::test]
-async fn in_memory_landing_zone() {
-    let zone = LocalLandingZone::in_memory();
-    for (path, data) in conformance::LANDING_FIXTURE {
-        zone.put(path, data.to_vec()).await.unwrap();
-    }
-    conformance::landing_lists_and_gets(&zone).await;
-}
-
 // ------------------------------------------------------------- state store
 
-#[tokio::test]
-async fn sqlite_state_documents_crud() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStateStore::open(dir.path().join("state.sqlite")).unwrap();
-    conformance::state_documents_crud(&store).await;
-}
-
-#[tokio::test]
-async fn sqlite_state_transaction_decisions() {
-    let store = SqliteStateStore::in_memory().unwrap();
-    conformance::state_transaction_decisions(&store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_state_transactions_serialize_across_tasks() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn StateStore> =
-        Arc::new(SqliteStateStore::open(dir.path().join("state.sqlite")).unwrap());
-    conformance::state_transactions_serialize(store, 50, 4).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_state_transactions_serialize_across_handles() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.sqlite");
-    let a: Arc<dyn StateStore> = Arc::new(SqliteStateStore::open(&path).unwrap());
-    let b: Arc<dyn StateStore> = Arc::new(SqliteStateStore::open(&path).unwrap());
-    conformance::state_transactions_serialize_across_handles(a, b, 200).await;
-}
+state_store_test_suite!(
+    sqlite_state,
+    |home| async move {
+        Some(SqliteStateStore::open(home.dir.join("state.sqlite")).expect("open state store"))
+    },
+    StateStoreSizes {
+        at_once: 50,
+        tasks: 50,
+        per_task: 4,
+        per_handle: 200,
+    }
+);
 
 /// State and bus share one file without stepping on each other.
 #[tokio::test]
@@ -266,32 +217,23 @@ async fn embedded_backends_open_a_data_directory() {
 
 // --------------------------------------------------------------- event bus
 
-const DEADLINE: Duration = Duration::from_millis(400);
+const TIMINGS: BusTimings = BusTimings {
+    ack_deadline: Duration::from_millis(400),
+    max_attempts: 3,
+};
 
-#[tokio::test]
-async fn sqlite_bus_unknown_names() {
-    conformance::bus_unknown_names(&SqliteEventBus::in_memory().unwrap()).await;
-}
-
-#[tokio::test]
-async fn sqlite_bus_fan_out_and_ack() {
-    let dir = tempfile::tempdir().unwrap();
-    let bus = SqliteEventBus::open(dir.path().join("state.sqlite")).unwrap();
-    conformance::bus_fan_out_and_ack(&bus, DEADLINE).await;
-}
-
-#[tokio::test]
-async fn sqlite_bus_redelivery_and_nack() {
-    let dir = tempfile::tempdir().unwrap();
-    let bus = SqliteEventBus::open(dir.path().join("state.sqlite")).unwrap();
-    conformance::bus_redelivery_and_nack(&bus, DEADLINE).await;
-}
-
-#[tokio::test]
-async fn sqlite_bus_dead_letter_after_max_attempts() {
-    let bus = SqliteEventBus::in_memory().unwrap();
-    conformance::bus_dead_letter_after_max_attempts(&bus, DEADLINE, 3).await;
-}
+event_bus_test_suite!(
+    sqlite_bus_file,
+    |home| async move {
+        Some(SqliteEventBus::open(home.dir.join("state.sqlite")).expect("open event bus"))
+    },
+    TIMINGS
+);
+event_bus_test_suite!(
+    sqlite_bus_in_memory,
+    |_home| async { Some(SqliteEventBus::in_memory().expect("open event bus")) },
+    TIMINGS
+);
 
 /// A lease that runs out on the last allowed attempt dead-letters too.
 #[tokio::test]

@@ -14,11 +14,12 @@
 //! from nothing.
 #![cfg(feature = "gcp")]
 
-use propcast_platform::conformance;
+use propcast_platform::conformance::suite::{BusTimings, StateStoreSizes};
 use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
 use propcast_platform::gcp::{FirestoreStateStore, PubSubEventBus};
-use propcast_platform::{EventBus, EventBusError, StateStore};
-use std::sync::Arc;
+use propcast_platform::{
+    EventBus, EventBusError, StateStore, event_bus_test_suite, state_store_test_suite,
+};
 use std::time::Duration;
 
 /// Pub/Sub's shortest ack deadline.
@@ -44,52 +45,20 @@ async fn pubsub() -> Option<PubSubEventBus> {
 
 // ------------------------------------------------------------- state store
 
-#[tokio::test]
-async fn firestore_state_documents_crud() {
-    let Some(store) = firestore(&fresh_id("propcast")).await else {
-        return;
-    };
-    conformance::state_documents_crud(&store).await;
-}
-
-#[tokio::test]
-async fn firestore_state_transaction_decisions() {
-    let Some(store) = firestore(&fresh_id("propcast")).await else {
-        return;
-    };
-    conformance::state_transaction_decisions(&store).await;
-}
-
-/// 240 transactions at once on one counter document: Firestore aborts the
-/// losers of each conflict, the store re-runs them, and no increment is
-/// lost.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn firestore_state_240_concurrent_transactions_on_one_counter() {
-    let Some(store) = firestore(&fresh_id("propcast")).await else {
-        return;
-    };
-    conformance::state_transactions_serialize(Arc::new(store), 240, 1).await;
-}
-
-/// A few tasks, each incrementing many times in a row.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn firestore_state_transactions_serialize_across_tasks() {
-    let Some(store) = firestore(&fresh_id("propcast")).await else {
-        return;
-    };
-    conformance::state_transactions_serialize(Arc::new(store), 8, 10).await;
-}
-
-/// Two clients (own channels, own runtimes, own threads) on one database.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn firestore_state_transactions_serialize_across_handles() {
-    let project = fresh_id("propcast");
-    let Some(a) = firestore(&project).await else {
-        return;
-    };
-    let b = firestore(&project).await.expect("second client");
-    conformance::state_transactions_serialize_across_handles(Arc::new(a), Arc::new(b), 40).await;
-}
+// 240 transactions at once on one counter document: Firestore aborts the
+// losers of each conflict, the store re-runs them, and no increment is lost;
+// and two clients (own channels, own runtimes, own threads) on one database,
+// the home's id being the project.
+state_store_test_suite!(
+    firestore_state,
+    |home| async move { firestore(&home.id).await },
+    StateStoreSizes {
+        at_once: 240,
+        tasks: 8,
+        per_task: 10,
+        per_handle: 40,
+    }
+);
 
 /// Ids with `/`, `.`, `_`, `%` and non-ASCII text round-trip and list by
 /// prefix in byte order.
@@ -142,30 +111,15 @@ async fn firestore_state_ids_are_escaped_and_listed_in_order() {
 
 // --------------------------------------------------------------- event bus
 
-#[tokio::test]
-async fn pubsub_bus_unknown_names() {
-    let Some(bus) = pubsub().await else { return };
-    conformance::bus_unknown_names(&bus).await;
-}
-
-#[tokio::test]
-async fn pubsub_bus_fan_out_and_ack() {
-    let Some(bus) = pubsub().await else { return };
-    conformance::bus_fan_out_and_ack(&bus, DEADLINE).await;
-}
-
-#[tokio::test]
-async fn pubsub_bus_redelivery_and_nack() {
-    let Some(bus) = pubsub().await else { return };
-    conformance::bus_redelivery_and_nack(&bus, DEADLINE).await;
-}
-
-/// Pub/Sub's dead-letter policy takes 5 attempts at least.
-#[tokio::test]
-async fn pubsub_bus_dead_letter_after_max_attempts() {
-    let Some(bus) = pubsub().await else { return };
-    conformance::bus_dead_letter_after_max_attempts(&bus, DEADLINE, 5).await;
-}
+// Pub/Sub's dead-letter policy takes 5 attempts at least.
+event_bus_test_suite!(
+    pubsub_bus,
+    |_home| pubsub(),
+    BusTimings {
+        ack_deadline: DEADLINE,
+        max_attempts: 5,
+    }
+);
 
 #[tokio::test]
 async fn pubsub_bus_refuses_attempts_pubsub_cannot_count() {

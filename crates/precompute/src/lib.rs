@@ -20,8 +20,7 @@ pub mod player_composite_factors;
 pub mod player_daily_cache;
 pub mod player_shot_zone_analysis;
 #[cfg(test)]
-#[path = "../tests/common/real_data.rs"]
-mod real_data;
+use propcast_test_support::player_games as real_data;
 pub mod recent_games;
 pub mod team_defense_zone_analysis;
 

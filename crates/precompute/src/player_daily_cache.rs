@@ -31,9 +31,8 @@
 //! last 7 days, and the points/minutes of the 10 most recent games pivoted
 //! into columns); averages and the deviation are computed here.
 //! [`SeasonToDate::from_games`] is the same reduction over plain game rows:
-//! the definition the query is tested against. A full 183-date backfill of
-//! the cache costs about 1.7 s in release on the embedded warehouse, most
-//! of it DuckDB execution (~5 ms a query) and value conversion.
+//! the definition the query is tested against. What a full backfill of the
+//! cache costs: `benches/backfill.rs`, results in docs/BENCHMARKS.md.
 
 use crate::{Counters, DateSummary};
 use async_trait::async_trait;

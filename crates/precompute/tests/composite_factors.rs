@@ -4,8 +4,6 @@
 
 #[path = "common/contexts.rs"]
 mod contexts;
-#[path = "common/real_data.rs"]
-mod real_data;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use contexts::{context, player_contexts};
@@ -26,7 +24,7 @@ use propcast_precompute::player_composite_factors::{
 };
 use propcast_precompute::recent_games::{PlayerHistory, history_from_games};
 use propcast_precompute::{build_player_composite_factors, processors};
-use real_data::{date, real};
+use propcast_test_support::player_games::{date, real};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

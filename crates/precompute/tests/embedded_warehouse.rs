@@ -4,23 +4,19 @@
 //! `replace_rows`. The history query (window aggregates, universe filter)
 //! must give exactly what the pure reduction of every game gives.
 
-#[path = "common/real_data.rs"]
-mod real_data;
-
 use chrono::NaiveDate;
 use propcast_core::Table;
-use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
+use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary};
 use propcast_patterns::testing::stateless_context;
 use propcast_patterns::{ProcessContext, ProcessOutput, RunStatus};
+use propcast_platform::WarehouseExt;
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_precompute::player_daily_cache::{PriorGame, PropPlayer, SeasonToDate};
 use propcast_precompute::{build_player_daily_cache, processors};
-use real_data::{date, real};
+use propcast_test_support::player_games::{date, loaded_warehouse, real};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
 
 fn context(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessContext {
     stateless_context(wh.clone(), d, "precompute")
@@ -33,28 +29,7 @@ fn all_dates() -> BTreeSet<NaiveDate> {
 
 /// A warehouse with every real input of both seasons.
 async fn loaded() -> Arc<DuckDbWarehouse> {
-    let wh = Arc::new(DuckDbWarehouse::in_memory().expect("duckdb"));
-    let r = real();
-    for def in [
-        PlayerGameSummary::DEF,
-        ScheduleGame::DEF,
-        PlayerProp::DEF,
-        PlayerDailyCache::DEF,
-    ] {
-        wh.ensure_table(&def).await.unwrap();
-    }
-    for d in all_dates() {
-        wh.replace_rows(d, &[], &r.schedule_on(d)).await.unwrap();
-        let games = r.games_on(d);
-        if !games.is_empty() {
-            wh.replace_rows(d, &[], &games).await.unwrap();
-        }
-        let props = r.props_on(d);
-        if !props.is_empty() {
-            wh.replace_rows(d, &[], &props).await.unwrap();
-        }
-    }
-    wh
+    loaded_warehouse().await
 }
 
 async fn run(wh: &Arc<DuckDbWarehouse>, d: NaiveDate) -> ProcessOutput {
@@ -165,30 +140,4 @@ async fn a_date_without_games_writes_an_empty_partition() {
     let output = run(&wh, d).await;
     assert_eq!(output.status(), RunStatus::NoData);
     assert!(read(&wh, d).await.is_empty());
-}
-
-/// Not a test of behaviour: the cost of a full backfill of the cache, for
-/// the report (`cargo test -p propcast-precompute --release -- --ignored
-/// --nocapture backfill_cost`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn backfill_cost() {
-    let wh = loaded().await;
-    let dates: Vec<NaiveDate> = real()
-        .games
-        .iter()
-        .map(|g| g.game_date)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let start = Instant::now();
-    let mut rows = 0;
-    for d in &dates {
-        rows += run(&wh, *d).await.total_rows();
-    }
-    eprintln!(
-        "player_daily_cache backfill: {} dates, {rows} rows, {:?}",
-        dates.len(),
-        start.elapsed()
-    );
 }

@@ -6,8 +6,6 @@
 
 #[path = "common/contexts.rs"]
 mod contexts;
-#[path = "common/real_data.rs"]
-mod real_data;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use contexts::{context, player_contexts, team_offense_on};
@@ -31,7 +29,7 @@ use propcast_precompute::recent_games::{
     OpponentHistoryRow, TeamRecordRow, history_from_games, opponent_history_from_games,
 };
 use propcast_precompute::{build_player_daily_cache, processors};
-use real_data::{date, real};
+use propcast_test_support::player_games::{date, real};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Test support for the composite factors and the feature store: the Phase 3
 //! inputs they read, rebuilt here from the real game logs and the final
-//! schedule ([`super::real_data`]) the way REFERENCE §2.4 defines them —
+//! schedule ([`propcast_test_support::player_games`]) the way REFERENCE §2.4 defines them —
 //! a stand-in while the analytics processors of those tables are built
 //! elsewhere. Only facts of games strictly before the date are used; no
 //! pace, rating, usage or line is filled in (NULL), the tests set the ones
@@ -8,10 +8,10 @@
 
 #![allow(dead_code)]
 
-use super::real_data::{RealData, real};
 use chrono::{Duration, NaiveDate};
 use propcast_core::Season;
 use propcast_core::tables::{PlayerGameSummary, TeamOffenseGameSummary, UpcomingPlayerGameContext};
+use propcast_test_support::player_games::{RealData, real};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn season_games(r: &RealData, d: NaiveDate) -> BTreeMap<i64, Vec<&PlayerGameSummary>> {

@@ -1,5 +1,5 @@
-//! Real-data fixtures read from `/work/shared/data` (never copied into the
-//! repository).
+//! Real-data fixtures read from the shared data ([`DATA`], never copied
+//! into the repository).
 //!
 //! * Props: `props_odds_api_2025_26_before_2025-11-10.csv.gz` (The Odds API
 //!   event odds, one row per player × market × book × line), shaped as
@@ -27,13 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
-pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+pub use propcast_test_support::{DATA, date};
 pub const PROPS_FILE: &str = "props_odds_api_2025_26_before_2025-11-10.csv.gz";
 pub const LOGS_FILE: &str = "player_game_logs_2025_26_before_2025-11-10.csv.gz";
-
-pub fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
-}
 
 pub fn instant(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)

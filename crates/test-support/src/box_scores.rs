@@ -1,68 +1,21 @@
-//! Test support (unit tests via `#[path]`, integration tests as a module):
-//! the real shared data (`../shared/data`) parsed into the raw
-//! row types the processors read. Parsed once per test binary.
-//!
-//! The CSV → row mapping mirrors what Phase 2 writes: team and player game
-//! logs become box score rows (the opponent is the MATCHUP tricode that is
-//! not the team's own; "X @ Y" means Y is at home, "X vs. Y" X), the games
-//! file becomes final schedule rows, and the real 2024-25 CDN schedule from
-//! the original system's samples is an independent score oracle.
+//! The raw rows Phase 3 reads, from the real shared data. The CSV → row
+//! mapping mirrors what Phase 2 writes: team and player game logs become box
+//! score rows (the opponent is the MATCHUP tricode that is not the team's
+//! own; "X @ Y" means Y is at home, "X vs. Y" X), the games file becomes
+//! final schedule rows, and the real 2024-25 CDN schedule from the original
+//! system's samples is an independent score oracle.
 
-#![allow(dead_code)]
-
+pub use crate::{ByDate, DATA, date};
+use crate::{float, int, records};
 use chrono::NaiveDate;
 use flate2::read::GzDecoder;
 use propcast_core::normalize_name_for_lookup;
-use propcast_core::tables::{PlayerBoxscore, ScheduleGame, TeamBoxscore};
-use std::collections::{BTreeMap, HashMap};
+use propcast_core::tables::{PlayerBoxscore, PlayerProp, ScheduleGame, TeamBoxscore};
+use propcast_platform::{Warehouse, WarehouseExt};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::sync::OnceLock;
-
-pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-
-fn reader(name: &str) -> csv::Reader<Box<dyn Read>> {
-    let path = format!("{DATA}/{name}");
-    let file = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let input: Box<dyn Read> = if name.ends_with(".gz") {
-        Box::new(GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    csv::Reader::from_reader(input)
-}
-
-fn records(name: &str) -> Vec<HashMap<String, String>> {
-    let mut rdr = reader(name);
-    let headers = rdr.headers().expect("csv header").clone();
-    rdr.records()
-        .map(|r| {
-            let r = r.expect("csv record");
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn int(row: &HashMap<String, String>, key: &str) -> i64 {
-    let text = row.get(key).unwrap_or_else(|| panic!("column {key}"));
-    text.parse::<f64>()
-        .unwrap_or_else(|_| panic!("{key}={text:?}"))
-        .round() as i64
-}
-
-fn float(row: &HashMap<String, String>, key: &str) -> f64 {
-    row[key]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key}={:?}", row[key]))
-}
-
-pub fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-}
 
 /// (opponent, is_home) of `team` from a MATCHUP text.
 fn matchup(team: &str, text: &str) -> (String, bool) {
@@ -172,70 +125,22 @@ fn player_rows(name: &str) -> Vec<PlayerBoxscore> {
         .collect()
 }
 
+/// The games file's final games, `season_type` as the schedule writes it.
 fn schedule_rows() -> Vec<ScheduleGame> {
-    records("games_2014_15_to_2025_26_before_2025-11-10.csv")
-        .into_iter()
-        .filter(|r| r["season"] == "2024-25" || r["season"] == "2025-26")
-        .map(|r| {
-            let game_date = date(&r["game_date"]);
-            let home = r["home_team"].clone();
-            let away = r["away_team"].clone();
-            ScheduleGame {
-                game_date,
-                game_id: Some(r["game_id"].clone()),
-                game_code: format!("{}/{away}{home}", game_date.format("%Y%m%d")),
-                season: r["season"][..4].parse().expect("season"),
-                season_type: match r["season_type"].as_str() {
-                    "preseason" => "Preseason",
-                    "regular" => "Regular Season",
-                    "playoffs" => "Playoffs",
-                    "play-in" => "Play-In",
-                    "cup-final" => "NBA Cup",
-                    "3" => "All-Star",
-                    other => panic!("season type {other:?}"),
-                }
-                .to_string(),
-                game_status: 3,
-                home_team_abbr: home,
-                away_team_abbr: away,
-                home_team_id: r["home_team_id"].parse().unwrap_or(0),
-                away_team_id: r["away_team_id"].parse().unwrap_or(0),
-                home_score: r["home_pts"].parse().ok(),
-                away_score: r["away_pts"].parse().ok(),
-                tipoff_time: None,
-                arena_name: None,
-                source_file: "games_2014_15_to_2025_26_before_2025-11-10.csv".to_string(),
-            }
-        })
-        .collect()
-}
-
-/// Rows of one kind grouped by game date.
-pub struct ByDate<T> {
-    pub all: Vec<T>,
-    index: BTreeMap<NaiveDate, (usize, usize)>,
-}
-
-impl<T> ByDate<T> {
-    fn new(mut all: Vec<T>, key: impl Fn(&T) -> NaiveDate) -> Self {
-        all.sort_by_key(|r| key(r));
-        let mut index: BTreeMap<NaiveDate, (usize, usize)> = BTreeMap::new();
-        for (i, r) in all.iter().enumerate() {
-            index.entry(key(r)).or_insert((i, i)).1 = i + 1;
+    let mut rows = crate::games_file_schedule();
+    for g in &mut rows {
+        g.season_type = match g.season_type.as_str() {
+            "preseason" => "Preseason",
+            "regular" => "Regular Season",
+            "playoffs" => "Playoffs",
+            "play-in" => "Play-In",
+            "cup-final" => "NBA Cup",
+            "3" => "All-Star",
+            other => panic!("season type {other:?}"),
         }
-        ByDate { all, index }
+        .to_string();
     }
-
-    pub fn on(&self, date: NaiveDate) -> &[T] {
-        self.index
-            .get(&date)
-            .map(|&(a, b)| &self.all[a..b])
-            .unwrap_or(&[])
-    }
-
-    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + '_ {
-        self.index.keys().copied()
-    }
+    rows
 }
 
 pub struct RealData {
@@ -261,6 +166,21 @@ pub fn real() -> &'static RealData {
             schedule: ByDate::new(schedule_rows(), |r| r.game_date),
         }
     })
+}
+
+/// Writes the date's real team and player box scores and final schedule
+/// into `wh` (whose tables exist).
+pub async fn write_date<W: Warehouse + ?Sized>(wh: &W, d: NaiveDate) {
+    let r = real();
+    wh.replace_rows::<TeamBoxscore>(d, &[], r.teams.on(d))
+        .await
+        .unwrap();
+    wh.replace_rows::<PlayerBoxscore>(d, &[], r.players.on(d))
+        .await
+        .unwrap();
+    wh.replace_rows::<ScheduleGame>(d, &[], r.schedule.on(d))
+        .await
+        .unwrap();
 }
 
 /// Final scores per game id from the real 2024-25 CDN schedule
@@ -362,70 +282,17 @@ pub fn landing_schedule_2025_26() -> &'static [ScheduleGame] {
 /// them: a sportsbook name resolves to the tracked player with that lookup
 /// whose latest game on or before the date was for one of the event's
 /// teams; other names stay unresolved (`player_id` NULL).
-pub fn points_props_2025_26() -> &'static ByDate<propcast_core::tables::PlayerProp> {
-    use chrono::{DateTime, NaiveDateTime, Utc};
-    use propcast_core::tables::PlayerProp;
+pub fn points_props_2025_26() -> &'static ByDate<PlayerProp> {
     static ONCE: OnceLock<ByDate<PlayerProp>> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let mut tricodes: HashMap<String, String> =
-            records("team_game_logs_2025_26_before_2025-11-10.csv.gz")
-                .into_iter()
-                .map(|r| (r["TEAM_NAME"].clone(), r["TEAM_ABBREVIATION"].clone()))
-                .collect();
-        tricodes.insert("Los Angeles Clippers".into(), "LAC".into());
-        let players = &real().players.all;
-        let mut by_lookup: HashMap<&str, Vec<&PlayerBoxscore>> = HashMap::new();
-        for p in players {
-            by_lookup
-                .entry(p.player_lookup.as_str())
-                .or_default()
-                .push(p);
-        }
-        let name = "props_odds_api_2025_26_before_2025-11-10.csv.gz";
-        let mut out = Vec::new();
-        for r in records(name)
-            .into_iter()
-            .filter(|r| r["market"] == "player_points")
-        {
-            let d = date(&r["game_date_et"]);
-            let (away, home) = r["game"].split_once(" @ ").expect("game");
-            let (away, home) = (tricodes[away].clone(), tricodes[home].clone());
-            let lookup = normalize_name_for_lookup(&r["player"]);
-            let resolved = by_lookup
-                .get(lookup.as_str())
-                .and_then(|gs| {
-                    gs.iter()
-                        .filter(|g| g.game_date <= d)
-                        .max_by_key(|g| g.game_date)
-                })
-                .filter(|g| g.team_abbr == home || g.team_abbr == away);
-            let snapshot = NaiveDateTime::parse_from_str(&r["snapshot_utc"], "%Y%m%d_%H%M%S")
-                .expect("snapshot")
-                .and_utc();
-            let commence = DateTime::parse_from_rfc3339(&r["game_time"])
-                .expect("game_time")
-                .with_timezone(&Utc);
-            let price = |k: &str| r[k].parse::<f64>().ok().map(|p| p.round() as i64);
-            out.push(PlayerProp {
-                game_date: d,
-                event_id: r["event_id"].clone(),
-                snapshot_time: snapshot,
-                commence_time: commence,
-                minutes_before_tipoff: (commence - snapshot).num_minutes(),
-                home_team_abbr: home,
-                away_team_abbr: away,
-                bookmaker: r["bookmaker"].clone(),
-                market: "player_points".to_string(),
-                player_name: r["player"].clone(),
-                player_lookup: lookup,
-                player_id: resolved.map(|g| g.player_id),
-                team_abbr: resolved.map(|g| g.team_abbr.clone()),
-                line: r["line"].parse().expect("line"),
-                over_price: price("over_odds"),
-                under_price: price("under_odds"),
-                source_file: name.to_string(),
-            });
-        }
-        ByDate::new(out, |p| p.game_date)
+        let games = real().players.all.iter().map(|p| {
+            (
+                p.player_lookup.as_str(),
+                p.game_date,
+                p.team_abbr.as_str(),
+                p.player_id,
+            )
+        });
+        ByDate::new(crate::points_props::points_props(games), |p| p.game_date)
     })
 }
