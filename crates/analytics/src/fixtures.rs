@@ -9,13 +9,13 @@
 //! DET/DET) cannot say who plays whom: it is skipped and counted as
 //! `schedule_rows_inconsistent`.
 
-use crate::Counters;
 use chrono::NaiveDate;
 use propcast_core::Table;
 use propcast_core::tables::ScheduleGame;
+use propcast_patterns::Counters;
 use propcast_patterns::{ProcessContext, ProcessError};
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, string_literal};
+use propcast_platform::warehouse::date_literal;
 use std::collections::BTreeMap;
 
 /// Season types that are not competitive games: they count for nothing in
@@ -96,16 +96,6 @@ pub fn fixtures<'a>(
         }
     }
     out
-}
-
-/// `(...)` of string literals for `IN`, `(NULL)` (matches nothing) when empty.
-pub fn text_list<S: AsRef<str>>(values: &[S]) -> String {
-    if values.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        let items: Vec<String> = values.iter().map(|v| string_literal(v.as_ref())).collect();
-        format!("({})", items.join(", "))
-    }
 }
 
 /// `(...)` of integers for `IN`, `(NULL)` when empty.

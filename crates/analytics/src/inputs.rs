@@ -3,12 +3,13 @@
 //! Input tables are ensured first (idempotent), so a date whose raw source
 //! never landed reads as empty instead of failing on a missing table.
 
-use crate::fixtures::{int_list, text_list};
+use crate::fixtures::int_list;
 use propcast_core::Table;
 use propcast_core::tables::{PlayerBoxscore, ScheduleGame, TeamBoxscore};
 use propcast_patterns::{ProcessContext, ProcessError};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
+use propcast_platform::warehouse::text_list;
 
 async fn read<T: Table>(
     ctx: &ProcessContext,

@@ -22,13 +22,14 @@
 //! first game (by id) is kept and the other row is quarantined.
 
 use crate::efficiency;
-use crate::team_games::{Counters, pair_team_games};
-use crate::{DateSummary, inputs, write_partition, write_scoped};
+use crate::inputs;
+use crate::team_games::pair_team_games;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerBoxscore, PlayerGameSummary, ScheduleGame, TeamBoxscore};
 use propcast_core::{Table, TableDef};
+use propcast_patterns::{Counters, DateSummary, write_partition, write_scoped};
 use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -15,14 +15,11 @@
 //! schedule or the defender's plus-minus, opponent shooting is NULL).
 
 use crate::efficiency;
-use crate::team_games::{TeamGame, pair_team_games};
+use crate::team_games::{TeamGame, TeamGameSummaryProcessor, TeamGameTable, pair_team_games};
 use crate::team_offense_game_summary::offense_quality;
-use crate::{DateSummary, inputs, stored_values, write_partition, write_scoped};
-use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore, TeamDefenseGameSummary};
-use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
+use propcast_patterns::DateSummary;
 use std::collections::BTreeMap;
 
 fn defense_row(
@@ -106,70 +103,30 @@ pub fn summarize_team_defense(
     summary
 }
 
-/// Phase 3 processor writing `nba_analytics.team_defense_game_summary`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TeamDefenseGameSummaryProcessor;
+impl TeamGameTable for TeamDefenseGameSummary {
+    const PROCESSOR: &'static str = "team_defense_game_summary";
+    const TEAM_COLUMN: &'static str = "defending_team_abbr";
 
-#[async_trait]
-impl Processor for TeamDefenseGameSummaryProcessor {
-    fn name(&self) -> &'static str {
-        "team_defense_game_summary"
+    fn team(&self) -> &str {
+        &self.defending_team_abbr
     }
 
-    fn phase(&self) -> Phase {
-        Phase::Analytics
-    }
-
-    fn outputs(&self) -> Vec<TableDef> {
-        vec![TeamDefenseGameSummary::DEF]
-    }
-
-    /// Reads `nba_raw.team_boxscores` and `nba_raw.schedule` of D only (no
-    /// player box scores, so a player entity implies nothing here).
-    fn sources(&self) -> Option<&'static [&'static str]> {
-        Some(&["team_boxscores", "schedule"])
-    }
-
-    /// By team abbreviation (`defending_team_abbr`). A team's row is computed from every
-    /// row of its game (both sides: possessions and the opponent's numbers),
-    /// so the scoped run reads exactly the games of the teams in scope.
-    fn supports_entity_scope(&self) -> bool {
-        true
-    }
-
-    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let Scope::Entities(entities) = &ctx.scope else {
-            let team_rows = inputs::team_boxscores(ctx).await?;
-            let schedule = inputs::schedule(ctx).await?;
-            let summary = summarize_team_defense(ctx.game_date, &team_rows, &schedule);
-            return write_partition(ctx, self.name(), summary).await;
-        };
-        let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
-        let team_rows = inputs::team_boxscores_of_teams(ctx, &teams).await?;
-        let (ids, named) = crate::team_games::games_and_teams(&team_rows, &teams);
-        let schedule = inputs::schedule_of(ctx, &ids, &named).await?;
-        let mut summary = summarize_team_defense(ctx.game_date, &team_rows, &schedule);
-        summary
-            .rows
-            .retain(|r| entities.contains(&r.defending_team_abbr));
-        let stale = stored_values(
-            ctx,
-            &TeamDefenseGameSummary::DEF,
-            "defending_team_abbr",
-            &teams,
-        )
-        .await?;
-        write_scoped(
-            ctx,
-            self.name(),
-            "defending_team_abbr",
-            |r| r.defending_team_abbr.as_str(),
-            stale,
-            summary,
-        )
-        .await
+    fn summarize(
+        date: NaiveDate,
+        team_rows: &[TeamBoxscore],
+        schedule: &[ScheduleGame],
+    ) -> DateSummary<Self> {
+        summarize_team_defense(date, team_rows, schedule)
     }
 }
+
+/// Phase 3 processor writing `nba_analytics.team_defense_game_summary`.
+pub type TeamDefenseGameSummaryProcessor = TeamGameSummaryProcessor<TeamDefenseGameSummary>;
+
+/// The processor's value, so it is named like a unit struct.
+#[allow(non_upper_case_globals)]
+pub const TeamDefenseGameSummaryProcessor: TeamDefenseGameSummaryProcessor =
+    TeamGameSummaryProcessor::new();
 
 #[cfg(test)]
 mod tests {

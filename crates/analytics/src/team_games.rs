@@ -18,11 +18,17 @@
 //! * The two box score rows of a neutral-site game may both claim to be
 //!   away (or home); the schedule decides when it is consistent.
 
-use crate::efficiency;
+use crate::{efficiency, inputs};
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore};
-use propcast_patterns::Quarantine;
+use propcast_core::{Table, TableDef};
+use propcast_patterns::{
+    Counters, DateSummary, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Quarantine, Scope, stored_values, write_partition, write_scoped,
+};
 use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
 
 /// Where a side's final points came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,32 +90,6 @@ impl TeamGame<'_> {
     }
 }
 
-/// Per-run counts of what was filtered, derived or did not reconcile.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters(pub BTreeMap<String, i64>);
-
-impl Counters {
-    pub fn add(&mut self, name: &str, n: i64) {
-        if n != 0 {
-            *self.0.entry(name.to_string()).or_default() += n;
-        }
-    }
-
-    pub fn bump(&mut self, name: &str) {
-        self.add(name, 1);
-    }
-
-    pub fn get(&self, name: &str) -> i64 {
-        self.0.get(name).copied().unwrap_or(0)
-    }
-
-    pub fn merge(&mut self, other: &Counters) {
-        for (k, v) in &other.0 {
-            self.add(k, *v);
-        }
-    }
-}
-
 /// The paired games of a date and what happened on the way.
 #[derive(Debug, Clone, Default)]
 pub struct DateGames<'a> {
@@ -148,6 +128,106 @@ pub(crate) fn games_and_teams<'a>(
         .filter(|t| !t.is_empty())
         .collect();
     (ids.into_iter().collect(), teams.into_iter().collect())
+}
+
+/// A table of one row per team per game played on the date, summarised
+/// from the date's paired games: the team offense and defense summaries.
+/// [`TeamGameSummaryProcessor`] writes it.
+pub trait TeamGameTable: Table {
+    /// The name of the processor writing the table.
+    const PROCESSOR: &'static str;
+    /// The column naming the team a row is about (the entity of a scoped
+    /// run).
+    const TEAM_COLUMN: &'static str;
+
+    /// The team a row is about (the value of [`Self::TEAM_COLUMN`]).
+    fn team(&self) -> &str;
+
+    /// The rows of `date`, sorted by team, from the date's team box scores
+    /// and schedule.
+    fn summarize(
+        date: NaiveDate,
+        team_rows: &[TeamBoxscore],
+        schedule: &[ScheduleGame],
+    ) -> DateSummary<Self>;
+}
+
+/// The Phase 3 processor writing the [`TeamGameTable`] `T` (see
+/// `TeamOffenseGameSummaryProcessor`, `TeamDefenseGameSummaryProcessor`).
+pub struct TeamGameSummaryProcessor<T>(PhantomData<fn() -> T>);
+
+impl<T> TeamGameSummaryProcessor<T> {
+    pub const fn new() -> Self {
+        TeamGameSummaryProcessor(PhantomData)
+    }
+}
+
+impl<T> Default for TeamGameSummaryProcessor<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for TeamGameSummaryProcessor<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for TeamGameSummaryProcessor<T> {}
+
+impl<T: TeamGameTable> std::fmt::Debug for TeamGameSummaryProcessor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TeamGameSummaryProcessor")
+            .field(&T::PROCESSOR)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
+    fn name(&self) -> &'static str {
+        T::PROCESSOR
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Analytics
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        vec![T::DEF]
+    }
+
+    /// Reads `nba_raw.team_boxscores` and `nba_raw.schedule` of D only (no
+    /// player box scores, so a player entity implies nothing here).
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        Some(&["team_boxscores", "schedule"])
+    }
+
+    /// By team abbreviation (the table's [`TeamGameTable::TEAM_COLUMN`]). A
+    /// team's row is computed from every row of its game (both sides:
+    /// possessions and the opponent's numbers), so the scoped run reads
+    /// exactly the games of the teams in scope.
+    fn supports_entity_scope(&self) -> bool {
+        true
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        let Scope::Entities(entities) = &ctx.scope else {
+            let team_rows = inputs::team_boxscores(ctx).await?;
+            let schedule = inputs::schedule(ctx).await?;
+            let summary = T::summarize(ctx.game_date, &team_rows, &schedule);
+            return write_partition(ctx, self.name(), summary).await;
+        };
+        let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
+        let team_rows = inputs::team_boxscores_of_teams(ctx, &teams).await?;
+        let (ids, named) = games_and_teams(&team_rows, &teams);
+        let schedule = inputs::schedule_of(ctx, &ids, &named).await?;
+        let mut summary = T::summarize(ctx.game_date, &team_rows, &schedule);
+        summary.rows.retain(|r| entities.contains(r.team()));
+        let stale = stored_values(ctx, &T::DEF, T::TEAM_COLUMN, &teams).await?;
+        write_scoped(ctx, self.name(), T::TEAM_COLUMN, T::team, stale, summary).await
+    }
 }
 
 /// A schedule row that can be trusted for sides and scores.

@@ -16,13 +16,12 @@
 //! counted; games of every season type present are included.
 
 use crate::efficiency;
-use crate::team_games::{Coverage, TeamGame, pair_team_games};
-use crate::{DateSummary, inputs, stored_values, write_partition, write_scoped};
-use async_trait::async_trait;
+use crate::team_games::{
+    Coverage, TeamGame, TeamGameSummaryProcessor, TeamGameTable, pair_team_games,
+};
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore, TeamOffenseGameSummary};
-use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
+use propcast_patterns::DateSummary;
 use std::collections::BTreeMap;
 
 /// The `data_quality` of the offense row of `sides[index]`.
@@ -122,62 +121,30 @@ pub fn summarize_team_offense(
     summary
 }
 
-/// Phase 3 processor writing `nba_analytics.team_offense_game_summary`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TeamOffenseGameSummaryProcessor;
+impl TeamGameTable for TeamOffenseGameSummary {
+    const PROCESSOR: &'static str = "team_offense_game_summary";
+    const TEAM_COLUMN: &'static str = "team_abbr";
 
-#[async_trait]
-impl Processor for TeamOffenseGameSummaryProcessor {
-    fn name(&self) -> &'static str {
-        "team_offense_game_summary"
+    fn team(&self) -> &str {
+        &self.team_abbr
     }
 
-    fn phase(&self) -> Phase {
-        Phase::Analytics
-    }
-
-    fn outputs(&self) -> Vec<TableDef> {
-        vec![TeamOffenseGameSummary::DEF]
-    }
-
-    /// Reads `nba_raw.team_boxscores` and `nba_raw.schedule` of D only (no
-    /// player box scores, so a player entity implies nothing here).
-    fn sources(&self) -> Option<&'static [&'static str]> {
-        Some(&["team_boxscores", "schedule"])
-    }
-
-    /// By team abbreviation (`team_abbr`). A team's row is computed from every
-    /// row of its game (both sides: possessions and the opponent's numbers),
-    /// so the scoped run reads exactly the games of the teams in scope.
-    fn supports_entity_scope(&self) -> bool {
-        true
-    }
-
-    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let Scope::Entities(entities) = &ctx.scope else {
-            let team_rows = inputs::team_boxscores(ctx).await?;
-            let schedule = inputs::schedule(ctx).await?;
-            let summary = summarize_team_offense(ctx.game_date, &team_rows, &schedule);
-            return write_partition(ctx, self.name(), summary).await;
-        };
-        let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
-        let team_rows = inputs::team_boxscores_of_teams(ctx, &teams).await?;
-        let (ids, named) = crate::team_games::games_and_teams(&team_rows, &teams);
-        let schedule = inputs::schedule_of(ctx, &ids, &named).await?;
-        let mut summary = summarize_team_offense(ctx.game_date, &team_rows, &schedule);
-        summary.rows.retain(|r| entities.contains(&r.team_abbr));
-        let stale = stored_values(ctx, &TeamOffenseGameSummary::DEF, "team_abbr", &teams).await?;
-        write_scoped(
-            ctx,
-            self.name(),
-            "team_abbr",
-            |r| r.team_abbr.as_str(),
-            stale,
-            summary,
-        )
-        .await
+    fn summarize(
+        date: NaiveDate,
+        team_rows: &[TeamBoxscore],
+        schedule: &[ScheduleGame],
+    ) -> DateSummary<Self> {
+        summarize_team_offense(date, team_rows, schedule)
     }
 }
+
+/// Phase 3 processor writing `nba_analytics.team_offense_game_summary`.
+pub type TeamOffenseGameSummaryProcessor = TeamGameSummaryProcessor<TeamOffenseGameSummary>;
+
+/// The processor's value, so it is named like a unit struct.
+#[allow(non_upper_case_globals)]
+pub const TeamOffenseGameSummaryProcessor: TeamOffenseGameSummaryProcessor =
+    TeamGameSummaryProcessor::new();
 
 #[cfg(test)]
 mod tests {

@@ -41,8 +41,7 @@
 //! **Quality**: `high` with ≥ 10 games and both teams' pace known,
 //! `medium` with 1–9 games (or ≥ 10 without team context), `low` with none.
 
-use crate::DateSummary;
-use crate::fixtures::{self, Fixture, int_list, text_list};
+use crate::fixtures::{self, Fixture, int_list};
 use crate::upcoming_team_game_context::{build_upcoming_team_context, mean, read_team_inputs};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
@@ -50,11 +49,13 @@ use propcast_core::tables::{
     PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::DateSummary;
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
+use propcast_platform::warehouse::text_list;
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -689,7 +690,7 @@ impl Processor for UpcomingPlayerGameContextProcessor {
         };
         let summary =
             build_upcoming_player_context(date, &inputs.schedule, &props, &seasons, &team_rows);
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }
 

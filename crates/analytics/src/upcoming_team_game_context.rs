@@ -29,19 +29,20 @@
 //! Nothing on or after D is read, so rows on or after D never change D's
 //! context.
 
-use crate::fixtures::{self, counts_in_history, text_list};
-use crate::{Counters, DateSummary};
+use crate::fixtures::{self, counts_in_history};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use propcast_core::tables::{
     ScheduleGame, TeamDefenseGameSummary, TeamOffenseGameSummary, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
+use propcast_platform::warehouse::text_list;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -449,7 +450,7 @@ impl Processor for UpcomingTeamGameContextProcessor {
             &inputs.history,
             &inputs.ratings,
         );
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }
 

@@ -16,9 +16,15 @@
 //!   a `nba_processing.processor_runs` row for every run.
 //! * [`circuit_breaker`] is the breaker state machine kept in the state
 //!   store, shared by the processor layers and the prediction systems.
+//! * [`partition`] is the date's rows of one table and how they are
+//!   written: a [`DateSummary`] replaces the date's partition
+//!   ([`write_partition`]) or, for a run scoped to some entities, exactly
+//!   the in-scope rows ([`write_scoped`]), and the warehouse's row count is
+//!   checked.
 
 pub mod circuit_breaker;
 pub mod layers;
+pub mod partition;
 pub mod processor;
 pub mod quarantine;
 pub mod run;
@@ -26,6 +32,7 @@ pub mod run;
 pub mod testing;
 
 pub use layers::{Change, LayerOptions, LayeredRun, Ledger, run_layered};
+pub use partition::{Counters, DateSummary, stored_values, write_partition, write_scoped};
 pub use processor::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
     Scope,

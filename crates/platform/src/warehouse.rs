@@ -141,3 +141,34 @@ pub fn date_literal(date: NaiveDate) -> String {
 pub fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
+
+/// A parenthesised list of SQL string literals for `IN`: `('a', 'b')`, and
+/// `(NULL)` when `values` is empty, so `x IN (NULL)` matches nothing.
+/// Portable across DuckDB and BigQuery.
+pub fn text_list<I>(values: I) -> String
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let items: Vec<String> = values
+        .into_iter()
+        .map(|v| string_literal(v.as_ref()))
+        .collect();
+    if items.is_empty() {
+        "(NULL)".to_string()
+    } else {
+        format!("({})", items.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_list_quotes_each_value_and_is_null_when_empty() {
+        assert_eq!(text_list(["GSW", "NYK"]), "('GSW', 'NYK')");
+        assert_eq!(text_list(&["o'neal".to_string()]), "('o''neal')");
+        assert_eq!(text_list(Vec::<&str>::new()), "(NULL)");
+    }
+}

@@ -13,7 +13,8 @@
 //! The computation is in pure functions over input rows
 //! ([`player_daily_cache::build_player_daily_cache`]); the processor reads
 //! with one history query per date, writes the date's partition (also when
-//! empty) and checks the row count the warehouse reports.
+//! empty) and checks the row count the warehouse reports
+//! (`propcast_patterns::write_partition` over a `DateSummary`).
 
 pub mod ml_feature_store;
 pub mod player_composite_factors;
@@ -36,10 +37,7 @@ pub use team_defense_zone_analysis::{
     TeamDefenseZoneAnalysisProcessor, build_team_defense_zone_analysis,
 };
 
-use propcast_core::Table;
-use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine};
-use propcast_platform::WarehouseExt;
-use std::collections::BTreeMap;
+use propcast_patterns::Processor;
 
 /// The Phase 4 processors in the order they run for a date.
 pub fn processors() -> Vec<Box<dyn Processor>> {
@@ -50,83 +48,4 @@ pub fn processors() -> Vec<Box<dyn Processor>> {
         Box::new(PlayerDailyCacheProcessor),
         Box::new(MlFeatureStoreProcessor),
     ]
-}
-
-/// Per-run counts (universe sources, collisions, skipped inputs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters(pub BTreeMap<String, i64>);
-
-impl Counters {
-    pub fn add(&mut self, name: &str, n: i64) {
-        if n != 0 {
-            *self.0.entry(name.to_string()).or_default() += n;
-        }
-    }
-
-    pub fn bump(&mut self, name: &str) {
-        self.add(name, 1);
-    }
-
-    pub fn get(&self, name: &str) -> i64 {
-        self.0.get(name).copied().unwrap_or(0)
-    }
-}
-
-/// The output of one precompute for one date.
-#[derive(Debug, Clone)]
-pub struct DateSummary<T> {
-    /// Sorted by the table's key.
-    pub rows: Vec<T>,
-    pub counters: Counters,
-    pub quarantine: Quarantine,
-    /// Inputs that made the date worth processing (0 means nothing to do).
-    pub input_rows: usize,
-}
-
-impl<T> Default for DateSummary<T> {
-    fn default() -> Self {
-        DateSummary {
-            rows: Vec::new(),
-            counters: Counters::default(),
-            quarantine: Quarantine::default(),
-            input_rows: 0,
-        }
-    }
-}
-
-/// Replaces the date's partition of `T`'s table with the summary's rows and
-/// verifies the warehouse wrote exactly that many.
-async fn write_partition<T: Table>(
-    ctx: &ProcessContext,
-    processor: &'static str,
-    summary: DateSummary<T>,
-) -> Result<ProcessOutput, ProcessError> {
-    let stats = ctx
-        .warehouse
-        .replace_rows::<T>(ctx.game_date, &[], &summary.rows)
-        .await?;
-    let expected = summary.rows.len() as u64;
-    if stats.rows_written != expected {
-        return Err(ProcessError::Permanent(format!(
-            "{}: wrote {} rows for {} but computed {expected}",
-            T::DEF.qualified(),
-            stats.rows_written,
-            ctx.game_date
-        )));
-    }
-    tracing::info!(
-        processor,
-        game_date = %ctx.game_date,
-        rows = expected,
-        replaced = stats.rows_deleted,
-        "partition replaced"
-    );
-    let mut output = ProcessOutput {
-        quarantine: summary.quarantine,
-        no_data: summary.input_rows == 0,
-        counters: summary.counters.0,
-        ..ProcessOutput::default()
-    };
-    output.wrote(&T::DEF, stats.rows_written);
-    Ok(output)
 }

@@ -52,7 +52,6 @@
 
 use crate::player_composite_factors::{factor_defaulted, read_date, read_recent_games};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
-use crate::{Counters, DateSummary};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::features::{
@@ -64,6 +63,7 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
+use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
@@ -671,6 +671,6 @@ impl Processor for MlFeatureStoreProcessor {
                 .count() as i64,
         );
         check_rows(&summary.rows)?;
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }

@@ -47,7 +47,6 @@
 //! count fell back to a default (see [`warning_fields`]).
 
 use crate::recent_games::{self, PlayerHistory, RecentGameRow};
-use crate::{Counters, DateSummary};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{
@@ -55,6 +54,7 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
+use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
@@ -617,6 +617,6 @@ impl Processor for PlayerCompositeFactorsProcessor {
         check_ranges(&summary.rows).inspect_err(|e| {
             tracing::error!(processor = self.name(), game_date = %ctx.game_date, error = %e, "composite factor range check failed; nothing written");
         })?;
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }

@@ -34,16 +34,16 @@
 //! the definition the query is tested against. What a full backfill of the
 //! cache costs: `benches/backfill.rs`, results in docs/BENCHMARKS.md.
 
-use crate::{Counters, DateSummary};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, string_literal};
+use propcast_platform::warehouse::{date_literal, text_list};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -494,16 +494,6 @@ pub fn build_player_daily_cache(
     summary
 }
 
-/// `IN (...)` of string literals, or `FALSE`-safe `NULL` when empty.
-fn text_list(values: &[&str]) -> String {
-    if values.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        let items: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
-        format!("({})", items.join(", "))
-    }
-}
-
 fn int_list(values: &[i64]) -> String {
     if values.is_empty() {
         "(NULL)".to_string()
@@ -642,7 +632,7 @@ impl Processor for PlayerDailyCacheProcessor {
             SeasonToDate::from_history(rows)
         };
         let summary = build_player_daily_cache(date, &schedule, &props, &seasons);
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }
 

@@ -34,11 +34,11 @@
 //! the same reductions over plain rows: the definitions the queries are
 //! tested against.
 
-use crate::DateSummary;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{PlayerShotZoneAnalysis, ShotZone};
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::DateSummary;
 use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
@@ -390,7 +390,7 @@ impl Processor for PlayerShotZoneAnalysisProcessor {
             let league = league.into_iter().next().unwrap_or_default();
             build_player_shot_zone_analysis(date, &games, &league)
         };
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }
 

@@ -30,12 +30,12 @@
 //! returns any, one read of the season's team defense summaries.
 //! [`team_games_from_shot_zones`] is the same reduction over plain rows.
 
-use crate::DateSummary;
 use crate::player_shot_zone_analysis::{ZONES, ZoneCounts, history_window, zone_sums_sql};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::{ShotZone, TeamDefenseGameSummary, TeamDefenseZoneAnalysis};
 use propcast_core::{Table, TableDef};
+use propcast_patterns::DateSummary;
 use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
@@ -348,7 +348,7 @@ impl Processor for TeamDefenseZoneAnalysisProcessor {
             let defense: Vec<DefenseGame> = ctx.warehouse.query_as(&defense_sql(date)).await?;
             build_team_defense_zone_analysis(date, &games, &defense)
         };
-        crate::write_partition(ctx, self.name(), summary).await
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 }
 

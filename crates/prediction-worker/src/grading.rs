@@ -42,7 +42,7 @@ use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope,
 };
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, string_literal};
+use propcast_platform::warehouse::{date_literal, text_list};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const NAME: &str = "prediction_grading";
@@ -290,16 +290,6 @@ async fn read_inputs(ctx: &ProcessContext) -> Result<GradingInputs, ProcessError
         teams_with_results,
         stale: None,
     })
-}
-
-/// `(...)` of string literals for `IN`, `(NULL)` when empty.
-fn text_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
-    let items: Vec<String> = values.into_iter().map(string_literal).collect();
-    if items.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        format!("({})", items.join(", "))
-    }
 }
 
 #[derive(serde::Deserialize)]

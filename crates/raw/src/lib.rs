@@ -17,10 +17,14 @@
 //! | `team_boxscores` | `nba-com/team-boxscores/<date>/<stamp>.json` | `nba_raw.team_boxscores` |
 //! | `player_props` | `odds-api/player-props-history/<date>/<event>-<AWAYHOME>/<stamp>-snap-<HHMM>.json` | `nba_raw.player_props`, `nba_reference.unresolved_player_names` |
 //!
+//! The two box score processors are one [`boxscores::GameLogProcessor`]
+//! over the row kind ([`boxscores::GameLogRow`]).
+//!
 //! Shot charts are a bulk import, not a per-date processor:
 //! [`import_shot_zones`] loads a per player-game-zone or per-shot CSV into
 //! `nba_raw.shot_zones` (see [`shot_zones`]).
 
+pub mod boxscores;
 pub mod error;
 pub mod json_fields;
 pub mod landing_files;

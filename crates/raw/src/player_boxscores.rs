@@ -2,19 +2,15 @@
 //! `nba-com/player-boxscores/<YYYY-MM-DD>/<YYYYMMDD_HHMMSS>.json`, the
 //! latest file of the date.
 
+use crate::boxscores::{GameLogProcessor, GameLogRow, parse_game_log};
 use crate::error::FileError;
 use crate::json_fields::FieldError;
-use crate::landing_files;
-use crate::leaguegamelog::{GameLog, Row};
+use crate::leaguegamelog::{Columns, GameLog, Row};
 use crate::parsed::Parsed;
-use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::PlayerBoxscore;
-use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
-use propcast_platform::WarehouseExt;
-use std::collections::HashMap;
+use serde_json::Value;
 
 /// The landing folder of a date's player box scores.
 pub fn folder(date: NaiveDate) -> String {
@@ -58,48 +54,37 @@ pub fn parse_player_boxscores(
     path: &str,
     date: NaiveDate,
 ) -> Result<Parsed<PlayerBoxscore>, FileError> {
-    let log = GameLog::parse(bytes, path)?;
-    let columns = log.columns(path, COLUMNS)?;
-    let mut out = Parsed::default();
-    let mut seen: HashMap<(String, i64), usize> = HashMap::new();
-    for (i, value) in log.rows().iter().enumerate() {
-        let parsed = columns
-            .row(value)
-            .and_then(|row| player_row(&row, path, date));
-        match parsed {
-            Ok((row, from_other_side)) => {
-                if from_other_side {
-                    out.count("matchup_from_other_side", 1);
-                }
-                let key = (row.game_id.clone(), row.player_id);
-                if let Some(first) = seen.get(&key) {
-                    out.quarantine.add(
-                        path,
-                        log.record(i),
-                        "PLAYER_ID",
-                        format!(
-                            "duplicate of {} (same GAME_ID and PLAYER_ID)",
-                            log.record(*first)
-                        ),
-                        value.to_string(),
-                    );
-                } else {
-                    seen.insert(key, i);
-                    out.rows.push(row);
-                }
-            }
-            Err(e) => {
-                out.quarantine
-                    .add(path, log.record(i), &e.field, e.reason(), value.to_string())
-            }
-        }
+    parse_game_log::<PlayerBoxscore>(bytes, path, date)
+}
+
+impl GameLogRow for PlayerBoxscore {
+    const PROCESSOR: &'static str = "player_boxscores";
+    const KEY_HEADER: &'static str = "PLAYER_ID";
+    type Key = (String, i64);
+    type Columns = Columns<26>;
+
+    fn folder(date: NaiveDate) -> String {
+        folder(date)
     }
-    out.rows.sort_by(|a, b| {
-        a.game_id
-            .cmp(&b.game_id)
-            .then(a.player_id.cmp(&b.player_id))
-    });
-    Ok(out)
+
+    fn key(&self) -> Self::Key {
+        (self.game_id.clone(), self.player_id)
+    }
+
+    fn columns(log: &GameLog, path: &str) -> Result<Self::Columns, FileError> {
+        log.columns(path, COLUMNS)
+    }
+
+    fn parse_row(
+        columns: &Self::Columns,
+        value: &Value,
+        path: &str,
+        date: NaiveDate,
+    ) -> Result<(Self, bool), FieldError> {
+        columns
+            .row(value)
+            .and_then(|row| player_row(&row, path, date))
+    }
 }
 
 fn player_row<const N: usize>(
@@ -155,51 +140,8 @@ fn player_row<const N: usize>(
 }
 
 /// Loads a date's player box scores into `nba_raw.player_boxscores`.
-#[derive(Debug, Default)]
-pub struct PlayerBoxscoresProcessor;
+pub type PlayerBoxscoresProcessor = GameLogProcessor<PlayerBoxscore>;
 
-#[async_trait]
-impl Processor for PlayerBoxscoresProcessor {
-    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
-        vec![folder(date)]
-    }
-
-    fn name(&self) -> &'static str {
-        "player_boxscores"
-    }
-
-    fn phase(&self) -> Phase {
-        Phase::Raw
-    }
-
-    fn outputs(&self) -> Vec<TableDef> {
-        vec![PlayerBoxscore::DEF]
-    }
-
-    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let date = ctx.game_date;
-        let files = landing_files::json_files(&*ctx.landing, &folder(date)).await?;
-        let mut output = ProcessOutput::default();
-        let loaded = landing_files::latest_loadable(
-            &*ctx.landing,
-            &files,
-            &mut output.quarantine,
-            |bytes, path| parse_player_boxscores(bytes, path, date),
-        )
-        .await?;
-        let rows = match loaded {
-            Some((_, parsed)) => {
-                output.quarantine.extend(parsed.quarantine);
-                parsed.rows
-            }
-            None => Vec::new(),
-        };
-        output.no_data = files.is_empty() || (rows.is_empty() && output.quarantine.is_empty());
-        ctx.warehouse
-            .replace_rows::<PlayerBoxscore>(date, &[], &rows)
-            .await?;
-        output.wrote(&PlayerBoxscore::DEF, rows.len() as u64);
-        tracing::debug!(processor = self.name(), game_date = %date, rows = rows.len(), "player box scores loaded");
-        Ok(output)
-    }
-}
+/// The processor's value, so it is named like a unit struct.
+#[allow(non_upper_case_globals)]
+pub const PlayerBoxscoresProcessor: PlayerBoxscoresProcessor = GameLogProcessor::new();

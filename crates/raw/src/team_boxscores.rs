@@ -2,19 +2,15 @@
 //! `nba-com/team-boxscores/<YYYY-MM-DD>/<YYYYMMDD_HHMMSS>.json`, the latest
 //! file of the date.
 
+use crate::boxscores::{GameLogProcessor, GameLogRow, parse_game_log};
 use crate::error::FileError;
 use crate::json_fields::FieldError;
-use crate::landing_files;
 use crate::leaguegamelog::season_type_of_digit;
-use crate::leaguegamelog::{GameLog, Row};
+use crate::leaguegamelog::{Columns, GameLog, Row};
 use crate::parsed::Parsed;
-use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::tables::TeamBoxscore;
-use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
-use propcast_platform::WarehouseExt;
-use std::collections::HashMap;
+use serde_json::Value;
 
 /// The landing folder of a date's team box scores.
 pub fn folder(date: NaiveDate) -> String {
@@ -57,48 +53,37 @@ pub fn parse_team_boxscores(
     path: &str,
     date: NaiveDate,
 ) -> Result<Parsed<TeamBoxscore>, FileError> {
-    let log = GameLog::parse(bytes, path)?;
-    let columns = log.columns(path, COLUMNS)?;
-    let mut out = Parsed::default();
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    for (i, value) in log.rows().iter().enumerate() {
-        let parsed = columns
-            .row(value)
-            .and_then(|row| team_row(&row, path, date));
-        match parsed {
-            Ok((row, from_other_side)) => {
-                if from_other_side {
-                    out.count("matchup_from_other_side", 1);
-                }
-                let key = (row.game_id.clone(), row.team_abbr.clone());
-                if let Some(first) = seen.get(&key) {
-                    out.quarantine.add(
-                        path,
-                        log.record(i),
-                        "TEAM_ABBREVIATION",
-                        format!(
-                            "duplicate of {} (same GAME_ID and TEAM_ABBREVIATION)",
-                            log.record(*first)
-                        ),
-                        value.to_string(),
-                    );
-                } else {
-                    seen.insert(key, i);
-                    out.rows.push(row);
-                }
-            }
-            Err(e) => {
-                out.quarantine
-                    .add(path, log.record(i), &e.field, e.reason(), value.to_string())
-            }
-        }
+    parse_game_log::<TeamBoxscore>(bytes, path, date)
+}
+
+impl GameLogRow for TeamBoxscore {
+    const PROCESSOR: &'static str = "team_boxscores";
+    const KEY_HEADER: &'static str = "TEAM_ABBREVIATION";
+    type Key = (String, String);
+    type Columns = Columns<25>;
+
+    fn folder(date: NaiveDate) -> String {
+        folder(date)
     }
-    out.rows.sort_by(|a, b| {
-        a.game_id
-            .cmp(&b.game_id)
-            .then_with(|| a.team_abbr.cmp(&b.team_abbr))
-    });
-    Ok(out)
+
+    fn key(&self) -> Self::Key {
+        (self.game_id.clone(), self.team_abbr.clone())
+    }
+
+    fn columns(log: &GameLog, path: &str) -> Result<Self::Columns, FileError> {
+        log.columns(path, COLUMNS)
+    }
+
+    fn parse_row(
+        columns: &Self::Columns,
+        value: &Value,
+        path: &str,
+        date: NaiveDate,
+    ) -> Result<(Self, bool), FieldError> {
+        columns
+            .row(value)
+            .and_then(|row| team_row(&row, path, date))
+    }
 }
 
 fn team_row<const N: usize>(
@@ -159,51 +144,8 @@ fn team_row<const N: usize>(
 }
 
 /// Loads a date's team box scores into `nba_raw.team_boxscores`.
-#[derive(Debug, Default)]
-pub struct TeamBoxscoresProcessor;
+pub type TeamBoxscoresProcessor = GameLogProcessor<TeamBoxscore>;
 
-#[async_trait]
-impl Processor for TeamBoxscoresProcessor {
-    fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
-        vec![folder(date)]
-    }
-
-    fn name(&self) -> &'static str {
-        "team_boxscores"
-    }
-
-    fn phase(&self) -> Phase {
-        Phase::Raw
-    }
-
-    fn outputs(&self) -> Vec<TableDef> {
-        vec![TeamBoxscore::DEF]
-    }
-
-    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let date = ctx.game_date;
-        let files = landing_files::json_files(&*ctx.landing, &folder(date)).await?;
-        let mut output = ProcessOutput::default();
-        let loaded = landing_files::latest_loadable(
-            &*ctx.landing,
-            &files,
-            &mut output.quarantine,
-            |bytes, path| parse_team_boxscores(bytes, path, date),
-        )
-        .await?;
-        let rows = match loaded {
-            Some((_, parsed)) => {
-                output.quarantine.extend(parsed.quarantine);
-                parsed.rows
-            }
-            None => Vec::new(),
-        };
-        output.no_data = files.is_empty() || (rows.is_empty() && output.quarantine.is_empty());
-        ctx.warehouse
-            .replace_rows::<TeamBoxscore>(date, &[], &rows)
-            .await?;
-        output.wrote(&TeamBoxscore::DEF, rows.len() as u64);
-        tracing::debug!(processor = self.name(), game_date = %date, rows = rows.len(), "team box scores loaded");
-        Ok(output)
-    }
-}
+/// The processor's value, so it is named like a unit struct.
+#[allow(non_upper_case_globals)]
+pub const TeamBoxscoresProcessor: TeamBoxscoresProcessor = GameLogProcessor::new();

@@ -1,0 +1,200 @@
+//! The date's rows of one table and how they are written.
+//!
+//! A processor that computes a whole table partition for one game date
+//! collects its rows, counters and quarantined inputs in a [`DateSummary`]
+//! and hands it to [`write_partition`], which replaces the date's partition
+//! (also when empty, so a rerun clears stale rows) and checks the row count
+//! the warehouse reports. A run scoped to some entities uses
+//! [`stored_values`] to find the in-scope rows already stored and
+//! [`write_scoped`] to replace exactly those.
+
+use crate::{ProcessContext, ProcessError, ProcessOutput, Quarantine};
+use propcast_core::{Table, TableDef};
+use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::{date_literal, text_list};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Per-run counts of what was filtered, derived, skipped or did not
+/// reconcile (named by each processor; zero counts are not kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters(pub BTreeMap<String, i64>);
+
+impl Counters {
+    pub fn add(&mut self, name: &str, n: i64) {
+        if n != 0 {
+            *self.0.entry(name.to_string()).or_default() += n;
+        }
+    }
+
+    pub fn bump(&mut self, name: &str) {
+        self.add(name, 1);
+    }
+
+    pub fn get(&self, name: &str) -> i64 {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+
+    pub fn merge(&mut self, other: &Counters) {
+        for (k, v) in &other.0 {
+            self.add(k, *v);
+        }
+    }
+}
+
+/// What one processor computed for one date.
+#[derive(Debug, Clone)]
+pub struct DateSummary<T> {
+    /// Sorted by the table's key.
+    pub rows: Vec<T>,
+    /// Filtered, derived and unreconciled counts (see each processor).
+    pub counters: Counters,
+    /// Input records set aside; the rest of the date proceeded.
+    pub quarantine: Quarantine,
+    /// Inputs that made the date worth processing (0 means there was
+    /// nothing to do).
+    pub input_rows: usize,
+}
+
+impl<T> Default for DateSummary<T> {
+    fn default() -> Self {
+        DateSummary {
+            rows: Vec::new(),
+            counters: Counters::default(),
+            quarantine: Quarantine::default(),
+            input_rows: 0,
+        }
+    }
+}
+
+impl<T> DateSummary<T> {
+    /// The run's output once `written` rows of `T`'s table are stored.
+    fn into_output(self, written: u64) -> ProcessOutput
+    where
+        T: Table,
+    {
+        let mut output = ProcessOutput {
+            quarantine: self.quarantine,
+            no_data: self.input_rows == 0,
+            counters: self.counters.0,
+            ..ProcessOutput::default()
+        };
+        output.wrote(&T::DEF, written);
+        output
+    }
+}
+
+/// Replaces the date's partition of `T`'s table with the summary's rows and
+/// verifies the warehouse wrote exactly that many.
+pub async fn write_partition<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    summary: DateSummary<T>,
+) -> Result<ProcessOutput, ProcessError> {
+    let stats = ctx
+        .warehouse
+        .replace_rows::<T>(ctx.game_date, &[], &summary.rows)
+        .await?;
+    let expected = summary.rows.len() as u64;
+    if stats.rows_written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {} rows for {} but computed {expected}",
+            T::DEF.qualified(),
+            stats.rows_written,
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        game_date = %ctx.game_date,
+        rows = expected,
+        replaced = stats.rows_deleted,
+        quarantined = summary.quarantine.len(),
+        "partition replaced"
+    );
+    Ok(summary.into_output(stats.rows_written))
+}
+
+/// Replaces, in the date's partition of `T`'s table, exactly the rows whose
+/// `column` holds one of `stale` or one of the summary rows' values (each
+/// value in its own replace, so rows of other values stay untouched) with
+/// the summary's rows, and verifies the warehouse wrote exactly those.
+/// `stale` names the in-scope rows already stored (see [`stored_values`]),
+/// so a row no longer computed is deleted. The scoped counterpart of
+/// [`write_partition`].
+pub async fn write_scoped<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    column: &'static str,
+    value_of: fn(&T) -> &str,
+    stale: BTreeSet<String>,
+    summary: DateSummary<T>,
+) -> Result<ProcessOutput, ProcessError> {
+    let mut by_value: BTreeMap<String, Vec<&T>> =
+        stale.into_iter().map(|v| (v, Vec::new())).collect();
+    for row in &summary.rows {
+        by_value
+            .entry(value_of(row).to_string())
+            .or_default()
+            .push(row);
+    }
+    let (mut written, mut deleted) = (0, 0);
+    for (value, rows) in &by_value {
+        let records = rows
+            .iter()
+            .map(|row| match serde_json::to_value(row) {
+                Ok(serde_json::Value::Object(map)) => Ok(map),
+                other => Err(ProcessError::Permanent(format!(
+                    "a row of {} did not serialise to an object: {other:?}",
+                    T::DEF.qualified()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let stats = ctx
+            .warehouse
+            .replace_partition(&T::DEF, ctx.game_date, &[(column, value)], records)
+            .await?;
+        written += stats.rows_written;
+        deleted += stats.rows_deleted;
+    }
+    let expected = summary.rows.len() as u64;
+    if written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {written} rows for {} in scope but computed {expected}",
+            T::DEF.qualified(),
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        game_date = %ctx.game_date,
+        entities = by_value.len(),
+        rows = expected,
+        replaced = deleted,
+        quarantined = summary.quarantine.len(),
+        "rows in scope replaced"
+    );
+    Ok(summary.into_output(written))
+}
+
+/// The values of `column` stored in the date's partition of `def` among
+/// `values` (the in-scope rows a scoped write must replace).
+pub async fn stored_values(
+    ctx: &ProcessContext,
+    def: &TableDef,
+    column: &str,
+    values: &[&str],
+) -> Result<BTreeSet<String>, ProcessError> {
+    #[derive(serde::Deserialize)]
+    struct Value {
+        value: String,
+    }
+    ctx.warehouse.ensure_table(def).await?;
+    let sql = format!(
+        "SELECT DISTINCT {column} AS value FROM {} WHERE game_date = {} AND {column} IN {}",
+        def.qualified(),
+        date_literal(ctx.game_date),
+        text_list(values)
+    );
+    let rows: Vec<Value> = ctx.warehouse.query_as(&sql).await?;
+    Ok(rows.into_iter().map(|v| v.value).collect())
+}
