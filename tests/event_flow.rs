@@ -129,7 +129,7 @@ fn redelivering_every_event_of_a_date_changes_nothing() {
         .count();
     assert_eq!(reports.len(), downstream);
     for r in &reports {
-        assert_eq!(r.status, RunStatus::Skipped, "{}", r.processor);
+        assert_eq!(r.status(), RunStatus::Skipped, "{}", r.processor());
         let reason = r.run.skip_reason.clone().unwrap_or_default();
         assert!(reason.starts_with("duplicate delivery"), "{reason}");
     }
@@ -296,4 +296,100 @@ fn one_changed_box_score_recomputes_only_that_player() {
         .unwrap();
     assert!(boxscores.is_incremental);
     assert_eq!(boxscores.entities_changed, vec![player.clone()]);
+}
+
+/// Triggers no runner can ever act on — not a PhaseTrigger, a bad
+/// game_date, an unknown mode, a phase that is none or not the topic's, an
+/// empty round or claim — are acknowledged into dead letters whose reason
+/// names the field, before anything runs; the date run after them
+/// completes with the same rows as the clean daily run of that date.
+#[test]
+fn unreadable_triggers_are_dead_lettered_and_the_date_still_runs() {
+    use propcast_orchestrator::{PhaseTrigger, Transition};
+    let first = dates()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = daily_pipeline(dir.path(), &landing());
+    let valid = PhaseTrigger {
+        transition: "phase2_to_phase3".into(),
+        phase: 3,
+        game_date: first.to_string(),
+        mode: "overnight".into(),
+        round_id: "poison".into(),
+        claim_id: "claim".into(),
+        reason: "critical_and_share".into(),
+        ..Default::default()
+    };
+    let bad = |f: &dyn Fn(&mut PhaseTrigger)| {
+        let mut t = valid.clone();
+        f(&mut t);
+        prost::Message::encode_to_vec(&t)
+    };
+    let poison: Vec<(&str, Vec<u8>)> = vec![
+        ("not a PhaseTrigger", vec![0xff, 0xff, 0xff]),
+        ("game_date", bad(&|t| t.game_date = "2025-02-30".into())),
+        ("mode", bad(&|t| t.mode = "nightly".into())),
+        ("phase", bad(&|t| t.phase = 7)),
+        ("phase", bad(&|t| t.phase = 4)),
+        ("round_id", bad(&|t| t.round_id.clear())),
+        ("claim_id", bad(&|t| t.claim_id.clear())),
+    ];
+    let outcome = runtime().block_on(async {
+        pipeline.prepare().await.unwrap();
+        let bus = pipeline.backends().bus.clone();
+        for (_, data) in &poison {
+            bus.publish(
+                Transition::Phase2To3.trigger_topic(),
+                data.clone().into(),
+                BTreeMap::new(),
+            )
+            .await
+            .unwrap();
+        }
+        let round = uuid::Uuid::new_v4().to_string();
+        pipeline
+            .run_date_with(first, &DateRun::daily(), &round)
+            .await
+            .unwrap()
+    });
+    assert_eq!(outcome.dead_letters.len(), poison.len());
+    for ((field, data), letter) in poison.iter().zip(&outcome.dead_letters) {
+        assert!(
+            letter.reason.contains(field),
+            "{field}: {:?}",
+            letter.reason
+        );
+        assert_eq!(letter.subscription, "phase3-trigger-runner");
+        assert_eq!(&letter.payload().unwrap(), data);
+    }
+    let stored = runtime()
+        .block_on(propcast_platform::dead_letter::list(
+            pipeline.backends().state.as_ref(),
+            "",
+        ))
+        .unwrap();
+    assert_eq!(stored.len(), poison.len(), "kept in the state store");
+
+    // The date itself ran as usual: every transition fired, nothing
+    // failed, and its rows are those of the clean daily run.
+    assert!(outcome.failed().is_empty(), "{:?}", outcome.failed());
+    assert!(outcome.early_exit.is_none());
+    // The first date of the season has no history for 4→5 to wait on as
+    // the later dates do; what fired matches the clean run of the date,
+    // table by table, below.
+    assert!(outcome.fired.len() >= 2, "2→3 and 3→4 fired");
+    let clean = daily().pipeline.backends().warehouse.clone();
+    let ours = pipeline.backends().warehouse.clone();
+    let mut compared = 0;
+    for def in data_tables() {
+        let of_date = |rows: Vec<Record>| -> Vec<Record> {
+            rows.into_iter()
+                .filter(|r| text(r, def.partition) == first.to_string())
+                .collect()
+        };
+        let expected = of_date(snapshot(clean.as_ref(), def));
+        let got = of_date(snapshot(ours.as_ref(), def));
+        compared += expected.len();
+        assert_eq!(got, expected, "{}", def.qualified());
+    }
+    assert!(compared > 1000, "the date has rows to compare: {compared}");
 }

@@ -1,12 +1,14 @@
 //! Runs the pipeline over a range of dates, in order, and builds the summary.
 
-use crate::pipeline::{DateOutcome, DateRun, Pipeline, phase_label};
-use crate::summary::{Accuracy, FailedRun, InvalidDate, ModelNote, Summary, SystemAccuracy};
+use crate::pipeline::{DateOutcome, DateRun, Pipeline};
+use crate::summary::{
+    Accuracy, DeadLettered, FailedRun, InvalidDate, ModelNote, Summary, SystemAccuracy,
+};
 use crate::validate;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use propcast_patterns::{RunMode, RunStatus};
+use propcast_patterns::{Phase, RunMode, RunStatus};
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{LandingZone, Warehouse};
 use propcast_prediction_worker::TrainingWindow;
@@ -363,17 +365,12 @@ fn summarise(
             for (table, n) in &report.output.rows_written {
                 *rows.entry(table.clone()).or_default() += n;
             }
-            let phase = match report.run.phase {
-                2 => propcast_patterns::Phase::Raw,
-                3 => propcast_patterns::Phase::Analytics,
-                4 => propcast_patterns::Phase::Precompute,
-                _ => propcast_patterns::Phase::Predictions,
-            };
-            *seconds.entry(phase_label(phase).to_string()).or_default() +=
-                report.duration.as_secs_f64();
+            let phase = report.phase().unwrap_or(Phase::Predictions);
+            *seconds.entry(phase.label().to_string()).or_default() +=
+                report.duration().as_secs_f64();
             if !report.output.quarantine.is_empty() {
                 *quarantined_by_processor
-                    .entry(report.processor.to_string())
+                    .entry(report.processor().to_string())
                     .or_default() += report.output.quarantine.len() as u64;
             }
             unresolved_names += report
@@ -382,11 +379,11 @@ fn summarise(
                 .get("unresolved_names")
                 .copied()
                 .unwrap_or_default();
-            if report.status == RunStatus::Failed {
+            if report.status() == RunStatus::Failed {
                 failed_runs.push(FailedRun {
                     date: outcome.date,
-                    processor: report.processor.to_string(),
-                    error: report.error.clone().unwrap_or_default(),
+                    processor: report.processor().to_string(),
+                    error: report.error().unwrap_or_default().to_string(),
                 });
             }
         }
@@ -402,6 +399,10 @@ fn summarise(
         quarantined_by_processor,
         unresolved_names,
         failed_runs,
+        dead_letters: outcomes
+            .iter()
+            .flat_map(|o| o.dead_letters.iter().map(DeadLettered::from))
+            .collect(),
         predictions: 0,
         graded: 0,
         mae: None,

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use propcast_core::date::today_eastern;
 use propcast_core::tables::{ALL_TABLES, ProcessorRun};
+use propcast_core::{Phase, RunStatus};
 use propcast_platform::embedded::EmbeddedBackends;
 use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_raw::shot_zones::import_shot_zones;
@@ -49,9 +50,9 @@ pub async fn import_shots(data_dir: &Path, files: &[PathBuf]) -> anyhow::Result<
             .replace_rows(date, &[("processor", IMPORT_PROCESSOR)], &quarantine)
             .await?;
         let status = if report.quarantine.is_empty() {
-            "success"
+            RunStatus::Success
         } else {
-            "partial"
+            RunStatus::Partial
         };
         warehouse
             .merge_rows(&[ProcessorRun {
@@ -59,9 +60,9 @@ pub async fn import_shots(data_dir: &Path, files: &[PathBuf]) -> anyhow::Result<
                 execution_id: execution_id.clone(),
                 correlation_id: format!("{execution_id}/{}", report.source_file),
                 processor: IMPORT_PROCESSOR.to_string(),
-                phase: 2,
+                phase: Phase::Raw.number(),
                 game_date: date,
-                status: status.to_string(),
+                status,
                 skip_reason: None,
                 error: None,
                 round_id: execution_id.clone(),

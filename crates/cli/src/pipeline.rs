@@ -12,7 +12,10 @@
 //! the bus until it is empty, so a date's chain has finished when it
 //! returns. Anything left on the bus by an interrupted invocation is
 //! consumed too (at-least-once; the idempotency layer turns duplicates into
-//! recorded no-ops).
+//! recorded no-ops). A message no redelivery could make readable (not the
+//! expected protobuf, a field out of range or a trigger on the wrong topic)
+//! is acknowledged into a [`DeadLetter`] with the reason, and the rest
+//! flows on.
 //!
 //! [`ProcessorCompletion`]: propcast_proto::v1::ProcessorCompletion
 
@@ -21,61 +24,28 @@ use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use propcast_core::date::today_eastern;
 use propcast_core::tables::ALL_TABLES;
-use propcast_orchestrator::{Fired, Mode, Orchestrator, PhaseTrigger, Transition};
+use propcast_orchestrator::{Fired, Mode, Orchestrator, Transition, Trigger};
 use propcast_patterns::{
-    LayerOptions, Ledger, Phase, ProcessContext, Processor, RunMode, RunReport, RunStatus,
-    record_reports, run_layered, skip_report,
+    Coverage, LayerOptions, Ledger, Phase, ProcessContext, Processor, RunMode, RunReport,
+    RunStatus, record_runs, run_layered, skip_report,
 };
-use propcast_platform::{EventBus, LandingZone, StateStore, Warehouse};
+use propcast_platform::{DeadLetter, dead_letter};
 use propcast_prediction_worker::{
     GbdtSystem, PredictionCoordinator, PredictionGrading, PredictionSystem, TrainedModel,
 };
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use propcast_orchestrator::COMPLETIONS_TOPIC;
 use propcast_orchestrator::service::MAX_ATTEMPTS;
+/// The backends a pipeline runs on, assembled in `propcast-platform`.
+pub use propcast_platform::Backends;
 
 /// The phase runner's subscription to a transition's trigger topic.
 pub fn runner_subscription(transition: Transition) -> String {
     format!("{}-runner", transition.trigger_topic())
-}
-
-/// The backends a pipeline runs on.
-#[derive(Clone)]
-pub struct Backends {
-    pub warehouse: Arc<dyn Warehouse>,
-    pub landing: Arc<dyn LandingZone>,
-    pub state: Arc<dyn StateStore>,
-    pub bus: Arc<dyn EventBus>,
-}
-
-impl Backends {
-    /// The embedded default: DuckDB and SQLite files in `data_dir` (the
-    /// state store and the event bus share the SQLite file), the landing
-    /// zone in a local directory.
-    pub fn embedded(data_dir: &Path, landing_dir: &Path) -> anyhow::Result<Self> {
-        use propcast_platform::embedded::{EmbeddedBackends, LocalLandingZone};
-        if !landing_dir.is_dir() {
-            anyhow::bail!(
-                "landing zone {} is not a directory: pass --landing with the folder that holds nba-com/ and odds-api/",
-                landing_dir.display()
-            );
-        }
-        let embedded = EmbeddedBackends::open(data_dir)
-            .with_context(|| format!("opening the embedded backends in {}", data_dir.display()))?;
-        let landing = LocalLandingZone::open(landing_dir)
-            .with_context(|| format!("opening the landing zone {}", landing_dir.display()))?;
-        Ok(Backends {
-            warehouse: embedded.warehouse,
-            landing: Arc::new(landing),
-            state: embedded.state,
-            bus: embedded.bus,
-        })
-    }
 }
 
 /// A message the flow put on the bus, kept so it can be inspected or
@@ -106,13 +76,16 @@ pub struct DateOutcome {
     /// Reports of other dates' runs found on the bus (left by an
     /// interrupted invocation) and run while pumping.
     pub other_dates: Vec<RunReport>,
+    /// Messages found unreadable while pumping, acknowledged and kept in
+    /// the state store with the reason.
+    pub dead_letters: Vec<DeadLetter>,
 }
 
 impl DateOutcome {
     pub fn failed(&self) -> Vec<&RunReport> {
         self.reports
             .iter()
-            .filter(|r| r.status == RunStatus::Failed)
+            .filter(|r| r.status() == RunStatus::Failed)
             .collect()
     }
 }
@@ -184,7 +157,8 @@ struct Pump {
     /// Upstream changes per (date, round).
     ledgers: BTreeMap<(NaiveDate, String), Ledger>,
     /// Phases whose trigger this date's round received.
-    phases_run: BTreeSet<i32>,
+    phases_run: BTreeSet<Phase>,
+    dead_letters: Vec<DeadLetter>,
 }
 
 impl Pump {
@@ -200,6 +174,7 @@ impl Pump {
             published: Vec::new(),
             ledgers: BTreeMap::new(),
             phases_run: BTreeSet::new(),
+            dead_letters: Vec::new(),
         }
     }
 }
@@ -366,10 +341,7 @@ impl Pipeline {
             if transition == Transition::Phase2To3 {
                 early_exit = Some(reason.clone());
             }
-            for processor in processors
-                .iter()
-                .filter(|p| p.phase().number() == i64::from(phase))
-            {
+            for processor in processors.iter().filter(|p| p.phase() == phase) {
                 pump.reports
                     .push(skip_report(processor.as_ref(), &ctx, &reason));
             }
@@ -379,7 +351,7 @@ impl Pipeline {
         let raw_exit = pump
             .reports
             .iter()
-            .filter(|r| r.run.phase == 2)
+            .filter(|r| r.phase() == Some(Phase::Raw))
             .map(|r| r.run.skip_reason.as_deref().unwrap_or_default())
             .find(|reason| reason.starts_with("early exit"));
         if let Some(reason) = raw_exit {
@@ -387,15 +359,19 @@ impl Pipeline {
         }
         pump.reports.sort_by_key(|r| r.run.phase);
         let warehouse = self.backends.warehouse.as_ref();
-        record(warehouse, date, &pump.reports, processors.len())
+        let coverage = Coverage::WholeDate {
+            processors: processors.len(),
+        };
+        record_runs(warehouse, date, &pump.reports, coverage)
             .await
             .with_context(|| format!("recording run history for {date}"))?;
         for report in &pump.other_dates {
-            record(
+            let date = report.run.game_date;
+            record_runs(
                 warehouse,
-                report.run.game_date,
+                date,
                 std::slice::from_ref(report),
-                usize::MAX,
+                Coverage::Some,
             )
             .await?;
         }
@@ -407,6 +383,7 @@ impl Pipeline {
             fired: pump.fired,
             published: pump.published,
             other_dates: pump.other_dates,
+            dead_letters: pump.dead_letters,
         })
     }
 
@@ -430,11 +407,13 @@ impl Pipeline {
         let mut reports = pump.reports;
         reports.append(&mut pump.other_dates);
         for report in &reports {
-            record(
-                self.backends.warehouse.as_ref(),
-                report.run.game_date,
+            let date = report.run.game_date;
+            let warehouse = self.backends.warehouse.as_ref();
+            record_runs(
+                warehouse,
+                date,
                 std::slice::from_ref(report),
-                usize::MAX,
+                Coverage::Some,
             )
             .await?;
         }
@@ -504,7 +483,8 @@ impl Pipeline {
     }
 
     /// Delivers everything on the bus until it is empty: completions to the
-    /// orchestrator, triggers to the phase runners.
+    /// orchestrator, triggers to the phase runners. A trigger that cannot
+    /// be read is acknowledged into a dead letter, before anything runs.
     async fn pump(&self, pump: &mut Pump) -> anyhow::Result<()> {
         let bus = self.backends.bus.clone();
         loop {
@@ -522,17 +502,28 @@ impl Pipeline {
                 });
                 pump.fired.push(fired);
             }
+            pump.dead_letters.extend(drained.dead_letters);
             for transition in Transition::ALL {
                 let subscription = runner_subscription(transition);
                 for delivery in bus.pull(&subscription, 16).await? {
                     handled += 1;
-                    match <PhaseTrigger as Message>::decode(delivery.data.clone()) {
-                        Ok(trigger) => self.run_phase(&trigger, pump).await?,
-                        Err(e) => {
-                            tracing::error!(error = %e, message_id = %delivery.message_id, "dropping a trigger that is not a PhaseTrigger");
+                    match Trigger::read(transition, &delivery.data) {
+                        Ok(trigger) => {
+                            self.run_phase(&trigger, pump).await?;
+                            bus.ack(&subscription, &[delivery.ack_id]).await?;
+                        }
+                        Err(bad) => {
+                            let letter = dead_letter::acknowledge(
+                                self.backends.state.as_ref(),
+                                bus.as_ref(),
+                                &subscription,
+                                &delivery,
+                                &bad,
+                            )
+                            .await?;
+                            pump.dead_letters.push(letter);
                         }
                     }
-                    bus.ack(&subscription, &[delivery.ack_id]).await?;
                 }
             }
             if handled == 0 {
@@ -542,13 +533,11 @@ impl Pipeline {
     }
 
     /// Runs the processors of the phase a trigger starts.
-    async fn run_phase(&self, trigger: &PhaseTrigger, pump: &mut Pump) -> anyhow::Result<()> {
-        let date = NaiveDate::parse_from_str(&trigger.game_date, "%Y-%m-%d")
-            .with_context(|| format!("trigger with game_date {:?}", trigger.game_date))?;
-        let mode = if trigger.mode == Mode::Backfill.as_str() {
-            RunMode::Backfill
-        } else {
-            RunMode::Daily
+    async fn run_phase(&self, trigger: &Trigger, pump: &mut Pump) -> anyhow::Result<()> {
+        let date = trigger.game_date;
+        let mode = match trigger.mode {
+            Mode::Backfill => RunMode::Backfill,
+            Mode::Overnight | Mode::SameDay | Mode::Tomorrow => RunMode::Daily,
         };
         let current = date == pump.date && trigger.round_id == pump.round;
         if current {
@@ -557,15 +546,15 @@ impl Pipeline {
         pump.ledgers
             .entry((date, trigger.round_id.clone()))
             .or_default()
-            .absorb(trigger);
+            .absorb(&trigger.message);
         let ctx = self.context(
             date,
             mode,
             &trigger.round_id,
-            trigger.correlation_id.clone(),
+            trigger.message.correlation_id.clone(),
         );
         let opts = LayerOptions {
-            flow_mode: trigger.mode.clone(),
+            flow_mode: trigger.mode.as_str().to_string(),
             trigger_id: trigger.claim_id.clone(),
             as_of: pump.as_of,
             full: if current {
@@ -574,12 +563,9 @@ impl Pipeline {
                 mode == RunMode::Backfill
             },
         };
-        tracing::debug!(game_date = %date, phase = trigger.phase, reason = %trigger.reason, "phase triggered");
+        tracing::debug!(game_date = %date, phase = %trigger.phase, reason = %trigger.message.reason, "phase triggered");
         let processors = self.processors_for(date);
-        for processor in processors
-            .iter()
-            .filter(|p| p.phase().number() == i64::from(trigger.phase))
-        {
+        for processor in processors.iter().filter(|p| p.phase() == trigger.phase) {
             self.run_one(processor.as_ref(), &ctx, &opts, pump).await?;
         }
         Ok(())
@@ -626,58 +612,16 @@ impl Pipeline {
     }
 }
 
-/// Writes run history for `date`: a `processor_runs` row per report, and
-/// for each processor that ran (not skipped, not failed) its quarantine
-/// entries in place of its earlier ones — so a skipped or failed run keeps
-/// the entries that belong to the output still stored. When every one of
-/// the date's `all` processors ran, that is one write for the whole date.
-async fn record(
-    warehouse: &dyn Warehouse,
-    date: NaiveDate,
-    reports: &[RunReport],
-    all: usize,
-) -> Result<(), propcast_platform::WarehouseError> {
-    use propcast_platform::WarehouseExt;
-    let ran: Vec<&RunReport> = reports
-        .iter()
-        .filter(|r| !matches!(r.status, RunStatus::Skipped | RunStatus::Failed))
-        .collect();
-    if ran.len() == all {
-        return record_reports(warehouse, date, reports).await;
-    }
-    for report in ran {
-        warehouse
-            .replace_rows(
-                date,
-                &[("processor", report.processor)],
-                &report.quarantine_rows,
-            )
-            .await?;
-    }
-    let runs: Vec<_> = reports.iter().map(|r| r.run.clone()).collect();
-    warehouse.merge_rows(&runs).await?;
-    Ok(())
-}
-
 /// A poisoned lock only means another thread panicked mid-swap of a whole
 /// value; the value itself is still whole.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The phase a processor name belongs to, for summaries.
-pub fn phase_label(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Raw => "phase2_raw",
-        Phase::Analytics => "phase3_analytics",
-        Phase::Precompute => "phase4_precompute",
-        Phase::Predictions => "phase5_predictions",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::standard_processors;
+    use propcast_patterns::Phase;
 
     /// Smart skip trusts the declared sources: each must name a processor
     /// that runs before it (an earlier phase, or earlier in its own), and
@@ -687,7 +631,7 @@ mod tests {
         let all = standard_processors(None);
         for (i, p) in all.iter().enumerate() {
             let Some(sources) = p.sources() else {
-                assert_eq!(p.phase().number(), 2, "{} declares no sources", p.name());
+                assert_eq!(p.phase(), Phase::Raw, "{} declares no sources", p.name());
                 continue;
             };
             let earlier: Vec<&str> = all[..i].iter().map(|q| q.name()).collect();

@@ -15,6 +15,26 @@ pub struct FailedRun {
     pub error: String,
 }
 
+/// A bus message the run acknowledged without handling it (not readable:
+/// not the expected protobuf, a field out of range), kept in the state
+/// store's `dead_letters` collection.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLettered {
+    pub subscription: String,
+    pub message_id: String,
+    pub reason: String,
+}
+
+impl From<&propcast_platform::DeadLetter> for DeadLettered {
+    fn from(letter: &propcast_platform::DeadLetter) -> Self {
+        DeadLettered {
+            subscription: letter.subscription.clone(),
+            message_id: letter.message_id.clone(),
+            reason: letter.reason.clone(),
+        }
+    }
+}
+
 /// Prediction and grading totals over the run's dates.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Accuracy {
@@ -104,6 +124,8 @@ pub struct Summary {
     /// Sportsbook names that could not be matched to an NBA player (per date).
     pub unresolved_names: i64,
     pub failed_runs: Vec<FailedRun>,
+    /// Bus messages dead-lettered while the run pumped the bus, with why.
+    pub dead_letters: Vec<DeadLettered>,
     pub predictions: u64,
     pub graded: u64,
     pub mae: Option<f64>,
@@ -288,6 +310,16 @@ impl Summary {
             let _ = writeln!(out, "FAILED processor runs: {}", self.failed_runs.len());
             for f in self.failed_runs.iter().take(10) {
                 let _ = writeln!(out, "  {} {}: {}", f.date, f.processor, f.error);
+            }
+        }
+        if !self.dead_letters.is_empty() {
+            let _ = writeln!(
+                out,
+                "DEAD-LETTERED messages: {} (kept in the state store's dead_letters collection; see docs/OPERATIONS.md)",
+                self.dead_letters.len()
+            );
+            for d in self.dead_letters.iter().take(10) {
+                let _ = writeln!(out, "  {} {}: {}", d.subscription, d.message_id, d.reason);
             }
         }
         let _ = writeln!(

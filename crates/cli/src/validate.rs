@@ -12,7 +12,7 @@ use crate::pipeline::DateOutcome;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::Table;
 use propcast_core::tables::ValidationResult;
-use propcast_patterns::RunStatus;
+use propcast_patterns::{Phase, RunStatus};
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{Warehouse, WarehouseError, WarehouseExt};
 
@@ -34,7 +34,7 @@ pub async fn validate_date(
     };
     let mut results = Vec::with_capacity(4);
 
-    let failed: Vec<&str> = outcome.failed().iter().map(|r| r.processor).collect();
+    let failed: Vec<&str> = outcome.failed().iter().map(|r| r.processor()).collect();
     results.push(result(
         "execution",
         failed.is_empty(),
@@ -50,8 +50,8 @@ pub async fn validate_date(
     let skipped_downstream = outcome
         .reports
         .iter()
-        .filter(|r| r.run.phase > 2)
-        .all(|r| r.status == RunStatus::Skipped);
+        .filter(|r| r.phase() != Some(Phase::Raw))
+        .all(|r| r.status() == RunStatus::Skipped);
     // Without an early exit every processor ran, or was skipped only
     // because its outputs are current (smart skip), the delivery was a
     // duplicate, or its phase was not triggered (its upstream had nothing
@@ -59,7 +59,7 @@ pub async fn validate_date(
     let consistent = match &outcome.early_exit {
         Some(_) => skipped_downstream,
         None => outcome.reports.iter().all(|r| {
-            r.status != RunStatus::Skipped
+            r.status() != RunStatus::Skipped
                 || r.run.skip_reason.as_deref().is_some_and(|reason| {
                     reason.starts_with("up to date")
                         || reason.starts_with("duplicate delivery")

@@ -2,14 +2,18 @@
 //!
 //! `core` depends on nothing of ours. It holds what every phase agrees on:
 //! the game date (US Eastern), the season, the one `player_lookup`
-//! normalisation, and the table catalog with the row type of every table.
+//! normalisation, the pipeline phases and run statuses, and the table catalog with the row type of every table.
 
 pub mod catalog;
 pub mod date;
 pub mod features;
+pub mod phase;
 pub mod player_lookup;
+pub mod run_status;
 pub mod tables;
 
 pub use catalog::{Column, ColumnType, Table, TableDef};
 pub use date::{GameDate, Season};
+pub use phase::{Phase, UnknownPhase};
 pub use player_lookup::normalize_name_for_lookup;
+pub use run_status::{RunStatus, UnknownRunStatus};

@@ -691,8 +691,8 @@ table! {
         pub processor: String,
         pub phase: i64,
         pub game_date: NaiveDate,
-        /// "success", "partial", "no_data", "skipped", "failed".
-        pub status: String,
+        /// Stored as "success", "partial", "no_data", "skipped", "failed".
+        pub status: crate::run_status::RunStatus,
         pub skip_reason: Option<String>,
         pub error: Option<String>,
         /// The round (invocation) the run belonged to: the event flow's

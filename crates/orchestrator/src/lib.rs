@@ -21,12 +21,15 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use document::{CompletionDoc, ProcessorEntry};
 pub use mode::{Mode, UnknownMode};
 pub use orchestrator::{
-    DEFAULT_CLAIM_TIMEOUT, DocKey, Fired, Orchestrator, OrchestratorError, Outcome, TimeoutSweep,
-    TriggerState,
+    BadCompletion, DEFAULT_CLAIM_TIMEOUT, DocKey, Fired, Orchestrator, OrchestratorError, Outcome,
+    TimeoutSweep, TriggerState,
 };
-pub use service::{COMPLETIONS_TOPIC, Drained, ORCHESTRATOR_SUBSCRIPTION};
+pub use service::{
+    COMPLETIONS_TOPIC, Drained, ORCHESTRATOR_SUBSCRIPTION, ServeOptions, ServeReport, serve,
+};
 pub use transition::{
     ConfigError, TieredTimeouts, TimeoutTier, Transition, TransitionConfig, TriggerReason,
 };
+pub use trigger::{BadTrigger, Trigger};
 /// The trigger message: the contract's `propcast.v1.PhaseTrigger`.
 pub use trigger::{PhaseTrigger, TriggerUpstream};

@@ -7,12 +7,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use propcast_core::date::{eastern_date, parse_game_date};
-use propcast_platform::{EventBus, EventBusError, StateError, StateStore, TxDecision};
+use propcast_core::{Phase, UnknownPhase};
+use propcast_platform::{
+    DeadLetterError, EventBus, EventBusError, StateError, StateStore, TxDecision,
+};
 use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
 
 use crate::clock::{Clock, SystemClock};
 use crate::document::{CompletionDoc, ProcessorEntry};
-use crate::mode::Mode;
+use crate::mode::{Mode, UnknownMode};
 use crate::transition::{Transition, TransitionConfig, TriggerReason};
 use crate::trigger::{self, PhaseTrigger};
 
@@ -23,11 +26,50 @@ pub const DEFAULT_CLAIM_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Attempts of the mark transaction after a successful publish.
 const MARK_ATTEMPTS: u32 = 3;
 
+/// Why a completion event can never be recorded: each names the field at
+/// fault (see [`BadCompletion::field`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadCompletion {
+    #[error("not a ProcessorCompletion: {0}")]
+    Undecodable(String),
+    #[error("phase: {0}")]
+    Phase(#[from] UnknownPhase),
+    #[error("processor: empty")]
+    EmptyProcessor,
+    #[error("{processor}: execution_id: empty")]
+    EmptyExecutionId { processor: String },
+    #[error("{processor}: game_date: {message}")]
+    GameDate { processor: String, message: String },
+    #[error("{processor}: mode: {source}")]
+    Mode {
+        processor: String,
+        source: UnknownMode,
+    },
+    #[error("{processor}: status: {value} is not a completion status")]
+    Status { processor: String, value: i32 },
+}
+
+impl BadCompletion {
+    /// The field of `ProcessorCompletion` at fault (`"payload"` when the
+    /// bytes are not the message at all).
+    pub fn field(&self) -> &'static str {
+        match self {
+            BadCompletion::Undecodable(_) => "payload",
+            BadCompletion::Phase(_) => "phase",
+            BadCompletion::EmptyProcessor => "processor",
+            BadCompletion::EmptyExecutionId { .. } => "execution_id",
+            BadCompletion::GameDate { .. } => "game_date",
+            BadCompletion::Mode { .. } => "mode",
+            BadCompletion::Status { .. } => "status",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestratorError {
     /// The event cannot be processed, now or ever (ack it, dead-letter it).
     #[error("bad completion event: {0}")]
-    BadEvent(String),
+    BadEvent(#[from] BadCompletion),
     #[error("state document {collection}/{id} is not a completion document: {message}")]
     Corrupt {
         collection: String,
@@ -50,6 +92,9 @@ pub enum OrchestratorError {
     },
     #[error(transparent)]
     Bus(#[from] EventBusError),
+    /// Recording an unreadable message as a dead letter failed.
+    #[error(transparent)]
+    DeadLetter(#[from] DeadLetterError),
 }
 
 impl OrchestratorError {
@@ -60,6 +105,7 @@ impl OrchestratorError {
             OrchestratorError::State(e) => e.is_retryable(),
             OrchestratorError::Publish { .. } => true,
             OrchestratorError::Bus(e) => e.is_retryable(),
+            OrchestratorError::DeadLetter(e) => e.is_retryable(),
         }
     }
 }
@@ -201,6 +247,11 @@ impl Orchestrator {
         self
     }
 
+    /// The state store the completion documents (and dead letters) live in.
+    pub fn state(&self) -> &Arc<dyn StateStore> {
+        &self.state
+    }
+
     /// The event bus the triggers are published on.
     pub fn bus(&self) -> &Arc<dyn EventBus> {
         &self.bus
@@ -237,7 +288,7 @@ impl Orchestrator {
     /// Decodes an event-bus payload and handles it (see [`Self::on_completion`]).
     pub async fn on_payload(&self, data: &[u8]) -> Result<Outcome, OrchestratorError> {
         let event = ProcessorCompletion::decode_from(data)
-            .map_err(|e| OrchestratorError::BadEvent(format!("not a ProcessorCompletion: {e}")))?;
+            .map_err(|e| BadCompletion::Undecodable(e.to_string()))?;
         self.on_completion(&event).await
     }
 
@@ -256,25 +307,43 @@ impl Orchestrator {
         &self,
         event: &ProcessorCompletion,
     ) -> Result<Outcome, OrchestratorError> {
-        let Some(transition) = Transition::from_upstream_phase(event.phase) else {
+        let phase = Phase::try_from(event.phase).map_err(BadCompletion::Phase)?;
+        let Some(transition) = Transition::from_upstream_phase(phase) else {
             return Ok(Outcome::Ignored {
-                reason: format!("phase {} has no outgoing transition", event.phase),
+                reason: format!("phase {phase} has no outgoing transition"),
             });
         };
         if event.processor.trim().is_empty() {
-            return Err(OrchestratorError::BadEvent("empty processor".into()));
+            return Err(BadCompletion::EmptyProcessor.into());
         }
+        let processor = || event.processor.clone();
         if event.execution_id.trim().is_empty() {
-            return Err(OrchestratorError::BadEvent(format!(
-                "{}: empty execution_id",
-                event.processor
-            )));
+            return Err(BadCompletion::EmptyExecutionId {
+                processor: processor(),
+            }
+            .into());
         }
-        let game_date = parse_game_date(&event.game_date)
-            .map_err(|e| OrchestratorError::BadEvent(format!("{}: {e}", event.processor)))?;
+        let game_date = parse_game_date(&event.game_date).map_err(|e| BadCompletion::GameDate {
+            processor: processor(),
+            message: e.to_string(),
+        })?;
         let now = self.clock.now();
-        let mode = Mode::resolve(&event.mode, game_date, eastern_date(now))
-            .map_err(|e| OrchestratorError::BadEvent(format!("{}: {e}", event.processor)))?;
+        let mode = Mode::resolve(&event.mode, game_date, eastern_date(now)).map_err(|source| {
+            BadCompletion::Mode {
+                processor: processor(),
+                source,
+            }
+        })?;
+        match CompletionStatus::try_from(event.status) {
+            Ok(CompletionStatus::Unspecified) | Err(_) => {
+                return Err(BadCompletion::Status {
+                    processor: processor(),
+                    value: event.status,
+                }
+                .into());
+            }
+            Ok(_) => {}
+        }
         let config = self.config(transition, mode);
         if !config.tracks(&event.processor) {
             return Ok(Outcome::Ignored {

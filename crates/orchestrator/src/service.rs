@@ -1,8 +1,13 @@
 //! The orchestrator as a consumer of the completion topic: the loop a
-//! deployed orchestrator runs (`propcast-orchestrator`), and the step the
-//! in-process driver (`propcast run`/`backfill`) takes between phases.
+//! deployed orchestrator runs ([`serve`], the `propcast-orchestrator`
+//! binary), and the step the in-process driver (`propcast run`/`backfill`)
+//! takes between phases ([`Orchestrator::drain`]).
 
+use std::future::Future;
 use std::time::Duration;
+
+use propcast_platform::{DeadLetter, dead_letter};
+use tokio::time::Instant;
 
 use crate::orchestrator::{Fired, Orchestrator, OrchestratorError, Outcome};
 
@@ -20,6 +25,9 @@ pub struct Drained {
     pub handled: usize,
     /// The transitions that fired, in order.
     pub fired: Vec<Fired>,
+    /// Messages that are not readable completions: acknowledged and kept
+    /// as dead letters with the reason.
+    pub dead_letters: Vec<DeadLetter>,
 }
 
 impl Orchestrator {
@@ -42,8 +50,10 @@ impl Orchestrator {
     /// Handles every completion waiting on [`ORCHESTRATOR_SUBSCRIPTION`]
     /// until none is left: each is recorded (and may fire its transition),
     /// then acked. A retryable failure nacks the message, so it comes back
-    /// (up to [`MAX_ATTEMPTS`] deliveries, then the dead-letter list); a
-    /// message that is not a readable completion is logged and acked, never
+    /// (up to [`MAX_ATTEMPTS`] deliveries, then the bus's dead-letter list);
+    /// a message that is not a readable completion is acknowledged into a
+    /// [`DeadLetter`] with the reason (state-store collection
+    /// [`dead_letters`](propcast_platform::DEAD_LETTERS_COLLECTION)), never
     /// retried forever.
     pub async fn drain(&self) -> Result<Drained, OrchestratorError> {
         let bus = self.bus();
@@ -69,12 +79,119 @@ impl Orchestrator {
                             .await?;
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, message_id = %delivery.message_id, "dropping a completion the orchestrator cannot read");
-                        bus.ack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
-                            .await?;
+                        let letter = dead_letter::acknowledge(
+                            self.state().as_ref(),
+                            bus.as_ref(),
+                            ORCHESTRATOR_SUBSCRIPTION,
+                            &delivery,
+                            &e,
+                        )
+                        .await?;
+                        drained.dead_letters.push(letter);
                     }
                 }
             }
         }
+    }
+}
+
+/// How [`serve`] runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Pause between polls of an empty subscription.
+    pub poll: Duration,
+    /// Time between sweeps of the tiered timeouts.
+    pub timeout_sweep_every: Duration,
+    /// Handle what is waiting, sweep the timeouts once, and return.
+    pub once: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            poll: Duration::from_millis(500),
+            timeout_sweep_every: Duration::from_secs(60),
+            once: false,
+        }
+    }
+}
+
+/// What [`serve`] did before it returned.
+#[derive(Debug, Default)]
+pub struct ServeReport {
+    /// Completion messages handled.
+    pub handled: usize,
+    /// Transitions fired, by completions and by timeout sweeps, in order.
+    pub fired: Vec<Fired>,
+    /// Unreadable completions acknowledged into dead letters.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Timeout sweeps run.
+    pub sweeps: usize,
+}
+
+/// The orchestrator service: consumes completions and fires transitions
+/// until `shutdown` completes (or, with [`ServeOptions::once`], after one
+/// pass), sweeping the tiered timeouts every
+/// [`ServeOptions::timeout_sweep_every`]. Creates the topics and the
+/// subscription first. A shutdown is taken between passes, never inside
+/// one, so every message handled is acknowledged before it returns.
+pub async fn serve(
+    orchestrator: &Orchestrator,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<ServeReport, OrchestratorError> {
+    orchestrator.ensure_subscription().await?;
+    tokio::pin!(shutdown);
+    let mut report = ServeReport::default();
+    let mut last_sweep: Option<Instant> = None;
+    loop {
+        let drained = orchestrator.drain().await?;
+        report.handled += drained.handled;
+        for fired in &drained.fired {
+            tracing::info!(
+                transition = %fired.key.transition, game_date = %fired.key.game_date,
+                mode = %fired.key.mode, reason = %fired.reason, "fired"
+            );
+        }
+        report.fired.extend(drained.fired);
+        report.dead_letters.extend(drained.dead_letters);
+        if last_sweep.is_none_or(|t| t.elapsed() >= options.timeout_sweep_every) {
+            let sweep = orchestrator.check_timeouts(chrono::Utc::now()).await?;
+            for fired in &sweep.fired {
+                tracing::info!(
+                    transition = %fired.key.transition, game_date = %fired.key.game_date,
+                    mode = %fired.key.mode, reason = %fired.reason, "fired by timeout"
+                );
+            }
+            for (doc, error) in &sweep.failed {
+                tracing::warn!(doc = %doc, error = %error, "timeout sweep failed; retried on the next sweep");
+            }
+            report.fired.extend(sweep.fired);
+            report.sweeps += 1;
+            last_sweep = Some(Instant::now());
+        }
+        if options.once {
+            return Ok(report);
+        }
+        if drained.handled == 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(options.poll) => {}
+                _ = &mut shutdown => {
+                    tracing::info!(handled = report.handled, fired = report.fired.len(), "orchestrator shutting down");
+                    return Ok(report);
+                }
+            }
+        } else if shutdown_requested(&mut shutdown).await {
+            return Ok(report);
+        }
+    }
+}
+
+/// Whether `shutdown` has completed, without waiting for it.
+async fn shutdown_requested(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+    tokio::select! {
+        biased;
+        _ = shutdown.as_mut() => true,
+        _ = std::future::ready(()) => false,
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use propcast_core::Phase;
 use propcast_proto::v1::CompletionStatus;
 
 use crate::mode::Mode;
@@ -25,28 +26,37 @@ impl Transition {
         Transition::Phase4To5,
     ];
 
-    /// The transition fed by completions of `phase` (2, 3 or 4).
-    pub fn from_upstream_phase(phase: i32) -> Option<Transition> {
-        match phase {
-            2 => Some(Transition::Phase2To3),
-            3 => Some(Transition::Phase3To4),
-            4 => Some(Transition::Phase4To5),
-            _ => None,
-        }
+    /// The transition fed by completions of `phase` (raw, analytics or
+    /// precompute; predictions feed none).
+    pub fn from_upstream_phase(phase: Phase) -> Option<Transition> {
+        Transition::ALL
+            .into_iter()
+            .find(|t| t.upstream_phase() == phase)
+    }
+
+    /// The transition whose triggers are published on `topic`.
+    pub fn from_trigger_topic(topic: &str) -> Option<Transition> {
+        Transition::ALL
+            .into_iter()
+            .find(|t| t.trigger_topic() == topic)
     }
 
     /// The phase whose completions this transition reads.
-    pub fn upstream_phase(self) -> i32 {
+    pub fn upstream_phase(self) -> Phase {
         match self {
-            Transition::Phase2To3 => 2,
-            Transition::Phase3To4 => 3,
-            Transition::Phase4To5 => 4,
+            Transition::Phase2To3 => Phase::Raw,
+            Transition::Phase3To4 => Phase::Analytics,
+            Transition::Phase4To5 => Phase::Precompute,
         }
     }
 
     /// The phase this transition starts.
-    pub fn downstream_phase(self) -> i32 {
-        self.upstream_phase() + 1
+    pub fn downstream_phase(self) -> Phase {
+        match self {
+            Transition::Phase2To3 => Phase::Analytics,
+            Transition::Phase3To4 => Phase::Precompute,
+            Transition::Phase4To5 => Phase::Predictions,
+        }
     }
 
     /// `phase3_to_phase4` etc.

@@ -5,12 +5,14 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use propcast_core::{Phase, UnknownPhase};
 pub use propcast_proto::v1::{PhaseTrigger, TriggerUpstream};
 use prost::Message;
 
 use crate::document::CompletionDoc;
-use crate::transition::TransitionConfig;
+use crate::mode::{Mode, UnknownMode};
+use crate::transition::{Transition, TransitionConfig};
 
 /// A payload that is not a [`PhaseTrigger`].
 pub type DecodeError = prost::DecodeError;
@@ -23,7 +25,7 @@ pub type DecodeError = prost::DecodeError;
 pub(crate) fn from_doc(
     doc: &CompletionDoc,
     config: &TransitionConfig,
-    phase: i32,
+    phase: Phase,
     claim_id: &str,
     reason: &str,
     now: DateTime<Utc>,
@@ -51,7 +53,7 @@ pub(crate) fn from_doc(
         .unwrap_or_default();
     PhaseTrigger {
         transition: doc.transition.clone(),
-        phase,
+        phase: phase.into(),
         game_date: doc.game_date.clone(),
         mode: doc.mode.clone(),
         round_id: doc.round_id.clone(),
@@ -90,6 +92,101 @@ pub fn decode(data: &[u8]) -> Result<PhaseTrigger, DecodeError> {
     PhaseTrigger::decode(data)
 }
 
+/// A [`PhaseTrigger`] read at the edge: the fields a phase runner acts on,
+/// typed and checked against the topic it came on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    /// The transition of the topic the message came on.
+    pub transition: Transition,
+    /// The phase to run: the transition's downstream phase.
+    pub phase: Phase,
+    pub game_date: NaiveDate,
+    pub mode: Mode,
+    /// Non-empty.
+    pub round_id: String,
+    /// Non-empty.
+    pub claim_id: String,
+    /// The message as received (upstream runs, entities, correlation id).
+    pub message: PhaseTrigger,
+}
+
+/// Why a trigger can never be acted on: each names the field at fault
+/// (see [`BadTrigger::field`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadTrigger {
+    #[error("not a PhaseTrigger: {0}")]
+    Undecodable(String),
+    #[error("game_date: {value:?} is not a YYYY-MM-DD date")]
+    GameDate { value: String },
+    #[error("mode: {0}")]
+    Mode(#[from] UnknownMode),
+    #[error("phase: {0}")]
+    Phase(#[from] UnknownPhase),
+    #[error("phase: {phase} on {topic}, which triggers phase {expected}")]
+    WrongPhase {
+        phase: Phase,
+        topic: &'static str,
+        expected: Phase,
+    },
+    #[error("round_id: empty")]
+    EmptyRound,
+    #[error("claim_id: empty")]
+    EmptyClaim,
+}
+
+impl BadTrigger {
+    /// The field of `PhaseTrigger` at fault (`"payload"` when the bytes are
+    /// not the message at all).
+    pub fn field(&self) -> &'static str {
+        match self {
+            BadTrigger::Undecodable(_) => "payload",
+            BadTrigger::GameDate { .. } => "game_date",
+            BadTrigger::Mode(_) => "mode",
+            BadTrigger::Phase(_) | BadTrigger::WrongPhase { .. } => "phase",
+            BadTrigger::EmptyRound => "round_id",
+            BadTrigger::EmptyClaim => "claim_id",
+        }
+    }
+}
+
+impl Trigger {
+    /// Reads a payload delivered on `transition`'s trigger topic.
+    pub fn read(transition: Transition, data: &[u8]) -> Result<Trigger, BadTrigger> {
+        let message = decode(data).map_err(|e| BadTrigger::Undecodable(e.to_string()))?;
+        let phase = Phase::try_from(message.phase)?;
+        let expected = transition.downstream_phase();
+        if phase != expected {
+            return Err(BadTrigger::WrongPhase {
+                phase,
+                topic: transition.trigger_topic(),
+                expected,
+            });
+        }
+        let game_date =
+            NaiveDate::parse_from_str(&message.game_date, "%Y-%m-%d").map_err(|_| {
+                BadTrigger::GameDate {
+                    value: message.game_date.clone(),
+                }
+            })?;
+        let mode: Mode = message.mode.parse()?;
+        if message.round_id.trim().is_empty() {
+            return Err(BadTrigger::EmptyRound);
+        }
+        if message.claim_id.trim().is_empty() {
+            return Err(BadTrigger::EmptyClaim);
+        }
+        Ok(Trigger {
+            transition,
+            phase,
+            game_date,
+            mode,
+            round_id: message.round_id.clone(),
+            claim_id: message.claim_id.clone(),
+            message,
+        })
+    }
+}
+
 /// `triggered_at` as an instant (`None` when it is not RFC 3339).
 pub fn triggered_at(trigger: &PhaseTrigger) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&trigger.triggered_at)
@@ -100,9 +197,7 @@ pub fn triggered_at(trigger: &PhaseTrigger) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Mode;
     use crate::document::ProcessorEntry;
-    use crate::transition::Transition;
 
     fn entry(status: &str, exec: &str, incremental: bool, entities: &[&str]) -> ProcessorEntry {
         ProcessorEntry {
@@ -152,7 +247,14 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2025-11-05T12:00:00.5Z")
             .unwrap()
             .to_utc();
-        let t = from_doc(&doc, &config, 4, "claim-1", "critical_and_share", now);
+        let t = from_doc(
+            &doc,
+            &config,
+            Phase::Precompute,
+            "claim-1",
+            "critical_and_share",
+            now,
+        );
         assert_eq!(t.round_id, "round-9");
         assert_eq!(t.phase, 4);
         assert_eq!(t.triggered_at, "2025-11-05T12:00:00.500000Z");

@@ -336,10 +336,10 @@ pub async fn run_layered(
         up_to_date,
     } = inner_layers(processor, ctx, ledger, opts).await;
 
-    if report.status != RunStatus::Failed {
+    if report.status() != RunStatus::Failed {
         let value = serde_json::to_value(IdempotencyKey {
-            run_id: report.run_id.clone(),
-            status: report.status.as_str().to_string(),
+            run_id: report.run_id().to_string(),
+            status: report.status().as_str().to_string(),
             completed_at: Utc::now(),
         })
         .expect("key serialises");
@@ -485,10 +485,8 @@ async fn inner_layers(
     }
 
     if let Some(mut b) = breakers {
-        let outcome = match (&report.status, &report.error) {
-            (RunStatus::Failed, error) => {
-                Outcome::Failure(error.clone().unwrap_or_else(|| "failed".to_string()))
-            }
+        let outcome = match (report.status(), report.error()) {
+            (RunStatus::Failed, error) => Outcome::Failure(error.unwrap_or("failed").to_string()),
             _ => Outcome::Success,
         };
         b.record(name, outcome, ctx.now);
@@ -498,7 +496,7 @@ async fn inner_layers(
     }
 
     // 7. Change detection.
-    let change = if opts.full || report.status == RunStatus::Failed {
+    let change = if opts.full || report.status() == RunStatus::Failed {
         forget_hashes(ctx, &hash_id).await;
         if processor.phase() == Phase::Raw {
             forget_fingerprint(ctx, &hash_id).await;
@@ -775,7 +773,7 @@ pub fn completion(
     change: &Change,
     up_to_date: bool,
 ) -> ProcessorCompletion {
-    let status = match report.status {
+    let status = match report.status() {
         RunStatus::Success => CompletionStatus::Success,
         RunStatus::Partial => CompletionStatus::Partial,
         RunStatus::NoData => CompletionStatus::NoData,
@@ -788,17 +786,17 @@ pub fn completion(
     };
     ProcessorCompletion {
         processor: processor.name().to_string(),
-        phase: processor.phase().number() as i32,
+        phase: processor.phase().into(),
         game_date: ctx.game_date.to_string(),
         status: status as i32,
         record_count: report.output.total_rows() as i64,
         records_failed: report.output.quarantine.len() as i64,
-        duration_seconds: report.duration.as_secs_f64(),
+        duration_seconds: report.duration().as_secs_f64(),
         correlation_id: ctx.correlation_id.clone(),
-        execution_id: report.run_id.clone(),
+        execution_id: report.run_id().to_string(),
         entities_changed,
         is_incremental,
-        error_message: report.error.clone().unwrap_or_default(),
+        error_message: report.error().unwrap_or_default().to_string(),
         output_tables: processor.outputs().iter().map(|d| d.qualified()).collect(),
         mode: opts.flow_mode.clone(),
         trigger_source: if opts.trigger_id == "landing" {

@@ -13,7 +13,9 @@
 //!   message to publish.
 //! * [`run_processor`] / [`execute_processor`] are the inner layers alone:
 //!   retry with jitter on retryable errors only, quarantine bookkeeping, and
-//!   a `nba_processing.processor_runs` row for every run.
+//!   a `nba_processing.processor_runs` row for every run; [`record_runs`]
+//!   is the one writer of run history (a whole date, or some of its
+//!   processors).
 //! * [`circuit_breaker`] is the breaker state machine kept in the state
 //!   store, shared by the processor layers and the prediction systems.
 //! * [`partition`] is the date's rows of one table and how they are
@@ -38,4 +40,4 @@ pub use processor::{
     Scope,
 };
 pub use quarantine::Quarantine;
-pub use run::{RunReport, execute_processor, record_reports, run_processor, skip_report};
+pub use run::{Coverage, RunReport, execute_processor, record_runs, run_processor, skip_report};

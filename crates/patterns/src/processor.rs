@@ -11,20 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-/// The pipeline phase a processor belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Phase {
-    Raw = 2,
-    Analytics = 3,
-    Precompute = 4,
-    Predictions = 5,
-}
-
-impl Phase {
-    pub fn number(self) -> i64 {
-        self as i64
-    }
-}
+/// The phase and run-status types live in `propcast-core` (run history
+/// stores them); processors name them from here.
+pub use propcast_core::{Phase, RunStatus};
 
 /// How a run was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,31 +87,6 @@ pub struct Dependency {
     pub table: &'static TableDef,
     /// Rows the date's partition must hold at least.
     pub min_rows: u64,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    /// Everything processed.
-    Success,
-    /// Processed, but some records were quarantined.
-    Partial,
-    /// Nothing to do for this date (no payloads, no games).
-    NoData,
-    Skipped,
-    Failed,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Success => "success",
-            RunStatus::Partial => "partial",
-            RunStatus::NoData => "no_data",
-            RunStatus::Skipped => "skipped",
-            RunStatus::Failed => "failed",
-        }
-    }
 }
 
 /// What a successful run did.

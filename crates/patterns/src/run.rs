@@ -2,10 +2,11 @@
 //! jitter on retryable errors, quarantine bookkeeping, run history.
 //!
 //! Executing and recording are separate so a driver running many processors
-//! for a date can record them all in two writes ([`record_reports`]) instead
-//! of two per processor; [`run_processor`] does both for a single processor.
+//! for a date can record them all at once ([`record_runs`]: two writes when
+//! every processor of the date ran) instead of two per processor;
+//! [`run_processor`] does both for a single processor.
 
-use crate::processor::{ProcessContext, ProcessError, ProcessOutput, Processor, RunStatus};
+use crate::processor::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunStatus};
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{NaiveDate, Utc};
 use propcast_core::tables::{ProcessorRun, QuarantineRecord};
@@ -13,18 +14,50 @@ use propcast_platform::{Warehouse, WarehouseError, WarehouseExt};
 use std::time::{Duration, Instant};
 
 /// The outcome of one processor run, with the rows run history will hold.
+/// The run's name, id, status, error and duration are those of its
+/// `processor_runs` row ([`RunReport::run`]); the accessors read them there.
 #[derive(Debug)]
 pub struct RunReport {
-    pub processor: &'static str,
-    pub run_id: String,
-    pub status: RunStatus,
     pub output: ProcessOutput,
-    pub error: Option<String>,
-    pub duration: Duration,
     /// The `nba_processing.processor_runs` row of this run.
     pub run: ProcessorRun,
     /// The `nba_processing.quarantine` rows of this run.
     pub quarantine_rows: Vec<QuarantineRecord>,
+}
+
+impl RunReport {
+    pub fn processor(&self) -> &str {
+        &self.run.processor
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run.run_id
+    }
+
+    pub fn status(&self) -> RunStatus {
+        self.run.status
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.run.error.as_deref()
+    }
+
+    /// The run's duration, to the millisecond run history keeps.
+    pub fn duration(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.run.duration_ms).unwrap_or_default())
+    }
+
+    /// The phase of the processor (`None` only for a row whose phase is not
+    /// one of ours, which this crate never writes).
+    pub fn phase(&self) -> Option<Phase> {
+        Phase::try_from(self.run.phase).ok()
+    }
+
+    /// Whether the processor ran and its output is what is stored now (not
+    /// skipped, not failed): its quarantine entries replace its earlier ones.
+    fn ran(&self) -> bool {
+        !matches!(self.status(), RunStatus::Skipped | RunStatus::Failed)
+    }
 }
 
 /// Retry policy for transient errors: exponential backoff with jitter,
@@ -79,15 +112,15 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         .quarantine
         .to_rows(ctx.game_date, name, &run_id, ctx.now);
     let run = ProcessorRun {
-        run_id: run_id.clone(),
+        run_id,
         execution_id: ctx.execution_id.clone(),
         correlation_id: ctx.correlation_id.clone(),
         processor: name.to_string(),
         phase: processor.phase().number(),
         game_date: ctx.game_date,
-        status: status.as_str().to_string(),
+        status,
         skip_reason: None,
-        error: error.clone(),
+        error,
         round_id: ctx.execution_id.clone(),
         entities_in_scope: None,
         entities_changed: None,
@@ -99,12 +132,7 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         finished_at: Utc::now(),
     };
     RunReport {
-        processor: name,
-        run_id,
-        status,
         output,
-        error,
-        duration,
         run,
         quarantine_rows,
     }
@@ -117,12 +145,7 @@ pub fn skip_report(processor: &dyn Processor, ctx: &ProcessContext, reason: &str
     let now = Utc::now();
     tracing::debug!(processor = processor.name(), game_date = %ctx.game_date, reason, "processor skipped");
     RunReport {
-        processor: processor.name(),
-        run_id: run_id.clone(),
-        status: RunStatus::Skipped,
         output: ProcessOutput::default(),
-        error: None,
-        duration: Duration::ZERO,
         run: ProcessorRun {
             run_id,
             execution_id: ctx.execution_id.clone(),
@@ -130,7 +153,7 @@ pub fn skip_report(processor: &dyn Processor, ctx: &ProcessContext, reason: &str
             processor: processor.name().to_string(),
             phase: processor.phase().number(),
             game_date: ctx.game_date,
-            status: RunStatus::Skipped.as_str().to_string(),
+            status: RunStatus::Skipped,
             skip_reason: Some(reason.to_string()),
             error: None,
             round_id: ctx.execution_id.clone(),
@@ -147,20 +170,53 @@ pub fn skip_report(processor: &dyn Processor, ctx: &ProcessContext, reason: &str
     }
 }
 
-/// Writes the run history of every processor run for `date` in two writes:
-/// the date's quarantine is replaced by the reports' entries (the reports
-/// must cover every processor of the date; a failed processor keeps no
-/// entries), and the `processor_runs` rows are appended.
-pub async fn record_reports(
+/// How much of a date the reports given to [`record_runs`] cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// One report per processor of the date: when every one of them ran,
+    /// the date's quarantine is replaced whole.
+    WholeDate {
+        /// How many processors the date has.
+        processors: usize,
+    },
+    /// Some processors of the date only.
+    Some,
+}
+
+/// Writes run history for `date`: a `processor_runs` row per report, and,
+/// for each processor that ran (not skipped, not failed), its quarantine
+/// entries in place of its earlier ones — so a skipped or failed run keeps
+/// the entries that belong to the output still stored. When the reports
+/// cover the whole date and every processor ran, the date's quarantine is
+/// replaced in one write (two writes in all).
+pub async fn record_runs(
     warehouse: &dyn Warehouse,
     date: NaiveDate,
     reports: &[RunReport],
+    coverage: Coverage,
 ) -> Result<(), WarehouseError> {
-    let quarantine: Vec<QuarantineRecord> = reports
-        .iter()
-        .flat_map(|r| r.quarantine_rows.iter().cloned())
-        .collect();
-    warehouse.replace_rows(date, &[], &quarantine).await?;
+    let ran: Vec<&RunReport> = reports.iter().filter(|r| r.ran()).collect();
+    if coverage
+        == (Coverage::WholeDate {
+            processors: ran.len(),
+        })
+    {
+        let quarantine: Vec<QuarantineRecord> = reports
+            .iter()
+            .flat_map(|r| r.quarantine_rows.iter().cloned())
+            .collect();
+        warehouse.replace_rows(date, &[], &quarantine).await?;
+    } else {
+        for report in ran {
+            warehouse
+                .replace_rows(
+                    date,
+                    &[("processor", report.processor())],
+                    &report.quarantine_rows,
+                )
+                .await?;
+        }
+    }
     let runs: Vec<ProcessorRun> = reports.iter().map(|r| r.run.clone()).collect();
     warehouse.merge_rows(&runs).await?;
     Ok(())
@@ -173,17 +229,12 @@ pub async fn run_processor(
     ctx: &ProcessContext,
 ) -> Result<RunReport, ProcessError> {
     let report = execute_processor(processor, ctx).await;
-    if report.status != RunStatus::Failed {
-        ctx.warehouse
-            .replace_rows(
-                ctx.game_date,
-                &[("processor", report.processor)],
-                &report.quarantine_rows,
-            )
-            .await?;
-    }
-    ctx.warehouse
-        .merge_rows(std::slice::from_ref(&report.run))
-        .await?;
+    record_runs(
+        ctx.warehouse.as_ref(),
+        ctx.game_date,
+        std::slice::from_ref(&report),
+        Coverage::Some,
+    )
+    .await?;
     Ok(report)
 }

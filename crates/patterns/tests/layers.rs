@@ -262,17 +262,17 @@ async fn a_duplicate_delivery_is_skipped_and_the_processor_not_called_again() {
     let p = Probe::new("names");
     let ctx = env.ctx("round-1", D, RunMode::Daily);
     let first = run_layered(&p, &ctx, &Ledger::default(), &daily()).await;
-    assert_eq!(first.report.status, RunStatus::Success);
+    assert_eq!(first.report.status(), RunStatus::Success);
     assert_eq!(status(&first), CompletionStatus::Success);
 
     let again = run_layered(&p, &ctx, &Ledger::default(), &daily()).await;
     assert_eq!(p.calls(), 1);
-    assert_eq!(again.report.status, RunStatus::Skipped);
+    assert_eq!(again.report.status(), RunStatus::Skipped);
     assert_eq!(
         reason(&again),
         format!(
             "duplicate delivery: already ran as run {} (success)",
-            first.report.run_id
+            first.report.run_id()
         )
     );
     assert!(again.completion.is_none(), "the first delivery published");
@@ -286,7 +286,7 @@ async fn a_duplicate_delivery_is_skipped_and_the_processor_not_called_again() {
         &daily(),
     )
     .await;
-    assert_eq!(next.report.status, RunStatus::Success);
+    assert_eq!(next.report.status(), RunStatus::Success);
     assert_eq!(p.calls(), 2);
 }
 
@@ -305,7 +305,7 @@ async fn early_exit_only_in_daily_mode() {
     )
     .await;
     assert_eq!(p.calls(), 0);
-    assert_eq!(run.report.status, RunStatus::Skipped);
+    assert_eq!(run.report.status(), RunStatus::Skipped);
     assert_eq!(
         reason(&run),
         "early exit: 2025-03-15 is 626 days before today (2026-12-01), over the 90-day limit \
@@ -341,7 +341,7 @@ async fn early_exit_only_in_daily_mode() {
         &opts("2026-12-01", true),
     )
     .await;
-    assert_eq!(backfill.report.status, RunStatus::Success);
+    assert_eq!(backfill.report.status(), RunStatus::Success);
     let summer = run_layered(
         &p,
         &env.ctx("r2", "2025-08-01", RunMode::Backfill),
@@ -349,7 +349,7 @@ async fn early_exit_only_in_daily_mode() {
         &opts("2026-12-01", true),
     )
     .await;
-    assert_eq!(summer.report.status, RunStatus::Success);
+    assert_eq!(summer.report.status(), RunStatus::Success);
     assert_eq!(p.calls(), 2);
 
     // 90 days old is still in range.
@@ -360,7 +360,7 @@ async fn early_exit_only_in_daily_mode() {
         &opts("2026-01-30", false),
     )
     .await;
-    assert_eq!(edge.report.status, RunStatus::Success);
+    assert_eq!(edge.report.status(), RunStatus::Success);
 }
 
 /// Fails `p` once per round until it has failed `n` times in `mode`.
@@ -373,7 +373,7 @@ async fn fail_rounds(env: &Env, p: &Probe, mode: RunMode, n: usize) {
             &opts("2025-11-06", mode == RunMode::Backfill),
         )
         .await;
-        assert_eq!(run.report.status, RunStatus::Failed, "round {i}");
+        assert_eq!(run.report.status(), RunStatus::Failed, "round {i}");
         assert_eq!(status(&run), CompletionStatus::Failed);
     }
 }
@@ -406,7 +406,7 @@ async fn the_breaker_opens_after_five_daily_failures_and_an_open_breaker_skips()
     )
     .await;
     assert_eq!(p.calls(), 5, "an open breaker does not call the processor");
-    assert_eq!(refused.report.status, RunStatus::Skipped);
+    assert_eq!(refused.report.status(), RunStatus::Skipped);
     assert!(
         reason(&refused).starts_with("circuit open since 2025-11-06T08:00:00Z after 5 failures"),
         "{}",
@@ -419,7 +419,7 @@ async fn the_breaker_opens_after_five_daily_failures_and_an_open_breaker_skips()
     let mut later = env.ctx("later", D, RunMode::Daily);
     later.now = t0() + Duration::minutes(31);
     let trial = run_layered(&p, &later, &Ledger::default(), &daily()).await;
-    assert_eq!(trial.report.status, RunStatus::Success);
+    assert_eq!(trial.report.status(), RunStatus::Success);
     assert_eq!(
         env.breaker("flaky").await.unwrap().state,
         BreakerState::HalfOpen
@@ -495,7 +495,7 @@ async fn the_precheck_skips_a_daily_run_on_an_empty_upstream_partition() {
     )
     .await;
     assert_eq!(p.calls(), 0);
-    assert_eq!(run.report.status, RunStatus::Skipped);
+    assert_eq!(run.report.status(), RunStatus::Skipped);
     assert_eq!(
         reason(&run),
         "dependency precheck: nba_analytics.player_game_summary has 0 rows for 2025-11-05 \
@@ -512,7 +512,7 @@ async fn the_precheck_skips_a_daily_run_on_an_empty_upstream_partition() {
         &opts("2025-11-06", true),
     )
     .await;
-    assert_eq!(backfill.report.status, RunStatus::Success);
+    assert_eq!(backfill.report.status(), RunStatus::Success);
     assert_eq!(p.calls(), 1);
 }
 
@@ -535,13 +535,13 @@ async fn smart_skip_and_incremental_scope() {
     // the whole date.
     let unchanged = ledger(&[("a", Change::unchanged()), ("b", Change::unchanged())]);
     let first = run_layered(&p, &env.ctx("r1", D, RunMode::Daily), &unchanged, &daily()).await;
-    assert_eq!(first.report.status, RunStatus::Success);
+    assert_eq!(first.report.status(), RunStatus::Success);
     assert_eq!(p.last_scope(), Scope::Full);
 
     // Sources unchanged: up to date.
     let skip = run_layered(&p, &env.ctx("r2", D, RunMode::Daily), &unchanged, &daily()).await;
     assert_eq!(p.calls(), 1);
-    assert_eq!(skip.report.status, RunStatus::Skipped);
+    assert_eq!(skip.report.status(), RunStatus::Skipped);
     assert_eq!(
         reason(&skip),
         "up to date: none of its sources (a, b) changed in this round"
@@ -567,14 +567,14 @@ async fn smart_skip_and_incremental_scope() {
         ("b", Change::Entities(set(&["BOS"]))),
     ]);
     let scoped = run_layered(&p, &env.ctx("r4", D, RunMode::Daily), &some, &daily()).await;
-    assert_eq!(scoped.report.status, RunStatus::Success);
+    assert_eq!(scoped.report.status(), RunStatus::Success);
     assert_eq!(p.last_scope(), Scope::Entities(set(&["BOS", "bob"])));
     assert_eq!(scoped.report.run.entities_in_scope, Some(2));
 
     // A Full source: the whole date.
     let full = ledger(&[("a", Change::Full), ("b", Change::Entities(set(&["bob"])))]);
     let run = run_layered(&p, &env.ctx("r5", D, RunMode::Daily), &full, &daily()).await;
-    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(run.report.status(), RunStatus::Success);
     assert_eq!(p.last_scope(), Scope::Full);
     assert_eq!(run.report.run.entities_in_scope, None);
 
@@ -601,7 +601,7 @@ async fn smart_skip_and_incremental_scope() {
         &opts("2025-11-06", true),
     )
     .await;
-    assert_eq!(backfill.report.status, RunStatus::Success);
+    assert_eq!(backfill.report.status(), RunStatus::Success);
     assert_eq!(p.last_scope(), Scope::Full);
     assert_eq!(p.calls(), 6);
 }
@@ -620,7 +620,7 @@ async fn a_processor_without_entity_scope_recomputes_the_whole_date() {
     .await;
     let some = ledger(&[("a", Change::Entities(set(&["bob"])))]);
     let run = run_layered(&p, &env.ctx("r2", D, RunMode::Daily), &some, &daily()).await;
-    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(run.report.status(), RunStatus::Success);
     assert_eq!(p.last_scope(), Scope::Full);
     assert_eq!(run.report.run.entities_in_scope, None);
 
@@ -655,7 +655,7 @@ async fn phase_two_is_never_smart_skipped() {
     let unchanged = ledger(&[("a", Change::unchanged())]);
     for round in ["r1", "r2"] {
         let run = run_layered(&p, &env.ctx(round, D, RunMode::Daily), &unchanged, &daily()).await;
-        assert_eq!(run.report.status, RunStatus::Success);
+        assert_eq!(run.report.status(), RunStatus::Success);
         assert_eq!(p.last_scope(), Scope::Full);
     }
 }
@@ -699,7 +699,7 @@ async fn change_detection_reports_exactly_the_changed_entities() {
     // compares against nothing.
     p.failing.store(true, Ordering::SeqCst);
     let failed = run_layered(&p, &round("r5"), &Ledger::default(), &daily()).await;
-    assert_eq!(failed.report.status, RunStatus::Failed);
+    assert_eq!(failed.report.status(), RunStatus::Failed);
     assert_eq!(failed.change, Change::Full);
     assert!(env.hash_doc("names").await.is_none());
     p.failing.store(false, Ordering::SeqCst);
@@ -763,7 +763,7 @@ async fn a_full_run_deletes_the_hash_doc_and_a_skip_leaves_it() {
         &opts("2025-11-06", true),
     )
     .await;
-    assert_eq!(backfill.report.status, RunStatus::Success);
+    assert_eq!(backfill.report.status(), RunStatus::Success);
     assert_eq!(backfill.change, Change::Full);
     assert!(env.hash_doc("names").await.is_none());
 
@@ -771,7 +771,7 @@ async fn a_full_run_deletes_the_hash_doc_and_a_skip_leaves_it() {
     // older than what the backfill wrote; and with nothing on record it
     // recomputes instead of smart-skipping.
     let next = run_layered(&p, &env.ctx("r3", D, RunMode::Daily), &quiet, &daily()).await;
-    assert_eq!(next.report.status, RunStatus::Success);
+    assert_eq!(next.report.status(), RunStatus::Success);
     assert_eq!(next.change, Change::Full);
     assert!(env.hash_doc("names").await.is_some());
 }

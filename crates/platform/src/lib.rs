@@ -7,10 +7,12 @@
 //! records shaped by the table catalog in `propcast-core`, so BigQuery,
 //! Firestore, Pub/Sub and GCS fit the same traits.
 
+pub mod backends;
 pub mod bus;
 /// The shared conformance suite (feature `testsuite`, for tests only).
 #[cfg(feature = "testsuite")]
 pub mod conformance;
+pub mod dead_letter;
 pub mod landing;
 pub mod state;
 pub mod warehouse;
@@ -21,7 +23,9 @@ pub mod embedded;
 #[cfg(feature = "gcp")]
 pub mod gcp;
 
+pub use backends::{Backends, BackendsError, Coordination};
 pub use bus::{Delivery, EventBus, EventBusError};
+pub use dead_letter::{DEAD_LETTERS_COLLECTION, DeadLetter, DeadLetterError};
 pub use landing::{LandingError, LandingObject, LandingZone};
 pub use state::{StateError, StateStore, TxDecision};
 pub use warehouse::{Record, Warehouse, WarehouseError, WarehouseExt, WriteStats};

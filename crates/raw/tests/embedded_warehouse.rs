@@ -74,7 +74,7 @@ impl Env {
         let report = run_processor(processor, &self.ctx(date))
             .await
             .expect("bookkeeping");
-        assert_ne!(report.status, RunStatus::Failed, "{:?}", report.error);
+        assert_ne!(report.status(), RunStatus::Failed, "{:?}", report.error());
         report
     }
 
@@ -107,7 +107,12 @@ async fn box_scores_and_schedule_of_2025_03_15() {
         env.run(&PlayerBoxscoresProcessor, date).await,
         env.run(&TeamBoxscoresProcessor, date).await,
     ] {
-        assert_eq!(report.status, RunStatus::Success, "{}", report.processor);
+        assert_eq!(
+            report.status(),
+            RunStatus::Success,
+            "{}",
+            report.processor()
+        );
     }
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -205,7 +210,7 @@ async fn props_resolve_player_ids_from_earlier_box_scores_only() {
         date = date.succ_opt().unwrap();
     }
     let report = env.run(&PlayerPropsProcessor, props_date).await;
-    assert_eq!(report.status, RunStatus::Success);
+    assert_eq!(report.status(), RunStatus::Success);
     let props = env
         .rows::<PlayerProp>(
             props_date,
@@ -384,7 +389,7 @@ async fn a_bad_record_is_quarantined_and_a_fixed_rerun_clears_it() {
     let env = Env::new(scratch.root()).await;
     let date = d("2025-03-15");
     let report = env.run(&PlayerBoxscoresProcessor, date).await;
-    assert_eq!(report.status, RunStatus::Partial);
+    assert_eq!(report.status(), RunStatus::Partial);
     let rows = env.rows::<PlayerBoxscore>(date, "game_id, player_id").await;
     assert_eq!(rows.len(), 133);
     assert!(
@@ -424,7 +429,7 @@ async fn a_bad_record_is_quarantined_and_a_fixed_rerun_clears_it() {
     // Fix the original file.
     std::fs::copy(Path::new(LANDING).join(BOX_0315), scratch.path(BOX_0315)).unwrap();
     let report = env.run(&PlayerBoxscoresProcessor, date).await;
-    assert_eq!(report.status, RunStatus::Partial);
+    assert_eq!(report.status(), RunStatus::Partial);
     assert_eq!(
         env.rows::<PlayerBoxscore>(date, "game_id, player_id")
             .await
@@ -451,7 +456,7 @@ async fn a_bad_record_is_quarantined_and_a_fixed_rerun_clears_it() {
     // The corrupt file is removed: clean run, quarantine of the date cleared.
     std::fs::remove_file(scratch.path(newer)).unwrap();
     let report = env.run(&PlayerBoxscoresProcessor, date).await;
-    assert_eq!(report.status, RunStatus::Success);
+    assert_eq!(report.status(), RunStatus::Success);
     assert!(
         env.rows::<QuarantineRecord>(date, "record")
             .await
@@ -461,7 +466,7 @@ async fn a_bad_record_is_quarantined_and_a_fixed_rerun_clears_it() {
     // The payloads are withdrawn: no data, and the date's rows are cleared.
     std::fs::remove_dir_all(scratch.path("nba-com/player-boxscores/2025-03-15")).unwrap();
     let report = env.run(&PlayerBoxscoresProcessor, date).await;
-    assert_eq!(report.status, RunStatus::NoData);
+    assert_eq!(report.status(), RunStatus::NoData);
     assert!(
         env.rows::<PlayerBoxscore>(date, "game_id, player_id")
             .await
@@ -493,7 +498,7 @@ async fn a_truncated_props_file_is_quarantined_and_the_other_events_load() {
     let env = Env::new(scratch.root()).await;
     let date = d("2025-11-01");
     let report = env.run(&PlayerPropsProcessor, date).await;
-    assert_eq!(report.status, RunStatus::Partial);
+    assert_eq!(report.status(), RunStatus::Partial);
     let props = env
         .rows::<PlayerProp>(
             date,
@@ -557,12 +562,12 @@ async fn a_date_without_payloads_is_no_data() {
     let date = d("2025-07-15");
     for processor in propcast_raw::processors() {
         let report = env.run(processor.as_ref(), date).await;
-        assert_eq!(report.status, RunStatus::NoData, "{}", report.processor);
+        assert_eq!(report.status(), RunStatus::NoData, "{}", report.processor());
     }
     // The 2025-26 schedule has upcoming games without ids; they load too.
     let schedule = ScheduleProcessor::new();
     let report = env.run(&schedule, d("2025-11-12")).await;
-    assert_eq!(report.status, RunStatus::Success);
+    assert_eq!(report.status(), RunStatus::Success);
     let games = env
         .rows::<ScheduleGame>(d("2025-11-12"), "home_team_abbr")
         .await;
@@ -613,7 +618,7 @@ async fn the_schedule_follows_the_newest_loadable_snapshot() {
     std::fs::copy(scratch.path(&old), scratch.path(&newest)).unwrap();
     scratch.truncate(&newest, 100_000);
     let report = env.run(&schedule, date).await;
-    assert_eq!(report.status, RunStatus::Partial);
+    assert_eq!(report.status(), RunStatus::Partial);
     let games = env.rows::<ScheduleGame>(date, "home_team_abbr").await;
     assert_eq!(okc(&games), Some((Some(126), Some(124))));
     let q = env.rows::<QuarantineRecord>(date, "record").await;

@@ -5,20 +5,20 @@
 //! `processor-completions`), records each in its per-date state document
 //! inside a transaction, and publishes `phase{3,4,5}-trigger` exactly once
 //! per date, mode and round; every minute it also fires the 4→5 dates whose
-//! tiered timeout is reached. `propcast run`/`backfill` run the same
-//! orchestrator in process; this binary is for a deployment where the
+//! tiered timeout is reached (see [`propcast_orchestrator::serve`]). It
+//! stops cleanly on SIGINT or SIGTERM. `propcast run`/`backfill` run the
+//! same orchestrator in process; this binary is for a deployment where the
 //! phases are separate services.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
-use propcast_orchestrator::Orchestrator;
-use propcast_platform::embedded::{STATE_FILE, SqliteEventBus, SqliteStateStore};
+use propcast_orchestrator::{Orchestrator, ServeOptions, serve};
+use propcast_platform::Coordination;
 
 /// Consume completion events and fire the phase transitions (2→3, 3→4,
-/// 4→5) exactly once per date, mode and round.
+/// 4→5) once per date, mode and round.
 #[derive(Debug, Parser)]
 #[command(name = "propcast-orchestrator", version)]
 struct Args {
@@ -38,6 +38,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -45,52 +46,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
     // Only the state file: the warehouse stays free for the phase services.
-    let file = args.data_dir.join(STATE_FILE);
-    let hint = |e: &dyn std::fmt::Display| {
-        format!(
-            "opening {}: {e} (pass --data-dir with the folder propcast runs on)",
-            file.display()
-        )
+    let backends = Coordination::embedded(&args.data_dir)?;
+    let orchestrator = Orchestrator::new(backends.state, backends.bus);
+    let options = ServeOptions {
+        poll: Duration::from_millis(args.poll_ms),
+        timeout_sweep_every: Duration::from_secs(args.timeout_sweep_secs),
+        once: args.once,
     };
-    std::fs::create_dir_all(&args.data_dir).map_err(|e| hint(&e))?;
-    let state = SqliteStateStore::open(&file).map_err(|e| hint(&e))?;
-    let bus = SqliteEventBus::open(&file).map_err(|e| hint(&e))?;
-    let orchestrator = Orchestrator::new(Arc::new(state), Arc::new(bus));
-    let orchestrator = Arc::new(orchestrator);
-    orchestrator.ensure_subscription().await?;
-    let sweep_every = Duration::from_secs(args.timeout_sweep_secs);
-    let mut last_sweep: Option<Instant> = None;
-    loop {
-        let drained = orchestrator.drain().await?;
-        for fired in &drained.fired {
-            println!(
-                "fired {} {} {} ({})",
-                fired.key.transition, fired.key.game_date, fired.key.mode, fired.reason
-            );
-        }
-        if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
-            let sweep = orchestrator.check_timeouts(chrono::Utc::now()).await?;
-            for fired in &sweep.fired {
-                println!(
-                    "fired {} {} {} ({})",
-                    fired.key.transition, fired.key.game_date, fired.key.mode, fired.reason
-                );
-            }
-            for (doc, error) in &sweep.failed {
-                eprintln!("timeout sweep: {doc}: {error} (retried on the next sweep)");
-            }
-            last_sweep = Some(Instant::now());
-        }
-        if args.once {
-            return Ok(());
-        }
-        if drained.handled == 0 {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(args.poll_ms)) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(()),
-            }
-        }
+    let report = serve(&orchestrator, options, shutdown_signal()?).await?;
+    for fired in &report.fired {
+        println!(
+            "fired {} {} {} ({})",
+            fired.key.transition, fired.key.game_date, fired.key.mode, fired.reason
+        );
     }
+    for letter in &report.dead_letters {
+        println!(
+            "dead-lettered {} {}: {}",
+            letter.subscription, letter.message_id, letter.reason
+        );
+    }
+    Ok(())
+}
+
+/// Completes on the first SIGINT or SIGTERM.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!(signal = "SIGINT", "shutdown requested"),
+            _ = terminate.recv() => tracing::info!(signal = "SIGTERM", "shutdown requested"),
+        }
+    })
 }
