@@ -137,6 +137,16 @@ impl Processor for TeamDefenseGameSummaryProcessor {
         true
     }
 
+    /// A named team brings its opponent: a team's defense row is the
+    /// opponent's offense.
+    async fn expand_scope(
+        &self,
+        ctx: &ProcessContext,
+        entities: std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ProcessError> {
+        crate::team_games::with_opponents(ctx, entities).await
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let Scope::Entities(entities) = &ctx.scope else {
             let team_rows = inputs::team_boxscores(ctx).await?;

@@ -20,9 +20,11 @@
 
 use crate::efficiency;
 use chrono::NaiveDate;
+use propcast_core::Table;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore};
-use propcast_patterns::Quarantine;
-use std::collections::{BTreeMap, HashMap};
+use propcast_patterns::{ProcessContext, ProcessError, Quarantine};
+use propcast_platform::warehouse::{Record, date_literal};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Where a side's final points came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,4 +415,27 @@ fn pair_single<'a>(
         possessions: Some(efficiency::single_team_possessions(p)),
         game_minutes: efficiency::game_minutes(p.minutes),
     })
+}
+
+/// `entities` plus the opponent of every team among them on D (the rule:
+/// [`propcast_core::opponents`]), from the date's schedule (home, away) and
+/// team box scores (team, opponent): the scope expansion of the three
+/// summaries, whose rows depend on both sides of a game.
+pub(crate) async fn with_opponents(
+    ctx: &ProcessContext,
+    entities: BTreeSet<String>,
+) -> Result<BTreeSet<String>, ProcessError> {
+    let d = date_literal(ctx.game_date);
+    let rows = ctx
+        .warehouse
+        .query(&format!(
+            "SELECT home_team_abbr AS a, away_team_abbr AS b FROM {} WHERE game_date = {d} \
+             UNION SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
+            ScheduleGame::DEF.qualified(),
+            TeamBoxscore::DEF.qualified(),
+        ))
+        .await?;
+    let side = |row: &Record, k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let games: Vec<(&str, &str)> = rows.iter().map(|r| (side(r, "a"), side(r, "b"))).collect();
+    Ok(propcast_core::opponents::with_opponents(entities, games))
 }

@@ -153,6 +153,16 @@ impl Processor for TeamOffenseGameSummaryProcessor {
         true
     }
 
+    /// A named team brings its opponent: their rows share the game's
+    /// possessions, and each holds the other's points.
+    async fn expand_scope(
+        &self,
+        ctx: &ProcessContext,
+        entities: std::collections::BTreeSet<String>,
+    ) -> Result<std::collections::BTreeSet<String>, ProcessError> {
+        crate::team_games::with_opponents(ctx, entities).await
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let Scope::Entities(entities) = &ctx.scope else {
             let team_rows = inputs::team_boxscores(ctx).await?;
