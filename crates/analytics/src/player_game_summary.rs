@@ -236,6 +236,16 @@ impl Processor for PlayerGameSummaryProcessor {
         true
     }
 
+    /// A named team brings its opponent: a player's win flag reads both
+    /// sides' points.
+    async fn expand_scope(
+        &self,
+        ctx: &ProcessContext,
+        entities: BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ProcessError> {
+        crate::team_games::with_opponents(ctx, entities).await
+    }
+
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let Scope::Entities(entities) = &ctx.scope else {
             let player_rows = inputs::player_boxscores(ctx).await?;

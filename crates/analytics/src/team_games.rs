@@ -21,13 +21,15 @@
 use crate::{efficiency, inputs};
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use propcast_core::Table;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore};
-use propcast_core::{Table, TableDef};
+use propcast_core::TableDef;
 use propcast_patterns::{
     Counters, DateSummary, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
     Quarantine, Scope, stored_values, write_partition, write_scoped,
 };
-use std::collections::{BTreeMap, HashMap};
+use propcast_platform::warehouse::{Record, date_literal};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::marker::PhantomData;
 
 /// Where a side's final points came from.
@@ -210,6 +212,16 @@ impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
     /// exactly the games of the teams in scope.
     fn supports_entity_scope(&self) -> bool {
         true
+    }
+
+    /// A named team brings its opponent: their rows share the game's
+    /// possessions, and each holds the other's numbers.
+    async fn expand_scope(
+        &self,
+        ctx: &ProcessContext,
+        entities: BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ProcessError> {
+        with_opponents(ctx, entities).await
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
@@ -493,4 +505,27 @@ fn pair_single<'a>(
         possessions: Some(efficiency::single_team_possessions(p)),
         game_minutes: efficiency::game_minutes(p.minutes),
     })
+}
+
+/// `entities` plus the opponent of every team among them on D (the rule:
+/// [`propcast_core::opponents`]), from the date's schedule (home, away) and
+/// team box scores (team, opponent): the scope expansion of the three
+/// summaries, whose rows depend on both sides of a game.
+pub(crate) async fn with_opponents(
+    ctx: &ProcessContext,
+    entities: BTreeSet<String>,
+) -> Result<BTreeSet<String>, ProcessError> {
+    let d = date_literal(ctx.game_date);
+    let rows = ctx
+        .warehouse
+        .query(&format!(
+            "SELECT home_team_abbr AS a, away_team_abbr AS b FROM {} WHERE game_date = {d} \
+             UNION SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
+            ScheduleGame::DEF.qualified(),
+            TeamBoxscore::DEF.qualified(),
+        ))
+        .await?;
+    let side = |row: &Record, k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let games: Vec<(&str, &str)> = rows.iter().map(|r| (side(r, "a"), side(r, "b"))).collect();
+    Ok(propcast_core::opponents::with_opponents(entities, games))
 }

@@ -56,6 +56,29 @@ impl TableDef {
                 "execution_id" | "correlation_id" | "run_id" | "batch_id"
             )
     }
+
+    /// The columns that name whose row it is, in order of precedence: a
+    /// player, a team, a defending team.
+    pub const ENTITY_COLUMNS: [&'static str; 3] =
+        ["player_lookup", "team_abbr", "defending_team_abbr"];
+
+    /// The column naming a row's entity: the first of
+    /// [`TableDef::ENTITY_COLUMNS`] the table has; `None` for a table whose
+    /// rows belong to the whole date (the schedule).
+    pub fn entity_column(&self) -> Option<&'static str> {
+        Self::ENTITY_COLUMNS
+            .into_iter()
+            .find(|c| self.column(c).is_some())
+    }
+
+    /// Whether the table is run history rather than data: the `nba_processing`
+    /// tables (runs, quarantine, validation, checkpoints) and
+    /// `nba_predictions.prediction_worker_runs`. Two runs of the same input
+    /// may leave them different.
+    pub fn is_run_history(&self) -> bool {
+        self.dataset == "nba_processing"
+            || (self.dataset, self.name) == ("nba_predictions", "prediction_worker_runs")
+    }
 }
 
 /// A row type with its table definition.
@@ -131,4 +154,48 @@ macro_rules! table {
             };
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::{
+        ALL_TABLES, PlayerGameSummary, PredictionAccuracy, PredictionWorkerRun, ProcessorRun,
+        ScheduleGame, TeamBoxscore, TeamDefenseGameSummary,
+    };
+
+    #[test]
+    fn the_entity_column_is_the_first_present_of_player_team_defending_team() {
+        assert_eq!(
+            PlayerGameSummary::DEF.entity_column(),
+            Some("player_lookup")
+        );
+        assert_eq!(TeamBoxscore::DEF.entity_column(), Some("team_abbr"));
+        assert_eq!(
+            TeamDefenseGameSummary::DEF.entity_column(),
+            Some("defending_team_abbr")
+        );
+        assert_eq!(ScheduleGame::DEF.entity_column(), None);
+    }
+
+    #[test]
+    fn run_history_is_the_processing_tables_and_the_worker_runs() {
+        let history: Vec<String> = ALL_TABLES
+            .iter()
+            .filter(|d| d.is_run_history())
+            .map(|d| d.qualified())
+            .collect();
+        assert_eq!(
+            history,
+            [
+                "nba_predictions.prediction_worker_runs",
+                "nba_processing.processor_runs",
+                "nba_processing.quarantine",
+                "nba_processing.validation_results",
+            ]
+        );
+        assert!(ProcessorRun::DEF.is_run_history());
+        assert!(PredictionWorkerRun::DEF.is_run_history());
+        assert!(!PredictionAccuracy::DEF.is_run_history());
+    }
 }

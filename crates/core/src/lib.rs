@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod date;
 pub mod features;
+pub mod opponents;
 pub mod phase;
 pub mod player_lookup;
 pub mod run_status;

@@ -1,44 +1,55 @@
-//! The layers every processor runs inside in the event flow, in order:
+//! The layers every processor runs inside in the event flow, in order, one
+//! function each:
 //!
-//! 1. **idempotency**: a run is keyed by (round, delivery, processor, date)
-//!    in the state store (collection [`IDEMPOTENCY_COLLECTION`]); a
-//!    re-delivered event finds its key and is a no-op, recorded as skipped
-//!    with the reason and publishing nothing. Every outcome but a failure
-//!    stores the key, skips included;
-//! 2. **early exit** (daily mode only): dates more than
+//! 1. **idempotency** ([`run_layered`]): a run is keyed by (round, delivery,
+//!    processor, date) in the state store (collection
+//!    [`IDEMPOTENCY_COLLECTION`]); a re-delivered event finds its key and is
+//!    a no-op, recorded as skipped with the reason and publishing nothing.
+//!    Every outcome but a failure stores the key, skips included;
+//! 2. **early exit** (`exit_early`, daily mode only): dates more than
 //!    [`DAILY_MAX_AGE_DAYS`] days before [`LayerOptions::as_of`], and
 //!    off-season dates (July to September), are skipped;
-//! 3. **circuit breaker** per processor, state in the state store
-//!    ([`crate::circuit_breaker`], documents `processor.<name>`): 5
-//!    consecutive failures open it for 30 minutes in daily mode, 20 in
-//!    backfill ([`breaker_config`]); while open the processor is skipped;
-//! 4. **dependency precheck** (daily mode only): the upstream tables of
-//!    [`Processor::dependencies`] hold at least their minimum of rows for
-//!    the date, or the processor is skipped;
-//! 5. **smart skip / incremental scope** (not for full runs nor phase 2):
-//!    in a round where upstream changes are known ([`Ledger`]), a processor
-//!    none of whose [`Processor::sources`] changed is skipped as up to
-//!    date, and one that [supports it](Processor::supports_entity_scope)
-//!    recomputes only the changed entities ([`Scope::Entities`]). A
-//!    processor with no completed run of the date on record (no stored
-//!    hashes: never ran, last run failed, or last run was full) always
-//!    recomputes the whole date;
-//! 6. **retry with jitter** on retryable errors only ([`execute_processor`]);
-//! 7. **change detection** (not for full runs): a content hash per entity
-//!    of the rows of the date in the processor's output tables, compared
-//!    with the previous round's (collection [`ENTITY_HASH_COLLECTION`]),
-//!    gives the entities that changed ([`Change`]). A full run, or a failed
-//!    one, deletes the stored hashes instead, so a later round never
-//!    compares against hashes older than the table;
-//! 8. **run history**: every run, skips included, is a [`RunReport`] whose
+//! 3. **circuit breaker** (`check_breaker`) per processor, state in the
+//!    state store ([`crate::circuit_breaker`], documents
+//!    `processor.<name>`): 5 consecutive failures open it for 30 minutes in
+//!    daily mode, 20 in backfill ([`breaker_config`]); while open the
+//!    processor is skipped;
+//! 4. **dependency precheck** (`precheck_dependencies`, daily mode only):
+//!    the upstream tables of [`Processor::dependencies`] hold at least their
+//!    minimum of rows for the date, or the processor is skipped;
+//! 5. **smart skip / incremental scope** (`plan_scope`; not for full runs
+//!    nor phase 2): in a round where upstream changes are known
+//!    ([`Ledger`]), a processor none of whose [`Processor::sources`] changed
+//!    is skipped as up to date, and one that
+//!    [supports it](Processor::supports_entity_scope) recomputes only the
+//!    changed entities and what the processor says depends on them
+//!    ([`Processor::expand_scope`]; the whole date when that fails) as
+//!    [`Scope::Entities`]. A processor with no completed run of the date on
+//!    record (no stored hashes: never ran, last run failed, or last run was
+//!    full) always recomputes the whole date. A daily phase 2 run whose
+//!    landing files are those of the last completed round is skipped as up
+//!    to date at the source;
+//! 6. **execute with retry** (`execute_with_retry`): retry with jitter on
+//!    retryable errors only ([`execute_processor`]);
+//! 7. **breaker record** (`record_breaker`): the run's success or failure
+//!    into the breaker of layer 3;
+//! 8. **change detection** (`detect_change`, not for full runs): a content
+//!    hash per entity ([`TableDef::entity_column`]) of the rows of the date
+//!    in the processor's output tables, run history aside
+//!    ([`TableDef::is_run_history`]), compared with the previous round's
+//!    (collection [`ENTITY_HASH_COLLECTION`]), gives the entities that
+//!    changed ([`Change`]). A full run, or a failed one, deletes the stored
+//!    hashes instead, so a later round never compares against hashes older
+//!    than the table;
+//! 9. **run history**: every run, skips included, is a [`RunReport`] whose
 //!    `processor_runs` row the driver records, and a
-//!    [`ProcessorCompletion`] the driver publishes.
+//!    [`ProcessorCompletion`] the driver publishes ([`completion`]).
 //!
-//! Layers 2 to 4 and smart skip skip a run with [`skip_report`]: status
-//! `skipped`, the reason in `skip_reason`, nothing changed. Only a smart
-//! skip is `up_to_date`.
+//! Layers 2 to 5 skip a run with [`skip_report`]: status `skipped`, the
+//! reason in `skip_reason`, nothing changed. Only a smart skip is
+//! `up_to_date`.
 
-use crate::circuit_breaker::{BreakerConfig, Breakers, Outcome};
+use crate::circuit_breaker::{Breaker, BreakerConfig, Breakers, Outcome};
 use crate::processor::{Phase, ProcessContext, Processor, RunMode, RunStatus, Scope};
 use crate::run::{RunReport, execute_processor, skip_report};
 use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
@@ -49,6 +60,7 @@ use propcast_proto::v1::{CompletionStatus, PhaseTrigger, ProcessorCompletion};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 /// State-store collection of the idempotency keys.
 pub const IDEMPOTENCY_COLLECTION: &str = "idempotency_keys";
@@ -61,8 +73,6 @@ pub const ENTITY_HASH_COLLECTION: &str = "entity_hashes";
 pub const BREAKER_NAMESPACE: &str = "processor";
 /// A daily run of a date older than this many days exits early.
 pub const DAILY_MAX_AGE_DAYS: i64 = 90;
-/// The columns naming a row's entity, first present wins.
-pub const ENTITY_COLUMNS: [&str; 3] = ["player_lookup", "team_abbr", "defending_team_abbr"];
 /// The one entity of a table without an entity column (and of rows whose
 /// entity is NULL): a change to it is a change to the whole date.
 pub const WHOLE_DATE: &str = "*";
@@ -212,41 +222,7 @@ enum Plan {
     UpToDate(String),
 }
 
-/// The entities plus the opponent of every team among them on the date: a
-/// team's rows, and its players', depend on both sides of its game
-/// (possessions, the opponent's numbers, the win flag), so a change to one
-/// team's box score reaches the other side too.
-async fn with_opponents(
-    ctx: &ProcessContext,
-    entities: &BTreeSet<String>,
-) -> Result<BTreeSet<String>, WarehouseError> {
-    use propcast_core::Table;
-    use propcast_core::tables::{ScheduleGame, TeamBoxscore};
-    let d = date_literal(ctx.game_date);
-    let rows = ctx
-        .warehouse
-        .query(&format!(
-            "SELECT home_team_abbr AS a, away_team_abbr AS b FROM {} WHERE game_date = {d} \
-             UNION SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
-            ScheduleGame::DEF.qualified(),
-            TeamBoxscore::DEF.qualified(),
-        ))
-        .await?;
-    let mut expanded = entities.clone();
-    for row in &rows {
-        let side = |k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-        let (a, b) = (side("a"), side("b"));
-        if entities.contains(a) && !b.is_empty() {
-            expanded.insert(b.to_string());
-        }
-        if entities.contains(b) && !a.is_empty() {
-            expanded.insert(a.to_string());
-        }
-    }
-    Ok(expanded)
-}
-
-/// Smart skip / incremental scope (layer 5).
+/// Smart skip / incremental scope from the ledger alone (layer 5).
 fn plan(processor: &dyn Processor, ledger: &Ledger, opts: &LayerOptions, on_record: bool) -> Plan {
     if opts.full || processor.phase() == Phase::Raw || ledger.is_empty() || !on_record {
         return Plan::Run(Scope::Full);
@@ -294,7 +270,19 @@ impl Decided {
             up_to_date: false,
         }
     }
+
+    /// A smart skip: skipped, and up to date.
+    fn up_to_date(processor: &dyn Processor, ctx: &ProcessContext, reason: &str) -> Self {
+        Decided {
+            up_to_date: true,
+            ..Decided::skipped(processor, ctx, reason)
+        }
+    }
 }
+
+/// A layer's verdict: go on to the next layer with `T`, or stop the run
+/// with this decision (a skip).
+type Verdict<T = ()> = ControlFlow<Decided, T>;
 
 /// Runs `processor` for `ctx.game_date` inside the layers (see the module
 /// docs). Never fails: a failure is a `Failed` report and a FAILED
@@ -330,11 +318,13 @@ pub async fn run_layered(
         }
     }
 
+    let (ControlFlow::Continue(decided) | ControlFlow::Break(decided)) =
+        inner_layers(processor, ctx, ledger, opts).await;
     let Decided {
         report,
         change,
         up_to_date,
-    } = inner_layers(processor, ctx, ledger, opts).await;
+    } = decided;
 
     if report.status() != RunStatus::Failed {
         let value = serde_json::to_value(IdempotencyKey {
@@ -355,182 +345,271 @@ pub async fn run_layered(
     }
 }
 
-/// Layers 2 to 7.
+/// Layers 2 to 8, one function each, in order; a skip stops the run where
+/// it is decided.
 async fn inner_layers(
     processor: &dyn Processor,
     ctx: &ProcessContext,
     ledger: &Ledger,
     opts: &LayerOptions,
-) -> Decided {
-    let name = processor.name();
+) -> Verdict<Decided> {
+    exit_early(processor, ctx, opts)?;
+    let breakers = check_breaker(processor, ctx).await?;
+    precheck_dependencies(processor, ctx).await?;
+    let (scope, baseline) = plan_scope(processor, ctx, ledger, opts).await?;
+    let mut report = execute_with_retry(processor, ctx, scope).await;
+    record_breaker(processor, ctx, breakers, &report).await;
+    let change = detect_change(processor, ctx, opts, baseline, &report).await;
+    if let Change::Entities(e) = &change {
+        report.run.entities_changed = Some(e.len() as i64);
+    }
+    ControlFlow::Continue(Decided {
+        report,
+        change,
+        up_to_date: false,
+    })
+}
 
-    // 2. Early exit.
+/// Layer 2, early exit: a daily run of a date [`early_exit`] refuses is
+/// skipped.
+fn exit_early(processor: &dyn Processor, ctx: &ProcessContext, opts: &LayerOptions) -> Verdict {
     if ctx.mode == RunMode::Daily
         && let Some(reason) = early_exit(ctx.game_date, opts.as_of)
     {
-        return Decided::skipped(processor, ctx, &reason);
+        return ControlFlow::Break(Decided::skipped(processor, ctx, &reason));
     }
+    ControlFlow::Continue(())
+}
 
-    // 3. Circuit breaker.
-    let mut breakers = match Breakers::load(
-        ctx.state.as_ref(),
-        BREAKER_NAMESPACE,
-        &[name],
-        breaker_config(ctx.mode),
-    )
-    .await
-    {
-        Ok(b) => Some(b),
-        Err(e) => {
-            tracing::warn!(processor = name, error = %e, "circuit breaker unreadable; running");
-            None
-        }
-    };
-    if let Some(b) = breakers.as_mut()
-        && !b.allows(name, ctx.now)
-    {
-        let reason = match b.get(name) {
-            Some(state) => {
-                let since = state
-                    .opened_at
-                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-                    .unwrap_or_else(|| "an unknown time".to_string());
-                let trial = state
-                    .opened_at
-                    .map(|t| {
-                        format!(
-                            "; a trial run is allowed from {}",
-                            (t + b.config().open_for()).to_rfc3339_opts(SecondsFormat::Secs, true)
-                        )
-                    })
-                    .unwrap_or_default();
-                let last = state
-                    .last_error
-                    .as_deref()
-                    .map(|e| format!(" (last error: {e})"))
-                    .unwrap_or_default();
-                format!(
-                    "circuit open since {since} after {} failures{last}{trial}",
-                    state.failure_count
-                )
+/// Layer 3, circuit breaker: loads the processor's breaker and skips the
+/// run while it is open. Hands on the breakers for [`record_breaker`];
+/// `None` when they could not be read (the run goes ahead).
+async fn check_breaker(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+) -> Verdict<Option<Breakers>> {
+    let name = processor.name();
+    let config = breaker_config(ctx.mode);
+    let mut breakers =
+        match Breakers::load(ctx.state.as_ref(), BREAKER_NAMESPACE, &[name], config).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(processor = name, error = %e, "circuit breaker unreadable; running");
+                return ControlFlow::Continue(None);
             }
-            None => "circuit open".to_string(),
         };
-        return Decided::skipped(processor, ctx, &reason);
+    if breakers.allows(name, ctx.now) {
+        return ControlFlow::Continue(Some(breakers));
     }
+    let reason = match breakers.get(name) {
+        Some(state) => open_reason(state, breakers.config()),
+        None => "circuit open".to_string(),
+    };
+    ControlFlow::Break(Decided::skipped(processor, ctx, &reason))
+}
 
-    // 4. Dependency precheck.
+/// Why an open breaker refuses a run: since when, after how many failures,
+/// the last error, and when a trial run is allowed.
+fn open_reason(state: &Breaker, config: &BreakerConfig) -> String {
+    let since = state
+        .opened_at
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "an unknown time".to_string());
+    let trial = state
+        .opened_at
+        .map(|t| {
+            format!(
+                "; a trial run is allowed from {}",
+                (t + config.open_for()).to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        })
+        .unwrap_or_default();
+    let last = state
+        .last_error
+        .as_deref()
+        .map(|e| format!(" (last error: {e})"))
+        .unwrap_or_default();
+    format!(
+        "circuit open since {since} after {} failures{last}{trial}",
+        state.failure_count
+    )
+}
+
+/// Layer 4, dependency precheck: a daily run whose upstream tables lack
+/// rows for the date ([`missing_dependency`]) is skipped.
+async fn precheck_dependencies(processor: &dyn Processor, ctx: &ProcessContext) -> Verdict {
     if ctx.mode == RunMode::Daily
-        && let Some(reason) = precheck(processor, ctx).await
+        && let Some(reason) = missing_dependency(processor, ctx).await
     {
-        return Decided::skipped(processor, ctx, &reason);
+        return ControlFlow::Break(Decided::skipped(processor, ctx, &reason));
     }
+    ControlFlow::Continue(())
+}
 
-    // 5. Smart skip / incremental scope.
-    let hash_id = entity_hash_id(name, ctx.game_date);
+/// What change detection (layer 8) compares a run with: the hashes and
+/// landing fingerprint of the previous round, under `hash_id`.
+struct Baseline {
+    hash_id: String,
+    previous: Option<EntityHashes>,
+    fingerprint: Option<LandingFingerprint>,
+}
+
+/// Layer 5, smart skip / incremental scope: skips a run whose inputs did
+/// not change (at the source for phase 2, [`skip_unchanged_landing`]; by the
+/// ledger otherwise, [`plan`]), or decides its scope, expanded by the
+/// processor ([`expand_scope`]).
+async fn plan_scope(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    ledger: &Ledger,
+    opts: &LayerOptions,
+) -> Verdict<(Scope, Baseline)> {
+    let hash_id = entity_hash_id(processor.name(), ctx.game_date);
     let previous = if opts.full {
         None
     } else {
         load_hashes(ctx, &hash_id).await
     };
-    // At the source: a phase 2 run whose landing files are unchanged.
-    let fingerprint = if opts.full || processor.phase() != Phase::Raw {
-        None
-    } else {
-        landing_fingerprint(processor, ctx).await
-    };
-    if let (Some(_), Some(fp)) = (&previous, &fingerprint)
-        && stored_fingerprint(ctx, &hash_id).await.as_ref() == Some(fp)
-    {
-        return Decided {
-            up_to_date: true,
-            ..Decided::skipped(
-                processor,
-                ctx,
-                &format!(
-                    "up to date: its {} landing file(s) are unchanged since the last round",
-                    fp.files
-                ),
-            )
-        };
-    }
-
+    let fingerprint =
+        skip_unchanged_landing(processor, ctx, opts, &hash_id, previous.is_some()).await?;
     let scope = match plan(processor, ledger, opts, previous.is_some()) {
-        Plan::Run(scope) => scope,
+        Plan::Run(Scope::Entities(entities)) => expand_scope(processor, ctx, entities).await,
+        Plan::Run(Scope::Full) => Scope::Full,
         Plan::UpToDate(reason) => {
-            return Decided {
-                up_to_date: true,
-                ..Decided::skipped(processor, ctx, &reason)
-            };
+            return ControlFlow::Break(Decided::up_to_date(processor, ctx, &reason));
         }
     };
-
-    let scope = match scope {
-        Scope::Entities(entities) => match with_opponents(ctx, &entities).await {
-            Ok(expanded) => Scope::Entities(expanded),
-            Err(e) => {
-                tracing::warn!(processor = name, error = %e, "could not read the date's games; recomputing the whole date");
-                Scope::Full
-            }
-        },
-        full => full,
+    let baseline = Baseline {
+        hash_id,
+        previous,
+        fingerprint,
     };
+    ControlFlow::Continue((scope, baseline))
+}
 
-    // 6. Retry with jitter (inside execute_processor).
+/// Smart skip at the source (layer 5, phase 2 runs that are not full): the
+/// run's landing fingerprint, or an up-to-date skip when a completed round
+/// is `on_record` and read the same files.
+async fn skip_unchanged_landing(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    opts: &LayerOptions,
+    hash_id: &str,
+    on_record: bool,
+) -> Verdict<Option<LandingFingerprint>> {
+    if opts.full || processor.phase() != Phase::Raw {
+        return ControlFlow::Continue(None);
+    }
+    let Some(fp) = landing_fingerprint(processor, ctx).await else {
+        return ControlFlow::Continue(None);
+    };
+    if on_record && stored_fingerprint(ctx, hash_id).await.as_ref() == Some(&fp) {
+        let reason = format!(
+            "up to date: its {} landing file(s) are unchanged since the last round",
+            fp.files
+        );
+        return ControlFlow::Break(Decided::up_to_date(processor, ctx, &reason));
+    }
+    ControlFlow::Continue(Some(fp))
+}
+
+/// The scope of a run over `entities` as the processor expands it
+/// ([`Processor::expand_scope`]); the whole date when it cannot.
+async fn expand_scope(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    entities: BTreeSet<String>,
+) -> Scope {
+    match processor.expand_scope(ctx, entities).await {
+        Ok(expanded) => Scope::Entities(expanded),
+        Err(e) => {
+            tracing::warn!(processor = processor.name(), error = %e, "could not expand the entity scope; recomputing the whole date");
+            Scope::Full
+        }
+    }
+}
+
+/// Layer 6, execute with retry: the run within `scope` (retry with jitter
+/// inside [`execute_processor`]); a scoped run's report counts the
+/// entities in scope.
+async fn execute_with_retry(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    scope: Scope,
+) -> RunReport {
     let mut run_ctx = ctx.clone();
     run_ctx.scope = scope;
     let mut report = execute_processor(processor, &run_ctx).await;
     if let Scope::Entities(e) = &run_ctx.scope {
         report.run.entities_in_scope = Some(e.len() as i64);
     }
+    report
+}
 
-    if let Some(mut b) = breakers {
-        let outcome = match (report.status(), report.error()) {
-            (RunStatus::Failed, error) => Outcome::Failure(error.unwrap_or("failed").to_string()),
-            _ => Outcome::Success,
-        };
-        b.record(name, outcome, ctx.now);
-        if let Err(e) = b.flush(ctx.state.as_ref()).await {
-            tracing::warn!(processor = name, error = %e, "could not store the circuit breaker");
-        }
+/// Layer 7, breaker record: the run's outcome into the breakers
+/// [`check_breaker`] loaded (nothing when they could not be read).
+async fn record_breaker(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    breakers: Option<Breakers>,
+    report: &RunReport,
+) {
+    let Some(mut breakers) = breakers else {
+        return;
+    };
+    let name = processor.name();
+    let outcome = match (report.status(), report.error()) {
+        (RunStatus::Failed, error) => Outcome::Failure(error.unwrap_or("failed").to_string()),
+        _ => Outcome::Success,
+    };
+    breakers.record(name, outcome, ctx.now);
+    if let Err(e) = breakers.flush(ctx.state.as_ref()).await {
+        tracing::warn!(processor = name, error = %e, "could not store the circuit breaker");
     }
+}
 
-    // 7. Change detection.
-    let change = if opts.full || report.status() == RunStatus::Failed {
+/// Layer 8, change detection: the entities whose rows the run changed
+/// against the `baseline`, storing this round's hashes (and landing
+/// fingerprint) for the next; a full or failed run forgets them and is a
+/// [`Change::Full`].
+async fn detect_change(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    opts: &LayerOptions,
+    baseline: Baseline,
+    report: &RunReport,
+) -> Change {
+    let Baseline {
+        hash_id,
+        previous,
+        fingerprint,
+    } = baseline;
+    if opts.full || report.status() == RunStatus::Failed {
         forget_hashes(ctx, &hash_id).await;
         if processor.phase() == Phase::Raw {
             forget_fingerprint(ctx, &hash_id).await;
         }
-        Change::Full
-    } else {
-        match hash_outputs(processor, ctx).await {
-            Ok(hashes) => {
-                let change = match &previous {
-                    None => Change::Full,
-                    Some(prev) => diff(prev, &hashes),
-                };
-                if previous.as_ref() != Some(&hashes) {
-                    store_hashes(ctx, &hash_id, &hashes).await;
-                }
-                if let Some(fp) = &fingerprint {
-                    store_fingerprint(ctx, &hash_id, fp).await;
-                }
-                change
-            }
-            Err(e) => {
-                tracing::warn!(processor = name, error = %e, "change detection failed; reporting a full change");
-                forget_hashes(ctx, &hash_id).await;
-                Change::Full
-            }
-        }
-    };
-    if let Change::Entities(e) = &change {
-        report.run.entities_changed = Some(e.len() as i64);
+        return Change::Full;
     }
-    Decided {
-        report,
-        change,
-        up_to_date: false,
+    match hash_outputs(processor, ctx).await {
+        Ok(hashes) => {
+            let change = match &previous {
+                None => Change::Full,
+                Some(prev) => diff(prev, &hashes),
+            };
+            if previous.as_ref() != Some(&hashes) {
+                store_hashes(ctx, &hash_id, &hashes).await;
+            }
+            if let Some(fp) = &fingerprint {
+                store_fingerprint(ctx, &hash_id, fp).await;
+            }
+            change
+        }
+        Err(e) => {
+            tracing::warn!(processor = processor.name(), error = %e, "change detection failed; reporting a full change");
+            forget_hashes(ctx, &hash_id).await;
+            Change::Full
+        }
     }
 }
 
@@ -606,8 +685,8 @@ async fn forget_fingerprint(ctx: &ProcessContext, id: &str) {
     }
 }
 
-/// Layer 4: why the run cannot start, if an upstream table lacks rows.
-async fn precheck(processor: &dyn Processor, ctx: &ProcessContext) -> Option<String> {
+/// Why the run cannot start, if an upstream table lacks rows (layer 4).
+async fn missing_dependency(processor: &dyn Processor, ctx: &ProcessContext) -> Option<String> {
     for dep in processor.dependencies() {
         let table = dep.table.qualified();
         let sql = format!(
@@ -639,35 +718,24 @@ async fn precheck(processor: &dyn Processor, ctx: &ProcessContext) -> Option<Str
     None
 }
 
-/// Whether change detection hashes a table: run history is not data.
-fn hashed(def: &TableDef) -> bool {
-    def.dataset != "nba_processing" && def.qualified() != "nba_predictions.prediction_worker_runs"
-}
-
-/// The entity column of a table: the first of [`ENTITY_COLUMNS`] it has.
-pub fn entity_column(def: &TableDef) -> Option<&'static str> {
-    ENTITY_COLUMNS
-        .iter()
-        .copied()
-        .find(|c| def.column(c).is_some())
-}
-
 /// The content hash of every entity of the date in the processor's output
-/// tables: all columns but run metadata, rows in a canonical order, first
-/// 16 hex digits of SHA-256 (the reference's `data_hash`).
+/// tables but run history ([`TableDef::is_run_history`]): an entity is the
+/// value of the table's [`TableDef::entity_column`] ([`WHOLE_DATE`] without
+/// one); all columns but run metadata, rows in a canonical order, first 16
+/// hex digits of SHA-256 (the reference's `data_hash`).
 pub async fn hash_outputs(
     processor: &dyn Processor,
     ctx: &ProcessContext,
 ) -> Result<EntityHashes, WarehouseError> {
     let mut hashes = EntityHashes::new();
-    for def in processor.outputs().iter().filter(|d| hashed(d)) {
+    for def in processor.outputs().iter().filter(|d| !d.is_run_history()) {
         let columns: Vec<&str> = def
             .columns
             .iter()
             .map(|c| c.name)
             .filter(|c| !TableDef::is_run_metadata(c))
             .collect();
-        let entity = entity_column(def);
+        let entity = def.entity_column();
         let list = columns.join(", ");
         let rows = ctx
             .warehouse

@@ -185,6 +185,19 @@ pub trait Processor: Send + Sync {
         false
     }
 
+    /// The entities a scoped run recomputes when upstream rows of
+    /// `entities` changed: `entities` plus whatever else of the date depends
+    /// on them (for a team summary, the team's opponent). Called by the
+    /// layers before a [`Scope::Entities`] run; on an error they log it and
+    /// recompute the whole date. The default adds nothing.
+    async fn expand_scope(
+        &self,
+        _ctx: &ProcessContext,
+        entities: BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ProcessError> {
+        Ok(entities)
+    }
+
     /// Upstream tables that must have rows for the date (checked before a
     /// daily run; relaxed in backfill).
     fn dependencies(&self) -> Vec<Dependency> {

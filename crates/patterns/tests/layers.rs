@@ -775,3 +775,109 @@ async fn a_full_run_deletes_the_hash_doc_and_a_skip_leaves_it() {
     assert_eq!(next.change, Change::Full);
     assert!(env.hash_doc("names").await.is_some());
 }
+
+/// A probe whose scope expansion adds `adds` to the entities it is asked
+/// about, or fails while `fails` is on.
+struct Expanding {
+    probe: Probe,
+    adds: &'static [&'static str],
+    fails: AtomicBool,
+    asked: Mutex<Vec<BTreeSet<String>>>,
+}
+
+#[async_trait]
+impl Processor for Expanding {
+    fn name(&self) -> &'static str {
+        self.probe.name()
+    }
+
+    fn phase(&self) -> Phase {
+        self.probe.phase()
+    }
+
+    fn outputs(&self) -> Vec<TableDef> {
+        self.probe.outputs()
+    }
+
+    fn sources(&self) -> Option<&'static [&'static str]> {
+        self.probe.sources()
+    }
+
+    fn supports_entity_scope(&self) -> bool {
+        self.probe.supports_entity_scope()
+    }
+
+    async fn expand_scope(
+        &self,
+        _ctx: &ProcessContext,
+        mut entities: BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, ProcessError> {
+        self.asked.lock().unwrap().push(entities.clone());
+        if self.fails.load(Ordering::SeqCst) {
+            return Err(ProcessError::Permanent("games unreadable".into()));
+        }
+        entities.extend(self.adds.iter().map(|s| s.to_string()));
+        Ok(entities)
+    }
+
+    async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
+        self.probe.process(ctx).await
+    }
+}
+
+#[tokio::test]
+async fn a_scoped_run_covers_what_the_processor_expands_its_entities_to() {
+    let env = Env::new().await;
+    let mut probe = Probe::new("summary");
+    probe.sources = Some(&["a"]);
+    probe.scoped = true;
+    let p = Expanding {
+        probe,
+        adds: &["WAS"],
+        fails: AtomicBool::new(false),
+        asked: Mutex::new(Vec::new()),
+    };
+    let first = run_layered(
+        &p,
+        &env.ctx("r1", D, RunMode::Daily),
+        &Ledger::default(),
+        &daily(),
+    )
+    .await;
+    assert_eq!(first.report.status, RunStatus::Success);
+    assert!(
+        p.asked.lock().unwrap().is_empty(),
+        "a full run is not expanded"
+    );
+
+    let some = ledger(&[("a", Change::Entities(set(&["BOS", "bob"])))]);
+    let run = run_layered(&p, &env.ctx("r2", D, RunMode::Daily), &some, &daily()).await;
+    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(*p.asked.lock().unwrap(), vec![set(&["BOS", "bob"])]);
+    assert_eq!(
+        p.probe.last_scope(),
+        Scope::Entities(set(&["BOS", "WAS", "bob"]))
+    );
+    assert_eq!(run.report.run.entities_in_scope, Some(3));
+
+    // An expansion that fails: the whole date.
+    p.fails.store(true, Ordering::SeqCst);
+    let run = run_layered(&p, &env.ctx("r3", D, RunMode::Daily), &some, &daily()).await;
+    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(p.asked.lock().unwrap().len(), 2);
+    assert_eq!(p.probe.last_scope(), Scope::Full);
+    assert_eq!(run.report.run.entities_in_scope, None);
+    assert_eq!(p.probe.calls(), 3);
+}
+
+#[tokio::test]
+async fn the_default_scope_expansion_adds_nothing() {
+    let env = Env::new().await;
+    let p = Probe::new("plain");
+    let ctx = env.ctx("r1", D, RunMode::Daily);
+    let entities = set(&["BOS", "bob"]);
+    assert_eq!(
+        p.expand_scope(&ctx, entities.clone()).await.unwrap(),
+        entities
+    );
+}

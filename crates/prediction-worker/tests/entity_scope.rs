@@ -210,3 +210,62 @@ async fn a_team_scope_regrades_its_players_and_drops_the_ungradable() {
     let others: BTreeMap<_, _> = before.into_iter().filter(|(k, _)| !in_okc(&k.0)).collect();
     assert_eq!(after, others);
 }
+
+/// Grading keeps the layers' default scope expansion (no opponent): its
+/// entities come from rows keyed by player (its sources write
+/// `player_prop_predictions` and `player_game_summary`), and a team's grades
+/// read only its own players' results. After a player's result changes, a
+/// run scoped to his team leaves the table as a run scoped to his team and
+/// its opponent does, run metadata aside.
+#[tokio::test]
+async fn a_team_scope_needs_no_opponent() {
+    assert_eq!(
+        PlayerPropPrediction::DEF.entity_column(),
+        Some("player_lookup")
+    );
+    assert_eq!(
+        PlayerGameSummary::DEF.entity_column(),
+        Some("player_lookup")
+    );
+    let (wh, before) = predicted_and_graded().await;
+    let sga = "shaigilgeousalexander";
+    let his: Vec<PlayerPropPrediction> = wh
+        .query_as(&format!(
+            "SELECT * FROM {} WHERE game_date = {} AND player_lookup = '{sga}'",
+            PlayerPropPrediction::DEF.qualified(),
+            date_literal(date(D))
+        ))
+        .await
+        .unwrap();
+    let (team, opponent) = (his[0].team_abbr.clone(), his[0].opponent_abbr.clone());
+    change_points(&wh, &[sga], 10).await;
+    let later = instant("2025-11-07T12:00:00Z");
+    grade(&wh, later, Scope::Entities([team.clone()].into())).await;
+    let narrow = snapshot(&wh).await;
+    grade(&wh, later, Scope::Entities([team, opponent].into())).await;
+    let wide = snapshot(&wh).await;
+    assert_eq!(
+        narrow.keys().collect::<Vec<_>>(),
+        wide.keys().collect::<Vec<_>>()
+    );
+    let regraded = |rows: &BTreeMap<(String, String), Record>| {
+        rows.iter()
+            .filter(|(k, r)| before.get(*k).map(|b| &b["graded_at"]) != Some(&r["graded_at"]))
+            .count()
+    };
+    assert!(
+        regraded(&wide) > regraded(&narrow),
+        "the wider scope regrades the opponent's players too"
+    );
+    for (key, row) in &narrow {
+        assert_eq!(
+            without_graded_at(row),
+            without_graded_at(&wide[key]),
+            "{key:?}"
+        );
+    }
+    assert_ne!(
+        narrow[&(sga.to_string(), "moving_average".to_string())]["actual_points"],
+        before[&(sga.to_string(), "moving_average".to_string())]["actual_points"]
+    );
+}
