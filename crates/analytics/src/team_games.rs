@@ -22,8 +22,8 @@ use crate::{efficiency, inputs};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::Table;
-use propcast_core::tables::{ScheduleGame, TeamBoxscore};
 use propcast_core::TableDef;
+use propcast_core::tables::{ScheduleGame, TeamBoxscore};
 use propcast_patterns::{
     Counters, DateSummary, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
     Quarantine, Scope, stored_values, write_partition, write_scoped,
@@ -525,7 +525,9 @@ pub(crate) async fn with_opponents(
             TeamBoxscore::DEF.qualified(),
         ))
         .await?;
-    let side = |row: &Record, k: &str| row.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    fn side<'r>(row: &'r Record, k: &str) -> &'r str {
+        row.get(k).and_then(|v| v.as_str()).unwrap_or_default()
+    }
     let games: Vec<(&str, &str)> = rows.iter().map(|r| (side(r, "a"), side(r, "b"))).collect();
     Ok(propcast_core::opponents::with_opponents(entities, games))
 }

@@ -844,7 +844,7 @@ async fn a_scoped_run_covers_what_the_processor_expands_its_entities_to() {
         &daily(),
     )
     .await;
-    assert_eq!(first.report.status, RunStatus::Success);
+    assert_eq!(first.report.status(), RunStatus::Success);
     assert!(
         p.asked.lock().unwrap().is_empty(),
         "a full run is not expanded"
@@ -852,7 +852,7 @@ async fn a_scoped_run_covers_what_the_processor_expands_its_entities_to() {
 
     let some = ledger(&[("a", Change::Entities(set(&["BOS", "bob"])))]);
     let run = run_layered(&p, &env.ctx("r2", D, RunMode::Daily), &some, &daily()).await;
-    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(run.report.status(), RunStatus::Success);
     assert_eq!(*p.asked.lock().unwrap(), vec![set(&["BOS", "bob"])]);
     assert_eq!(
         p.probe.last_scope(),
@@ -863,7 +863,7 @@ async fn a_scoped_run_covers_what_the_processor_expands_its_entities_to() {
     // An expansion that fails: the whole date.
     p.fails.store(true, Ordering::SeqCst);
     let run = run_layered(&p, &env.ctx("r3", D, RunMode::Daily), &some, &daily()).await;
-    assert_eq!(run.report.status, RunStatus::Success);
+    assert_eq!(run.report.status(), RunStatus::Success);
     assert_eq!(p.asked.lock().unwrap().len(), 2);
     assert_eq!(p.probe.last_scope(), Scope::Full);
     assert_eq!(run.report.run.entities_in_scope, None);
