@@ -15,12 +15,11 @@
 //! schedule or the defender's plus-minus, opponent shooting is NULL).
 
 use crate::efficiency;
-use crate::team_games::{TeamGame, TeamGameSummaryProcessor, TeamGameTable, pair_team_games};
+use crate::team_games::{TeamGame, TeamGameSummaryProcessor, TeamGameTable, one_row_per_team};
 use crate::team_offense_game_summary::offense_quality;
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore, TeamDefenseGameSummary};
 use propcast_patterns::DateSummary;
-use std::collections::BTreeMap;
 
 fn defense_row(
     date: NaiveDate,
@@ -69,38 +68,14 @@ pub fn summarize_team_defense(
     team_rows: &[TeamBoxscore],
     schedule: &[ScheduleGame],
 ) -> DateSummary<TeamDefenseGameSummary> {
-    let games = pair_team_games(date, team_rows, schedule);
-    let mut by_team: BTreeMap<String, TeamDefenseGameSummary> = BTreeMap::new();
-    let mut summary = DateSummary {
-        input_rows: games.input_rows,
-        counters: games.counters.clone(),
-        quarantine: games.quarantine.clone(),
-        ..DateSummary::default()
-    };
-    for game in &games.games {
-        for index in 0..2 {
-            let Some(row) = defense_row(date, game, index) else {
-                continue;
-            };
-            if by_team.contains_key(&row.defending_team_abbr) {
-                let source = game.sides[0]
-                    .boxscore
-                    .map(|b| b.source_file.as_str())
-                    .unwrap_or_default();
-                summary.quarantine.add(
-                    source,
-                    format!("game_id={} team={}", row.game_id, row.defending_team_abbr),
-                    "team_abbr",
-                    "team already has a game on this date",
-                    format!("points_allowed={}", row.points_allowed),
-                );
-                continue;
-            }
-            by_team.insert(row.defending_team_abbr.clone(), row);
-        }
-    }
-    summary.rows = by_team.into_values().collect();
-    summary
+    one_row_per_team(
+        date,
+        team_rows,
+        schedule,
+        defense_row,
+        |_, _| {},
+        |row| format!("points_allowed={}", row.points_allowed),
+    )
 }
 
 impl TeamGameTable for TeamDefenseGameSummary {
@@ -109,6 +84,10 @@ impl TeamGameTable for TeamDefenseGameSummary {
 
     fn team(&self) -> &str {
         &self.defending_team_abbr
+    }
+
+    fn game_id(&self) -> &str {
+        &self.game_id
     }
 
     fn summarize(

@@ -145,6 +145,9 @@ pub trait TeamGameTable: Table {
     /// The team a row is about (the value of [`Self::TEAM_COLUMN`]).
     fn team(&self) -> &str;
 
+    /// The game a row is about.
+    fn game_id(&self) -> &str;
+
     /// The rows of `date`, sorted by team, from the date's team box scores
     /// and schedule.
     fn summarize(
@@ -152,6 +155,55 @@ pub trait TeamGameTable: Table {
         team_rows: &[TeamBoxscore],
         schedule: &[ScheduleGame],
     ) -> DateSummary<Self>;
+}
+
+/// The rows of `date`, one per team, sorted by team: `row_of(date, game,
+/// side)` for both sides of every paired game. A team with rows in two
+/// games of one date keeps the first game (by id); the other is
+/// quarantined, with `detail` of the dropped row. `on_row` counts what a
+/// kept or dropped row says (before the duplicate check, as each summary
+/// always did).
+pub fn one_row_per_team<T: TeamGameTable>(
+    date: NaiveDate,
+    team_rows: &[TeamBoxscore],
+    schedule: &[ScheduleGame],
+    row_of: fn(NaiveDate, &TeamGame<'_>, usize) -> Option<T>,
+    on_row: fn(&T, &mut Counters),
+    detail: fn(&T) -> String,
+) -> DateSummary<T> {
+    let games = pair_team_games(date, team_rows, schedule);
+    let mut by_team: BTreeMap<String, T> = BTreeMap::new();
+    let mut summary = DateSummary {
+        input_rows: games.input_rows,
+        counters: games.counters.clone(),
+        quarantine: games.quarantine.clone(),
+        ..DateSummary::default()
+    };
+    for game in &games.games {
+        for index in 0..2 {
+            let Some(row) = row_of(date, game, index) else {
+                continue;
+            };
+            on_row(&row, &mut summary.counters);
+            if by_team.contains_key(row.team()) {
+                let source = game.sides[0]
+                    .boxscore
+                    .map(|b| b.source_file.as_str())
+                    .unwrap_or_default();
+                summary.quarantine.add(
+                    source,
+                    format!("game_id={} team={}", row.game_id(), row.team()),
+                    "team_abbr",
+                    "team already has a game on this date",
+                    detail(&row),
+                );
+                continue;
+            }
+            by_team.insert(row.team().to_string(), row);
+        }
+    }
+    summary.rows = by_team.into_values().collect();
+    summary
 }
 
 /// The Phase 3 processor writing the [`TeamGameTable`] `T` (see

@@ -17,12 +17,11 @@
 
 use crate::efficiency;
 use crate::team_games::{
-    Coverage, TeamGame, TeamGameSummaryProcessor, TeamGameTable, pair_team_games,
+    Coverage, TeamGame, TeamGameSummaryProcessor, TeamGameTable, one_row_per_team,
 };
 use chrono::NaiveDate;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore, TeamOffenseGameSummary};
 use propcast_patterns::DateSummary;
-use std::collections::BTreeMap;
 
 /// The `data_quality` of the offense row of `sides[index]`.
 pub(crate) fn offense_quality(game: &TeamGame<'_>, index: usize) -> &'static str {
@@ -84,41 +83,18 @@ pub fn summarize_team_offense(
     team_rows: &[TeamBoxscore],
     schedule: &[ScheduleGame],
 ) -> DateSummary<TeamOffenseGameSummary> {
-    let games = pair_team_games(date, team_rows, schedule);
-    let mut by_team: BTreeMap<String, TeamOffenseGameSummary> = BTreeMap::new();
-    let mut summary = DateSummary {
-        input_rows: games.input_rows,
-        counters: games.counters.clone(),
-        quarantine: games.quarantine.clone(),
-        ..DateSummary::default()
-    };
-    for game in &games.games {
-        for index in 0..2 {
-            let Some(row) = offense_row(date, game, index) else {
-                continue;
-            };
+    one_row_per_team(
+        date,
+        team_rows,
+        schedule,
+        offense_row,
+        |row, counters| {
             if row.data_quality == "derived_from_opponent" {
-                summary.counters.bump("derived_from_opponent_rows");
+                counters.bump("derived_from_opponent_rows");
             }
-            if by_team.contains_key(&row.team_abbr) {
-                let source = game.sides[0]
-                    .boxscore
-                    .map(|b| b.source_file.as_str())
-                    .unwrap_or_default();
-                summary.quarantine.add(
-                    source,
-                    format!("game_id={} team={}", row.game_id, row.team_abbr),
-                    "team_abbr",
-                    "team already has a game on this date",
-                    format!("points={}", row.points),
-                );
-                continue;
-            }
-            by_team.insert(row.team_abbr.clone(), row);
-        }
-    }
-    summary.rows = by_team.into_values().collect();
-    summary
+        },
+        |row| format!("points={}", row.points),
+    )
 }
 
 impl TeamGameTable for TeamOffenseGameSummary {
@@ -127,6 +103,10 @@ impl TeamGameTable for TeamOffenseGameSummary {
 
     fn team(&self) -> &str {
         &self.team_abbr
+    }
+
+    fn game_id(&self) -> &str {
+        &self.game_id
     }
 
     fn summarize(

@@ -19,6 +19,38 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
+/// A leaguegamelog row type from `row` (a [`GameLog`] row) and the payload
+/// `path`: the fields given, then the traditional stat line both modes
+/// share (WL, MIN, the counting stats, PLUS_MINUS) and `source_file`, read
+/// in that order so the first bad field is the one reported.
+macro_rules! game_log_row {
+    ($ty:ident, $row:expr, $path:expr, { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        $ty {
+            $($field $(: $value)?,)*
+            wl: $row.opt_string("WL")?.map(str::to_string),
+            minutes: $row.minutes("MIN")?,
+            fgm: $row.int("FGM")?,
+            fga: $row.int("FGA")?,
+            fg3m: $row.int("FG3M")?,
+            fg3a: $row.int("FG3A")?,
+            ftm: $row.int("FTM")?,
+            fta: $row.int("FTA")?,
+            oreb: $row.int("OREB")?,
+            dreb: $row.int("DREB")?,
+            reb: $row.int("REB")?,
+            ast: $row.int("AST")?,
+            stl: $row.int("STL")?,
+            blk: $row.int("BLK")?,
+            tov: $row.int("TOV")?,
+            pf: $row.int("PF")?,
+            pts: $row.int("PTS")?,
+            plus_minus: $row.opt_int("PLUS_MINUS")?,
+            source_file: $path.to_string(),
+        }
+    };
+}
+pub(crate) use game_log_row;
+
 /// A row of a `nba_raw` table loaded from one `leaguegamelog` payload per
 /// date.
 pub trait GameLogRow: Table + Sized {

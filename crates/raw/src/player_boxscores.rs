@@ -2,7 +2,7 @@
 //! `nba-com/player-boxscores/<YYYY-MM-DD>/<YYYYMMDD_HHMMSS>.json`, the
 //! latest file of the date.
 
-use crate::boxscores::{GameLogProcessor, GameLogRow, parse_game_log};
+use crate::boxscores::{GameLogProcessor, GameLogRow, game_log_row, parse_game_log};
 use crate::error::FileError;
 use crate::json_fields::FieldError;
 use crate::leaguegamelog::{Columns, GameLog, Row};
@@ -105,7 +105,7 @@ fn player_row<const N: usize>(
     let matchup = row.matchup("MATCHUP", &team_abbr)?;
     let from_other_side = matchup.from_other_side;
     let player_name = row.non_empty("PLAYER_NAME")?.to_string();
-    let parsed = PlayerBoxscore {
+    let parsed = game_log_row!(PlayerBoxscore, row, path, {
         game_date,
         game_id: row.game_id("GAME_ID")?,
         season,
@@ -116,26 +116,7 @@ fn player_row<const N: usize>(
         team_abbr,
         opponent_abbr: matchup.opponent,
         is_home: matchup.is_home,
-        wl: row.opt_string("WL")?.map(str::to_string),
-        minutes: row.minutes("MIN")?,
-        fgm: row.int("FGM")?,
-        fga: row.int("FGA")?,
-        fg3m: row.int("FG3M")?,
-        fg3a: row.int("FG3A")?,
-        ftm: row.int("FTM")?,
-        fta: row.int("FTA")?,
-        oreb: row.int("OREB")?,
-        dreb: row.int("DREB")?,
-        reb: row.int("REB")?,
-        ast: row.int("AST")?,
-        stl: row.int("STL")?,
-        blk: row.int("BLK")?,
-        tov: row.int("TOV")?,
-        pf: row.int("PF")?,
-        pts: row.int("PTS")?,
-        plus_minus: row.opt_int("PLUS_MINUS")?,
-        source_file: path.to_string(),
-    };
+    });
     Ok((parsed, from_other_side))
 }
 

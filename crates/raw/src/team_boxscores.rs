@@ -2,7 +2,7 @@
 //! `nba-com/team-boxscores/<YYYY-MM-DD>/<YYYYMMDD_HHMMSS>.json`, the latest
 //! file of the date.
 
-use crate::boxscores::{GameLogProcessor, GameLogRow, parse_game_log};
+use crate::boxscores::{GameLogProcessor, GameLogRow, game_log_row, parse_game_log};
 use crate::error::FileError;
 use crate::json_fields::FieldError;
 use crate::leaguegamelog::season_type_of_digit;
@@ -110,7 +110,7 @@ fn team_row<const N: usize>(
     let team_abbr = row.non_empty("TEAM_ABBREVIATION")?.to_string();
     let matchup = row.matchup("MATCHUP", &team_abbr)?;
     let from_other_side = matchup.from_other_side;
-    let parsed = TeamBoxscore {
+    let parsed = game_log_row!(TeamBoxscore, row, path, {
         game_date,
         game_id: row.game_id("GAME_ID")?,
         season,
@@ -120,26 +120,7 @@ fn team_row<const N: usize>(
         team_name: row.non_empty("TEAM_NAME")?.to_string(),
         opponent_abbr: matchup.opponent,
         is_home: matchup.is_home,
-        wl: row.opt_string("WL")?.map(str::to_string),
-        minutes: row.minutes("MIN")?,
-        fgm: row.int("FGM")?,
-        fga: row.int("FGA")?,
-        fg3m: row.int("FG3M")?,
-        fg3a: row.int("FG3A")?,
-        ftm: row.int("FTM")?,
-        fta: row.int("FTA")?,
-        oreb: row.int("OREB")?,
-        dreb: row.int("DREB")?,
-        reb: row.int("REB")?,
-        ast: row.int("AST")?,
-        stl: row.int("STL")?,
-        blk: row.int("BLK")?,
-        tov: row.int("TOV")?,
-        pf: row.int("PF")?,
-        pts: row.int("PTS")?,
-        plus_minus: row.opt_int("PLUS_MINUS")?,
-        source_file: path.to_string(),
-    };
+    });
     Ok((parsed, from_other_side))
 }
 
