@@ -2,16 +2,15 @@
 //! them: which teams play, against whom, home or away, and under which game
 //! id. Shared by the two upcoming contexts.
 //!
-//! Upcoming games (`game_status` 1) have no NBA game id yet: the game code
-//! ("20251110/LALCHA") stands in, exactly like `player_daily_cache` keys
-//! them. A schedule row naming the same team on both sides (four known rows:
-//! 0012400007 TOR/TOR, 0022401229 MIL/MIL, 0022400621 IND/IND, 0022500147
-//! DET/DET) cannot say who plays whom: it is skipped and counted as
-//! `schedule_rows_inconsistent`.
+//! The rule (which rows are consistent, game code for a game id not yet
+//! known, the first game of a team listed twice) is
+//! [`propcast_core::universe`], shared with `player_daily_cache`; here the
+//! skipped rows are counted (`schedule_rows_inconsistent`) and logged.
 
 use chrono::NaiveDate;
 use propcast_core::Table;
 use propcast_core::tables::ScheduleGame;
+use propcast_core::universe;
 use propcast_patterns::Counters;
 use propcast_patterns::{ProcessContext, ProcessError};
 use propcast_platform::WarehouseExt;
@@ -27,75 +26,37 @@ pub fn counts_in_history(season_type: &str) -> bool {
     !EXHIBITION_SEASON_TYPES.contains(&season_type)
 }
 
-/// A schedule row whose two sides are named and different.
-pub fn consistent(game: &ScheduleGame) -> bool {
-    !game.home_team_abbr.is_empty()
-        && !game.away_team_abbr.is_empty()
-        && game.home_team_abbr != game.away_team_abbr
-}
+pub use propcast_core::universe::{Fixture, Fixtures, is_consistent as consistent};
 
-/// One team's game on the date.
-#[derive(Debug, Clone, Copy)]
-pub struct Fixture<'a> {
-    pub game: &'a ScheduleGame,
-    pub is_home: bool,
-}
-
-impl Fixture<'_> {
-    pub fn team(&self) -> &str {
-        if self.is_home {
-            &self.game.home_team_abbr
-        } else {
-            &self.game.away_team_abbr
-        }
-    }
-
-    pub fn opponent(&self) -> &str {
-        if self.is_home {
-            &self.game.away_team_abbr
-        } else {
-            &self.game.home_team_abbr
-        }
-    }
-
-    /// The schedule's game id, or the game code while the id is not known.
-    pub fn game_id(&self) -> String {
-        match self.game.game_id.as_deref() {
-            Some(id) if !id.is_empty() => id.to_string(),
-            _ => self.game.game_code.clone(),
-        }
-    }
-}
-
-/// The teams playing on `date`, each with its game (any game status). A
-/// schedule row naming the same team twice is skipped
+/// The fixtures of `date` by the rule of [`propcast_core::universe::fixtures`]
+/// (any game status). An inconsistent schedule row is skipped
 /// (`schedule_rows_inconsistent`); a team listed in two games keeps the
 /// first by game code (`teams_with_two_games`).
+pub fn counted_fixtures<'a>(
+    date: NaiveDate,
+    schedule: &'a [ScheduleGame],
+    counters: &mut Counters,
+) -> Fixtures<'a> {
+    let fixtures = universe::fixtures(date, schedule);
+    for game in &fixtures.inconsistent {
+        counters.bump("schedule_rows_inconsistent");
+        tracing::warn!(game_date = %date, game_code = %game.game_code, home = %game.home_team_abbr, away = %game.away_team_abbr, "schedule row does not name two different teams; skipped");
+    }
+    counters.add("teams_with_two_games", fixtures.teams_with_two_games as i64);
+    fixtures
+}
+
+/// The teams playing on `date`, each with its game ([`counted_fixtures`]).
 pub fn fixtures<'a>(
     date: NaiveDate,
     schedule: &'a [ScheduleGame],
     counters: &mut Counters,
 ) -> BTreeMap<String, Fixture<'a>> {
-    let mut games: Vec<&ScheduleGame> = schedule.iter().filter(|g| g.game_date == date).collect();
-    games.sort_by(|a, b| a.game_code.cmp(&b.game_code));
-    let mut out = BTreeMap::new();
-    for game in games {
-        if !consistent(game) {
-            counters.bump("schedule_rows_inconsistent");
-            tracing::warn!(game_date = %date, game_code = %game.game_code, home = %game.home_team_abbr, away = %game.away_team_abbr, "schedule row names the same team twice; skipped");
-            continue;
-        }
-        for is_home in [true, false] {
-            let fixture = Fixture { game, is_home };
-            let team = fixture.team().to_string();
-            if out.contains_key(&team) {
-                counters.bump("teams_with_two_games");
-                continue;
-            }
-            out.insert(team, fixture);
-        }
-    }
-    out
+    counted_fixtures(date, schedule, counters)
+        .by_team
+        .into_iter()
+        .map(|(team, fixture)| (team.to_string(), fixture))
+        .collect()
 }
 
 /// `(...)` of integers for `IN`, `(NULL)` when empty.

@@ -23,31 +23,29 @@
 //! team and opponent pace last 10, `pace_differential` = team − opponent,
 //! opponent defensive rating last 10, opponent days rest.
 //!
-//! **Lines** ([`book_lines`]): `player_points` rows of D for the player's
-//! id, snapshot strictly before tip-off (`snapshot_time < commence_time`
-//! and `minutes_before_tipoff >= 0`), finite lines ≥ 5.0. Per book the
-//! opening line is the main line of its earliest snapshot, the latest the
-//! main line of its latest snapshot; the main line of a snapshot with
-//! alternates is the one whose Over and Under implied probabilities are
-//! closest (missing prices last, then the lower line) — the rule of the
-//! prediction worker's `choose_line`. The current line is the latest line
-//! of the first book in [`BOOK_PREFERENCE`] order (the worker's list:
-//! DraftKings > FanDuel > BetMGM > PointsBet > Caesars > Fanatics > ...,
-//! unlisted books after, alphabetically), so it is the line predictions
-//! are graded against; `opening_points_line` is that book's opening and
-//! `line_movement` = current − opening. No eligible row: `has_prop_line`
-//! false and every line field NULL — a line is never invented.
+//! **Lines**: the rule of [`propcast_core::prop_lines`], the same one the
+//! prediction worker chooses its line by. [`book_lines`] gives, per book in
+//! preference order, the main line of its earliest snapshot (opening) and
+//! of its latest (latest), over the player's eligible rows of D (points
+//! market, snapshot strictly before tip-off, finite lines ≥ 5.0). The
+//! current line is the first book's latest line, so it is the line
+//! predictions are graded against; `opening_points_line` is that book's
+//! opening and `line_movement` = current − opening. No eligible row:
+//! `has_prop_line` false and every line field NULL — a line is never
+//! invented.
 //!
 //! **Quality**: `high` with ≥ 10 games and both teams' pace known,
 //! `medium` with 1–9 games (or ≥ 10 without team context), `low` with none.
 
-use crate::fixtures::{self, Fixture, int_list};
+use crate::fixtures::{self, int_list};
 use crate::upcoming_team_game_context::{build_upcoming_team_context, mean, read_team_inputs};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use propcast_core::prop_lines::{BookLine, PLAYER_POINTS_MARKET, book_lines};
 use propcast_core::tables::{
     PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
+use propcast_core::universe::{LastTeamGame, PropPlayer, is_universe_prop, universe};
 use propcast_core::{Season, Table, TableDef};
 use propcast_patterns::DateSummary;
 use propcast_patterns::{
@@ -66,25 +64,6 @@ pub const RECENT_GAMES: usize = 10;
 pub const USAGE_GAMES: usize = 7;
 /// Games for a `high` quality row.
 pub const HIGH_QUALITY_GAMES: i64 = 10;
-/// The only market read.
-pub const PLAYER_POINTS_MARKET: &str = "player_points";
-/// Lines below this are not real points lines (REFERENCE §1.2).
-pub const MIN_LINE: f64 = 5.0;
-/// Sportsbooks in order of preference by Odds API key (the prediction
-/// worker's `prop_line::BOOK_PREFERENCE`); unlisted books rank after,
-/// alphabetically.
-pub const BOOK_PREFERENCE: &[&str] = &[
-    "draftkings",
-    "fanduel",
-    "betmgm",
-    "pointsbetus",
-    "williamhill_us",
-    "fanatics",
-    "espnbet",
-    "betrivers",
-    "bovada",
-    "betonlineag",
-];
 
 /// One of a player's games before D (columns of `player_game_summary`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -238,105 +217,6 @@ impl PlayerLoad {
     }
 }
 
-/// Rank of a bookmaker key: listed books by position, others after them
-/// alphabetically. Lower is preferred.
-pub fn book_rank(bookmaker: &str) -> (usize, String) {
-    let key = bookmaker.to_ascii_lowercase();
-    match BOOK_PREFERENCE.iter().position(|b| *b == key) {
-        Some(i) => (i, String::new()),
-        None => (BOOK_PREFERENCE.len(), key),
-    }
-}
-
-/// Whether a prop row is a real pre-tip points line: snapshot strictly
-/// before tip-off (both by the instants and by `minutes_before_tipoff`),
-/// finite and ≥ [`MIN_LINE`].
-pub fn is_eligible(prop: &PlayerProp) -> bool {
-    prop.market == PLAYER_POINTS_MARKET
-        && prop.snapshot_time < prop.commence_time
-        && prop.minutes_before_tipoff >= 0
-        && prop.line.is_finite()
-        && prop.line >= MIN_LINE
-}
-
-/// Implied probability of American odds; `None` for 0.
-fn implied_probability(american: i64) -> Option<f64> {
-    match american.cmp(&0) {
-        Ordering::Less => {
-            let risk = -(american as f64);
-            Some(risk / (risk + 100.0))
-        }
-        Ordering::Greater => Some(100.0 / (american as f64 + 100.0)),
-        Ordering::Equal => None,
-    }
-}
-
-/// |P(over) − P(under)| in millionths (rounded); `None` without both prices.
-fn price_gap(p: &PlayerProp) -> Option<i64> {
-    let over = implied_probability(p.over_price?)?;
-    let under = implied_probability(p.under_price?)?;
-    Some(((over - under).abs() * 1_000_000.0).round() as i64)
-}
-
-/// Main line first: smallest price gap (missing prices last), then the
-/// lower line, then the event id.
-fn main_line_order(a: &PlayerProp, b: &PlayerProp) -> Ordering {
-    match (price_gap(a), price_gap(b)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-    .then_with(|| a.line.total_cmp(&b.line))
-    .then_with(|| a.event_id.cmp(&b.event_id))
-}
-
-/// One book's pre-tip line of the date.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BookLine {
-    pub bookmaker: String,
-    pub opening: f64,
-    pub opening_time: DateTime<Utc>,
-    pub latest: f64,
-    pub latest_time: DateTime<Utc>,
-}
-
-/// The main line of the rows of one snapshot.
-fn main_line<'a>(rows: impl Iterator<Item = &'a PlayerProp>) -> Option<&'a PlayerProp> {
-    rows.min_by(|a, b| main_line_order(a, b))
-}
-
-/// Per book (in preference order) the opening and latest main lines of the
-/// eligible rows among `props` (callers pass one player's rows of one date).
-pub fn book_lines<'a>(props: impl IntoIterator<Item = &'a PlayerProp>) -> Vec<BookLine> {
-    let mut by_book: BTreeMap<(usize, String, String), Vec<&PlayerProp>> = BTreeMap::new();
-    for p in props.into_iter().filter(|p| is_eligible(p)) {
-        let (rank, tie) = book_rank(&p.bookmaker);
-        by_book
-            .entry((rank, tie, p.bookmaker.clone()))
-            .or_default()
-            .push(p);
-    }
-    by_book
-        .into_iter()
-        .filter_map(|((_, _, bookmaker), rows)| {
-            let first = rows.iter().map(|p| p.snapshot_time).min()?;
-            let last = rows.iter().map(|p| p.snapshot_time).max()?;
-            let at = |t: DateTime<Utc>| {
-                main_line(rows.iter().copied().filter(move |p| p.snapshot_time == t))
-            };
-            let (opening, latest) = (at(first)?, at(last)?);
-            Some(BookLine {
-                bookmaker,
-                opening: opening.line,
-                opening_time: first,
-                latest: latest.line,
-                latest_time: last,
-            })
-        })
-        .collect()
-}
-
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -361,31 +241,17 @@ pub fn lines_by_book_json(lines: &[BookLine]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-/// A player with a resolved points row on D (the universe's part (b)).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct PropPlayer {
-    player_id: i64,
-    team_abbr: Option<String>,
-    player_lookup: String,
-    player_name: String,
-}
+impl LastTeamGame for PlayerSeason {
+    fn team_abbr(&self) -> &str {
+        &self.team_abbr
+    }
 
-/// Who is in the universe and with which team.
-#[derive(Debug, Clone)]
-struct Member<'a> {
-    team_abbr: String,
-    player_lookup: String,
-    player_name: String,
-    season: Option<&'a PlayerSeason>,
-    from_last_game: bool,
-    has_prop: bool,
-}
+    fn player_lookup(&self) -> &str {
+        &self.player_lookup
+    }
 
-fn universe_source(m: &Member<'_>) -> &'static str {
-    match (m.from_last_game, m.has_prop) {
-        (true, true) => "both",
-        (true, false) => "last_team_game",
-        _ => "prop_line",
+    fn player_name(&self) -> &str {
+        &self.player_name
     }
 }
 
@@ -406,95 +272,29 @@ pub fn build_upcoming_player_context(
         input_rows: schedule.iter().filter(|g| g.game_date == date).count(),
         ..DateSummary::default()
     };
-    let fixtures: BTreeMap<String, Fixture<'_>> =
-        fixtures::fixtures(date, schedule, &mut summary.counters);
+    let fixtures = fixtures::counted_fixtures(date, schedule, &mut summary.counters);
     let contexts: BTreeMap<&str, &UpcomingTeamGameContext> =
         teams.iter().map(|t| (t.team_abbr.as_str(), t)).collect();
-    let props: Vec<&PlayerProp> = props
-        .iter()
-        .filter(|p| {
-            p.game_date == date
-                && p.market == PLAYER_POINTS_MARKET
-                && p.player_id.is_some()
-                && p.minutes_before_tipoff >= 0
-        })
-        .collect();
-
-    // (a) players whose last game was for a team playing today.
-    let mut members: BTreeMap<i64, Member<'_>> = BTreeMap::new();
-    for (&player_id, season) in seasons {
-        if fixtures.contains_key(&season.team_abbr) {
-            members.insert(
-                player_id,
-                Member {
-                    team_abbr: season.team_abbr.clone(),
-                    player_lookup: season.player_lookup.clone(),
-                    player_name: season.player_name.clone(),
-                    season: Some(season),
-                    from_last_game: true,
-                    has_prop: false,
-                },
-            );
-        }
+    let props: Vec<&PlayerProp> = props.iter().filter(|p| is_universe_prop(p, date)).collect();
+    let universe = universe(
+        &fixtures,
+        seasons,
+        props.iter().filter_map(|p| PropPlayer::of(p)),
+    );
+    let counters = &mut summary.counters;
+    counters.add("universe_from_schedule", universe.from_schedule as i64);
+    counters.add("universe_from_props_only", universe.from_props_only as i64);
+    counters.add(
+        "prop_team_overrides_last_team",
+        universe.prop_team_overrides as i64,
+    );
+    for prop in &universe.props_without_game {
+        counters.bump("prop_players_without_game");
+        tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
     }
-    summary
-        .counters
-        .add("universe_from_schedule", members.len() as i64);
-
-    // (b) players with a points row today; one entry per player id (the
-    // smallest (team, lookup, name), as the daily cache picks it).
-    let mut prop_players: Vec<PropPlayer> = props
-        .iter()
-        .filter_map(|p| {
-            Some(PropPlayer {
-                player_id: p.player_id?,
-                team_abbr: p.team_abbr.clone(),
-                player_lookup: p.player_lookup.clone(),
-                player_name: p.player_name.clone(),
-            })
-        })
-        .collect();
-    prop_players.sort();
-    prop_players.dedup_by_key(|p| p.player_id);
-    for prop in prop_players {
-        let prop_team = prop
-            .team_abbr
-            .as_deref()
-            .filter(|t| fixtures.contains_key(*t));
-        match (members.get_mut(&prop.player_id), prop_team) {
-            (Some(member), team) => {
-                member.has_prop = true;
-                if let Some(team) = team
-                    && member.team_abbr != team
-                {
-                    summary.counters.bump("prop_team_overrides_last_team");
-                    member.team_abbr = team.to_string();
-                }
-            }
-            (None, Some(team)) => {
-                let season = seasons.get(&prop.player_id);
-                summary.counters.bump("universe_from_props_only");
-                members.insert(
-                    prop.player_id,
-                    Member {
-                        team_abbr: team.to_string(),
-                        player_lookup: season.map_or_else(
-                            || prop.player_lookup.clone(),
-                            |s| s.player_lookup.clone(),
-                        ),
-                        player_name: season
-                            .map_or_else(|| prop.player_name.clone(), |s| s.player_name.clone()),
-                        season,
-                        from_last_game: false,
-                        has_prop: true,
-                    },
-                );
-            }
-            (None, None) => {
-                summary.counters.bump("prop_players_without_game");
-                tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
-            }
-        }
+    for (player_id, lookup) in &universe.lookup_collisions {
+        tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
+        counters.bump("player_lookup_collisions");
     }
 
     let mut props_by_player: BTreeMap<i64, Vec<&PlayerProp>> = BTreeMap::new();
@@ -504,19 +304,8 @@ pub fn build_upcoming_player_context(
         }
     }
 
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    for (player_id, member) in members {
-        let Some(fixture) = fixtures.get(&member.team_abbr) else {
-            continue;
-        };
-        let mut lookup = member.player_lookup.clone();
-        if lookup.is_empty() || taken.contains(&lookup) {
-            tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
-            summary.counters.bump("player_lookup_collisions");
-            lookup = format!("{lookup}{player_id}");
-        }
-        taken.insert(lookup.clone());
-
+    for member in universe.members {
+        let (player_id, fixture) = (member.player_id, member.fixture);
         let recent: &[PlayerPriorGame] = member.season.map_or(&[], |s| &s.recent);
         let games = member.season.map_or(0, |s| s.games);
         let load = PlayerLoad::of(date, recent);
@@ -548,13 +337,13 @@ pub fn build_upcoming_player_context(
             season: fixture.game.season,
             season_type: fixture.game.season_type.clone(),
             player_id,
-            player_lookup: lookup,
-            player_name: member.player_name.clone(),
+            player_lookup: member.player_lookup,
+            player_name: member.player_name,
             team_abbr: member.team_abbr.clone(),
             opponent_abbr: fixture.opponent().to_string(),
             is_home: fixture.is_home,
             tipoff_time: fixture.game.tipoff_time,
-            universe_source: universe_source(&member).to_string(),
+            universe_source: member.source.as_str().to_string(),
             games_played_season: games,
             days_rest: load.days_rest,
             back_to_back: load.days_rest == Some(1),
@@ -701,6 +490,7 @@ mod tests {
     use crate::upcoming_team_game_context::testing::{
         final_schedule, player_games_2025_26, ratings_2025_26, schedule_on,
     };
+    use propcast_core::prop_lines::MIN_LINE;
 
     fn contexts_from(
         d: NaiveDate,

@@ -8,10 +8,12 @@ use crate::validate;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use propcast_core::grading::{AccuracyTally, ErrorSums, Outcome};
 use propcast_patterns::{Phase, RunMode, RunStatus};
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::{LandingZone, Warehouse};
+use propcast_platform::{LandingZone, Warehouse, WarehouseExt};
 use propcast_prediction_worker::TrainingWindow;
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -418,6 +420,65 @@ fn summarise(
     }
 }
 
+/// `prediction_accuracy` rows of `[from, to]` grouped by system and by the
+/// columns that decide a row's bucket, with their error sums; the buckets
+/// are [`propcast_core::grading`]'s, so the report counts what grading means.
+#[derive(Debug, Deserialize)]
+struct OutcomeGroup {
+    system_id: String,
+    is_voided: bool,
+    recommendation: String,
+    is_push: bool,
+    prediction_correct: Option<bool>,
+    n_rows: u64,
+    with_errors: u64,
+    abs_error_sum: Option<f64>,
+    signed_error_sum: Option<f64>,
+}
+
+/// Per-system tallies of the graded rows of `[from, to]`.
+async fn tallies(
+    warehouse: &dyn Warehouse,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<BTreeMap<String, AccuracyTally>> {
+    let both = "absolute_error IS NOT NULL AND signed_error IS NOT NULL";
+    let groups: Vec<OutcomeGroup> = warehouse
+        .query_as(&format!(
+            "SELECT system_id, is_voided, recommendation, is_push, prediction_correct,
+                COUNT(*) AS n_rows,
+                COUNT(CASE WHEN {both} THEN 1 END) AS with_errors,
+                SUM(CASE WHEN {both} THEN absolute_error END) AS abs_error_sum,
+                SUM(CASE WHEN {both} THEN signed_error END) AS signed_error_sum
+             FROM nba_predictions.prediction_accuracy
+             WHERE game_date BETWEEN {} AND {}
+             GROUP BY system_id, is_voided, recommendation, is_push, prediction_correct
+             ORDER BY system_id, is_voided, recommendation, is_push, prediction_correct",
+            date_literal(from),
+            date_literal(to)
+        ))
+        .await?;
+    let mut by_system: BTreeMap<String, AccuracyTally> = BTreeMap::new();
+    for g in &groups {
+        let outcome = Outcome {
+            is_voided: g.is_voided,
+            recommendation: &g.recommendation,
+            is_push: g.is_push,
+            prediction_correct: g.prediction_correct,
+        };
+        let errors = ErrorSums {
+            rows: g.with_errors,
+            absolute: g.abs_error_sum.unwrap_or(0.0),
+            signed: g.signed_error_sum.unwrap_or(0.0),
+        };
+        by_system
+            .entry(g.system_id.clone())
+            .or_default()
+            .add(outcome, g.n_rows, errors);
+    }
+    Ok(by_system)
+}
+
 /// Prediction and grading totals for `[from, to]`, read back from the
 /// warehouse (so the summary reports what is stored, not what was meant).
 pub async fn accuracy(
@@ -425,59 +486,36 @@ pub async fn accuracy(
     from: NaiveDate,
     to: NaiveDate,
 ) -> anyhow::Result<Accuracy> {
-    let range = format!(
-        "game_date BETWEEN {} AND {}",
-        date_literal(from),
-        date_literal(to)
-    );
     let predictions = warehouse
         .query(&format!(
-            "SELECT COUNT(*) AS n FROM nba_predictions.player_prop_predictions WHERE {range}"
+            "SELECT COUNT(*) AS n FROM nba_predictions.player_prop_predictions \
+             WHERE game_date BETWEEN {} AND {}",
+            date_literal(from),
+            date_literal(to)
         ))
         .await?;
-    let graded = warehouse
-        .query(&format!(
-            "SELECT COUNT(*) AS n_rows,
-                SUM(CASE WHEN is_voided THEN 1 ELSE 0 END) AS voided,
-                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') THEN 1 ELSE 0 END) AS graded,
-                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') AND is_push THEN 1 ELSE 0 END) AS pushes,
-                SUM(CASE WHEN prediction_correct THEN 1 ELSE 0 END) AS correct,
-                SUM(CASE WHEN NOT is_voided AND recommendation = 'PASS' THEN 1 ELSE 0 END) AS pass,
-                SUM(CASE WHEN NOT is_voided AND recommendation = 'NO_LINE' THEN 1 ELSE 0 END) AS no_line,
-                AVG(absolute_error) AS mae,
-                AVG(signed_error) AS bias
-             FROM nba_predictions.prediction_accuracy WHERE {range}"
-        ))
-        .await?;
-    let int = |rows: &[propcast_platform::Record], key: &str| -> u64 {
-        rows.first()
-            .and_then(|r| r.get(key))
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0)
-    };
-    let float = |key: &str| {
-        graded
-            .first()
-            .and_then(|r| r.get(key))
-            .and_then(|v| v.as_f64())
-    };
-    let predictions_n = int(&predictions, "n");
-    let graded_n = int(&graded, "graded");
-    let pushes = int(&graded, "pushes");
-    let correct = int(&graded, "correct");
-    let decided = graded_n.saturating_sub(pushes);
+    let predictions = predictions
+        .first()
+        .and_then(|r| r.get("n"))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    let mut all = AccuracyTally::default();
+    for tally in tallies(warehouse, from, to).await?.values() {
+        all.merge(tally);
+    }
+    let graded = all.summary();
     Ok(Accuracy {
-        predictions: predictions_n,
-        graded: graded_n,
-        correct,
-        pushes,
-        pass: int(&graded, "pass"),
-        no_line: int(&graded, "no_line"),
-        voided: int(&graded, "voided"),
-        ungraded: predictions_n.saturating_sub(int(&graded, "n_rows")),
-        mae: float("mae"),
-        bias: float("bias"),
-        hit_rate: (decided > 0).then(|| correct as f64 / decided as f64),
+        predictions,
+        graded: graded.graded,
+        correct: graded.correct,
+        pushes: graded.pushes,
+        pass: graded.pass,
+        no_line: graded.no_line,
+        voided: graded.voided,
+        ungraded: predictions.saturating_sub(graded.predictions),
+        mae: graded.mae,
+        bias: graded.bias,
+        hit_rate: graded.hit_rate,
     })
 }
 
@@ -489,39 +527,19 @@ pub async fn by_system(
     from: NaiveDate,
     to: NaiveDate,
 ) -> anyhow::Result<Vec<SystemAccuracy>> {
-    let rows = warehouse
-        .query(&format!(
-            "SELECT system_id,
-                COUNT(*) AS graded_rows,
-                SUM(CASE WHEN NOT is_voided AND recommendation IN ('OVER', 'UNDER') AND NOT is_push THEN 1 ELSE 0 END) AS decided,
-                SUM(CASE WHEN prediction_correct THEN 1 ELSE 0 END) AS correct,
-                AVG(absolute_error) AS mae,
-                AVG(signed_error) AS bias
-             FROM nba_predictions.prediction_accuracy
-             WHERE game_date BETWEEN {} AND {}
-             GROUP BY system_id ORDER BY system_id",
-            date_literal(from),
-            date_literal(to)
-        ))
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let n = |k: &str| r.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-            let f = |k: &str| r.get(k).and_then(|v| v.as_f64());
-            let decided = n("decided");
+    Ok(tallies(warehouse, from, to)
+        .await?
+        .into_iter()
+        .map(|(system_id, tally)| {
+            let s = tally.summary();
             SystemAccuracy {
-                system_id: r
-                    .get("system_id")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                graded_rows: n("graded_rows"),
-                decided,
-                correct: n("correct"),
-                mae: f("mae"),
-                bias: f("bias"),
-                hit_rate: (decided > 0).then(|| n("correct") as f64 / decided as f64),
+                system_id,
+                graded_rows: s.predictions,
+                decided: s.decided(),
+                correct: s.correct,
+                mae: s.mae,
+                bias: s.bias,
+                hit_rate: s.hit_rate,
             }
         })
         .collect())

@@ -37,8 +37,10 @@
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
+pub use propcast_core::universe::PropPlayer;
+use propcast_core::universe::{LastTeamGame, fixtures, universe};
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::{Counters, DateSummary};
+use propcast_patterns::DateSummary;
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
 };
@@ -266,84 +268,18 @@ impl HistoryRow {
     }
 }
 
-/// A player with a resolved points line on the cache date.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-pub struct PropPlayer {
-    pub player_id: i64,
-    pub team_abbr: Option<String>,
-    pub player_lookup: String,
-    pub player_name: String,
-}
-
-impl PropPlayer {
-    /// The resolved player of a prop row (`None` when unresolved).
-    pub fn of(prop: &PlayerProp) -> Option<PropPlayer> {
-        Some(PropPlayer {
-            player_id: prop.player_id?,
-            team_abbr: prop.team_abbr.clone(),
-            player_lookup: prop.player_lookup.clone(),
-            player_name: prop.player_name.clone(),
-        })
-    }
-}
-
-/// A team's game on the cache date.
-#[derive(Debug, Clone, Copy)]
-struct Fixture<'a> {
-    game: &'a ScheduleGame,
-    is_home: bool,
-}
-
-impl Fixture<'_> {
-    fn opponent(&self) -> &str {
-        if self.is_home {
-            &self.game.away_team_abbr
-        } else {
-            &self.game.home_team_abbr
-        }
+impl LastTeamGame for SeasonToDate {
+    fn team_abbr(&self) -> &str {
+        &self.team_abbr
     }
 
-    fn game_id(&self) -> String {
-        match self.game.game_id.as_deref() {
-            Some(id) if !id.is_empty() => id.to_string(),
-            _ => self.game.game_code.clone(),
-        }
+    fn player_lookup(&self) -> &str {
+        &self.player_lookup
     }
-}
 
-/// The teams playing on `date`, each with its game. A schedule row naming
-/// the same team twice is skipped.
-fn fixtures<'a>(
-    date: NaiveDate,
-    schedule: &'a [ScheduleGame],
-    counters: &mut Counters,
-) -> BTreeMap<&'a str, Fixture<'a>> {
-    let mut games: Vec<&ScheduleGame> = schedule.iter().filter(|g| g.game_date == date).collect();
-    games.sort_by(|a, b| a.game_code.cmp(&b.game_code));
-    let mut out = BTreeMap::new();
-    for game in games {
-        if game.home_team_abbr == game.away_team_abbr || game.home_team_abbr.is_empty() {
-            counters.bump("schedule_rows_inconsistent");
-            continue;
-        }
-        for (team, is_home) in [(&game.home_team_abbr, true), (&game.away_team_abbr, false)] {
-            if out.contains_key(team.as_str()) {
-                counters.bump("teams_with_two_games");
-                continue;
-            }
-            out.insert(team.as_str(), Fixture { game, is_home });
-        }
+    fn player_name(&self) -> &str {
+        &self.player_name
     }
-    out
-}
-
-/// Who goes into the cache and with which team.
-#[derive(Debug, Clone)]
-struct Member<'a> {
-    team_abbr: String,
-    player_lookup: String,
-    player_name: String,
-    season: Option<&'a SeasonToDate>,
 }
 
 fn mean(values: impl Iterator<Item = f64> + Clone) -> Option<f64> {
@@ -382,81 +318,32 @@ pub fn build_player_daily_cache(
     seasons: &BTreeMap<i64, SeasonToDate>,
 ) -> DateSummary<PlayerDailyCache> {
     let mut summary = DateSummary::<PlayerDailyCache>::default();
-    let teams = fixtures(date, schedule, &mut summary.counters);
-    summary.input_rows = teams.len();
-
-    // (a) players whose last game was for a team playing today.
-    let mut members: BTreeMap<i64, Member<'_>> = BTreeMap::new();
-    for (&player_id, season) in seasons {
-        if teams.contains_key(season.team_abbr.as_str()) {
-            members.insert(
-                player_id,
-                Member {
-                    team_abbr: season.team_abbr.clone(),
-                    player_lookup: season.player_lookup.clone(),
-                    player_name: season.player_name.clone(),
-                    season: Some(season),
-                },
-            );
-        }
+    let fixtures = fixtures(date, schedule);
+    summary.input_rows = fixtures.by_team.len();
+    let counters = &mut summary.counters;
+    counters.add(
+        "schedule_rows_inconsistent",
+        fixtures.inconsistent.len() as i64,
+    );
+    counters.add("teams_with_two_games", fixtures.teams_with_two_games as i64);
+    let universe = universe(&fixtures, seasons, props.iter().cloned());
+    counters.add("universe_from_schedule", universe.from_schedule as i64);
+    counters.add("universe_from_props_only", universe.from_props_only as i64);
+    counters.add(
+        "prop_team_overrides_last_team",
+        universe.prop_team_overrides as i64,
+    );
+    for prop in &universe.props_without_game {
+        counters.bump("prop_players_without_game");
+        tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
     }
-    summary
-        .counters
-        .add("universe_from_schedule", members.len() as i64);
-
-    // (b) players with a points line today; one entry per player id.
-    let mut props: Vec<&PropPlayer> = props.iter().collect();
-    props.sort();
-    props.dedup_by_key(|p| p.player_id);
-    for prop in props {
-        let prop_team = prop.team_abbr.as_deref().filter(|t| teams.contains_key(t));
-        match (members.get_mut(&prop.player_id), prop_team) {
-            (Some(member), Some(team)) => {
-                if member.team_abbr != team {
-                    summary.counters.bump("prop_team_overrides_last_team");
-                    member.team_abbr = team.to_string();
-                }
-            }
-            (Some(_), None) => {}
-            (None, Some(team)) => {
-                // Keyed like the player's games when he has any.
-                let season = seasons.get(&prop.player_id);
-                summary.counters.bump("universe_from_props_only");
-                members.insert(
-                    prop.player_id,
-                    Member {
-                        team_abbr: team.to_string(),
-                        player_lookup: season.map_or_else(
-                            || prop.player_lookup.clone(),
-                            |s| s.player_lookup.clone(),
-                        ),
-                        player_name: season
-                            .map_or_else(|| prop.player_name.clone(), |s| s.player_name.clone()),
-                        season,
-                    },
-                );
-            }
-            (None, None) => {
-                summary.counters.bump("prop_players_without_game");
-                tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
-            }
-        }
+    for (player_id, lookup) in &universe.lookup_collisions {
+        tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
+        counters.bump("player_lookup_collisions");
     }
 
-    // Keys: the lowest id keeps a lookup, later ids get theirs appended.
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    for (player_id, member) in members {
-        let Some(fixture) = teams.get(member.team_abbr.as_str()) else {
-            continue;
-        };
-        let mut lookup = member.player_lookup.clone();
-        if lookup.is_empty() || taken.contains(&lookup) {
-            tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
-            summary.counters.bump("player_lookup_collisions");
-            lookup = format!("{lookup}{player_id}");
-        }
-        taken.insert(lookup.clone());
-
+    for member in universe.members {
+        let fixture = member.fixture;
         let (games, points, minutes, recent): (i64, i64, f64, &[RecentGame]) = match member.season {
             Some(s) => (s.games, s.points, s.minutes, &s.recent),
             None => (0, 0, 0.0, &[]),
@@ -466,8 +353,8 @@ pub fn build_player_daily_cache(
         let last_game_date = member.season.map(|s| s.last_game_date);
         summary.rows.push(PlayerDailyCache {
             game_date: date,
-            player_lookup: lookup,
-            player_id,
+            player_lookup: member.player_lookup,
+            player_id: member.player_id,
             player_name: member.player_name,
             team_abbr: member.team_abbr.clone(),
             opponent_abbr: fixture.opponent().to_string(),

@@ -13,37 +13,9 @@ pub const PASS_EDGE_HUNDREDTHS: i64 = 200;
 /// Confidence at or below which a call is PASS, in hundredths (0.45).
 pub const PASS_CONFIDENCE_HUNDREDTHS: i64 = 45;
 
-/// What a prediction recommends against its line (`recommendation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Recommendation {
-    Over,
-    Under,
-    Pass,
-    /// There was no real line to call against.
-    NoLine,
-}
-
-impl Recommendation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Recommendation::Over => "OVER",
-            Recommendation::Under => "UNDER",
-            Recommendation::Pass => "PASS",
-            Recommendation::NoLine => "NO_LINE",
-        }
-    }
-
-    /// Parses the stored column value; `None` for anything else.
-    pub fn parse(text: &str) -> Option<Recommendation> {
-        match text {
-            "OVER" => Some(Recommendation::Over),
-            "UNDER" => Some(Recommendation::Under),
-            "PASS" => Some(Recommendation::Pass),
-            "NO_LINE" => Some(Recommendation::NoLine),
-            _ => None,
-        }
-    }
-}
+/// What a prediction recommends against its line; defined with the
+/// grading rule in [`propcast_core::grading`].
+pub use propcast_core::grading::Recommendation;
 
 /// The shared confidence score with its parts, all in hundredths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
