@@ -282,20 +282,10 @@ pub fn build_upcoming_player_context(
         props.iter().filter_map(|p| PropPlayer::of(p)),
     );
     let counters = &mut summary.counters;
-    counters.add("universe_from_schedule", universe.from_schedule as i64);
-    counters.add("universe_from_props_only", universe.from_props_only as i64);
-    counters.add(
-        "prop_team_overrides_last_team",
-        universe.prop_team_overrides as i64,
-    );
-    for prop in &universe.props_without_game {
-        counters.bump("prop_players_without_game");
-        tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
+    for (name, n) in universe.counts() {
+        counters.add(name, n);
     }
-    for (player_id, lookup) in &universe.lookup_collisions {
-        tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
-        counters.bump("player_lookup_collisions");
-    }
+    universe.warn_anomalies(date);
 
     let mut props_by_player: BTreeMap<i64, Vec<&PlayerProp>> = BTreeMap::new();
     for p in &props {

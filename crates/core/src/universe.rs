@@ -196,6 +196,31 @@ pub struct Universe<'a, S> {
     pub lookup_collisions: Vec<(i64, String)>,
 }
 
+impl<S> Universe<'_, S> {
+    /// How the universe was built, as the counters a processor records in
+    /// run history (names stable; a zero count is simply not recorded).
+    pub fn counts(&self) -> [(&'static str, i64); 5] {
+        [
+            ("universe_from_schedule", self.from_schedule as i64),
+            ("universe_from_props_only", self.from_props_only as i64),
+            ("prop_team_overrides_last_team", self.prop_team_overrides as i64),
+            ("prop_players_without_game", self.props_without_game.len() as i64),
+            ("player_lookup_collisions", self.lookup_collisions.len() as i64),
+        ]
+    }
+
+    /// Logs what an operator should see about the universe of `date`: a
+    /// points line for a player whose team has no game, a lookup collision.
+    pub fn warn_anomalies(&self, date: NaiveDate) {
+        for prop in &self.props_without_game {
+            tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
+        }
+        for (player_id, lookup) in &self.lookup_collisions {
+            tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
+        }
+    }
+}
+
 /// The universe of the date of `fixtures` (see module docs). `seasons`
 /// holds candidate players' seasons before the date (others are ignored);
 /// `props` the resolved prop players of the date ([`is_universe_prop`]).

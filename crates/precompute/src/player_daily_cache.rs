@@ -327,20 +327,10 @@ pub fn build_player_daily_cache(
     );
     counters.add("teams_with_two_games", fixtures.teams_with_two_games as i64);
     let universe = universe(&fixtures, seasons, props.iter().cloned());
-    counters.add("universe_from_schedule", universe.from_schedule as i64);
-    counters.add("universe_from_props_only", universe.from_props_only as i64);
-    counters.add(
-        "prop_team_overrides_last_team",
-        universe.prop_team_overrides as i64,
-    );
-    for prop in &universe.props_without_game {
-        counters.bump("prop_players_without_game");
-        tracing::warn!(game_date = %date, player_id = prop.player_id, team = ?prop.team_abbr, "points line for a player whose team has no game on the date");
+    for (name, n) in universe.counts() {
+        counters.add(name, n);
     }
-    for (player_id, lookup) in &universe.lookup_collisions {
-        tracing::warn!(game_date = %date, player_lookup = %lookup, player_id, "player_lookup collision; keyed by lookup and id");
-        counters.bump("player_lookup_collisions");
-    }
+    universe.warn_anomalies(date);
 
     for member in universe.members {
         let fixture = member.fixture;
@@ -413,7 +403,7 @@ pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String 
     format!(
         "SELECT player_id, {lookup} AS player_lookup, {name} AS player_name, {team} AS team_abbr, \
            COUNT(*) AS season_games, CAST(SUM(points) AS BIGINT) AS season_points, \
-           CAST(SUM(minutes) AS DOUBLE) AS season_minutes, MAX(game_date) AS last_game_date, \
+           SUM(minutes) AS season_minutes, MAX(game_date) AS last_game_date, \
            COUNT(CASE WHEN game_date >= {week} THEN 1 END) AS games_last_7_days, {pivot} \
          FROM (\
            SELECT player_id, player_lookup, player_name, team_abbr, game_date, points, minutes, \
