@@ -377,7 +377,8 @@ impl Warehouse for DuckDbWarehouse {
             .filter_map(|r| {
                 let schema = r.get("table_schema")?.as_str()?.to_string();
                 let table = r.get("table_name")?.as_str()?.to_string();
-                (schema != "main" || !table.starts_with("propcast_merge_")).then_some((schema, table))
+                (schema != "main" || !table.starts_with("propcast_merge_"))
+                    .then_some((schema, table))
             })
             .collect())
     }
@@ -615,7 +616,10 @@ fn convert_rows(def: &TableDef, rows: Vec<Record>) -> Result<Vec<Vec<Value>>, Wa
 
 /// Rewrites `@name` parameters to positional `?` (DuckDB's `$name` cannot be
 /// repeated with positional binding) and lists the values in order.
-fn bind_params(sql: &str, params: &[(&str, Param)]) -> Result<(String, Vec<Value>), WarehouseError> {
+fn bind_params(
+    sql: &str,
+    params: &[(&str, Param)],
+) -> Result<(String, Vec<Value>), WarehouseError> {
     let mut out = String::with_capacity(sql.len());
     let mut bound = Vec::new();
     for piece in values::scan_sql(sql) {

@@ -240,9 +240,8 @@ pub(crate) fn last_row_per_key(def: &TableDef, rows: Vec<Vec<Param>>) -> Vec<Vec
         .iter()
         .filter_map(|k| def.columns.iter().position(|c| c.name == *k))
         .collect();
-    let key_of = |row: &Vec<Param>| -> Vec<String> {
-        key_idx.iter().map(|&k| row[k].to_string()).collect()
-    };
+    let key_of =
+        |row: &Vec<Param>| -> Vec<String> { key_idx.iter().map(|&k| row[k].to_string()).collect() };
     let mut last = std::collections::HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         last.insert(key_of(row), i);
@@ -318,7 +317,9 @@ pub(crate) fn scan_sql(sql: &str) -> Vec<SqlPiece<'_>> {
                 i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                i = sql[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
             }
             b'`' => {
                 flush!(i);
@@ -381,7 +382,9 @@ mod tests {
     #[test]
     fn scan_skips_strings_and_comments() {
         assert_eq!(
-            pieces("SELECT 'a@b nba_raw.x', x1 FROM `nba_raw.t` -- @c\nWHERE d = @day AND @@row_count"),
+            pieces(
+                "SELECT 'a@b nba_raw.x', x1 FROM `nba_raw.t` -- @c\nWHERE d = @day AND @@row_count"
+            ),
             [
                 "w:SELECT",
                 "v: 'a@b nba_raw.x', ",
