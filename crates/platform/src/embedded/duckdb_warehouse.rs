@@ -908,6 +908,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn parameters_bind_by_name_outside_strings() {
+        let wh = DuckDbWarehouse::in_memory().unwrap();
+        let rows = wh
+            .query_with(
+                "SELECT @a + @a AS twice, '@a' AS text, @n AS n",
+                &[("a", Param::Int(21)), ("n", Param::Null(ColumnType::Text))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0]["twice"], serde_json::json!(42));
+        assert_eq!(rows[0]["text"], serde_json::json!("@a"));
+        assert_eq!(rows[0]["n"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
     async fn existing_table_with_other_columns_is_a_schema_error() {
         use propcast_core::Column;
         let wh = DuckDbWarehouse::in_memory().unwrap();
