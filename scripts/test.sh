@@ -4,7 +4,8 @@
 # clippy with warnings as errors, and every test of the workspace, including
 # the end-to-end pipeline tests on the real data in ../shared/data; then the
 # cloud backends (feature gcp) through the same conformance suite on
-# Google's Firestore and Pub/Sub emulators, which it starts and stops itself.
+# Google's Firestore and Pub/Sub emulators and bqemulator (BigQuery), which
+# it starts and stops itself (scripts/emulators.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,7 +28,7 @@ cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
 echo "== cargo test" >&2
 # The emulator suites skip here (no emulator running); they run below.
 cargo test --workspace --locked "${features[@]}"
-echo "== cloud backends on the Firestore and Pub/Sub emulators (feature gcp)" >&2
+echo "== cloud backends on the Firestore, Pub/Sub and BigQuery emulators (feature gcp)" >&2
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
 # Already built above, so this only lists the two suites' executables.

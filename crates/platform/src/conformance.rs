@@ -14,7 +14,7 @@ pub mod suite;
 use crate::bus::{Delivery, EventBus, EventBusError};
 use crate::landing::{LandingError, LandingZone};
 use crate::state::{StateError, StateStore, TxDecision};
-use crate::warehouse::{Record, Warehouse, WarehouseError, date_literal};
+use crate::warehouse::{Param, Record, Warehouse, WarehouseError, date_literal};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::{Column, ColumnType, TableDef};
@@ -450,6 +450,174 @@ pub async fn warehouse_bad_query_is_an_error(wh: &dyn Warehouse) {
     assert!(!err.is_retryable());
 }
 
+/// Typed `@name` parameters of every column type, a NULL that keeps its
+/// type, a name used twice; a missing value is a `Query` error. (No `@`
+/// inside a string literal: bqemulator 1.4 takes `'@d'` for a parameter.)
+pub async fn warehouse_query_with_typed_params(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("typed_params");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let rows = vec![
+        row("2025-03-15", "WAS", 1, Some(10)),
+        row("2025-03-15", "WAS", 2, Some(20)),
+        row("2025-03-15", "DEN", 3, Some(30)),
+        row("2025-03-16", "WAS", 4, Some(40)),
+    ];
+    wh.merge(&T, rows).await.expect("write");
+
+    let sql = format!(
+        "SELECT player_id FROM {} WHERE game_date = @day AND team_abbr = @team \
+         AND player_id >= @min AND tipoff_time = @tip AND starter = @starter \
+         AND minutes > @minutes AND (@day = game_date) ORDER BY player_id",
+        T.qualified()
+    );
+    let params = [
+        ("day", Param::Date(date("2025-03-15"))),
+        ("team", Param::Text("WAS".to_string())),
+        ("min", Param::Int(2)),
+        (
+            "tip",
+            Param::Timestamp("2025-03-16T00:30:00Z".parse().expect("timestamp")),
+        ),
+        ("starter", Param::Bool(true)),
+        ("minutes", Param::Float(30.25)),
+        ("unused", Param::Int(0)),
+    ];
+    let got = wh.query_with(&sql, &params).await.expect("typed query");
+    let ids: Vec<i64> = got
+        .iter()
+        .map(|r| r["player_id"].as_i64().expect("integer"))
+        .collect();
+    assert_eq!(ids, [2]);
+
+    let got = wh
+        .query_with(
+            "SELECT @d AS d, @ts AS ts, @f AS f, @b AS b, @t AS t, @i AS i, \
+             @nd IS NULL AS nd_is_null, COALESCE(@nd, DATE '2000-01-01') AS nd, \
+             COALESCE(@ni, 7) + 1 AS ni",
+            &[
+                ("d", Param::Date(date("2024-02-29"))),
+                (
+                    "ts",
+                    Param::Timestamp("2024-03-01T00:30:00.250Z".parse().expect("timestamp")),
+                ),
+                ("f", Param::Float(12.25)),
+                ("b", Param::Bool(false)),
+                ("t", Param::Text("O'Neale – \\ \"q\"".to_string())),
+                ("i", Param::Int(-9_007_199_254_740_993)),
+                ("nd", Param::Null(ColumnType::Date)),
+                ("ni", Param::Null(ColumnType::Int)),
+            ],
+        )
+        .await
+        .expect("parameters as values");
+    let r = &got[0];
+    assert_eq!(r["d"], json!("2024-02-29"));
+    let ts: DateTime<Utc> = serde_json::from_value(r["ts"].clone()).expect("timestamp");
+    assert_eq!(ts.timestamp_millis() % 1000, 250);
+    assert_eq!(ts.to_rfc3339(), "2024-03-01T00:30:00.250+00:00");
+    assert_eq!(r["f"], json!(12.25));
+    assert_eq!(r["b"], json!(false));
+    assert_eq!(r["t"], json!("O'Neale – \\ \"q\""));
+    assert_eq!(r["i"], json!(-9_007_199_254_740_993_i64));
+    assert_eq!(r["nd_is_null"], json!(true));
+    assert_eq!(
+        r["nd"],
+        json!("2000-01-01"),
+        "a NULL DATE parameter is a DATE"
+    );
+    assert_eq!(r["ni"], json!(8), "a NULL INT parameter is an integer");
+
+    let err = wh
+        .query_with(
+            &format!("SELECT * FROM {} WHERE game_date = @day", T.qualified()),
+            &[],
+        )
+        .await
+        .expect_err("a parameter without a value");
+    assert!(matches!(err, WarehouseError::Query { .. }), "got {err:?}");
+}
+
+/// `tables()` lists ensured tables as (dataset, table) without any
+/// backend prefix, and no helper tables of the writes.
+pub async fn warehouse_lists_tables(wh: &dyn Warehouse) {
+    const A: TableDef = probe_table("listed_a");
+    const B: TableDef = probe_table("listed_b");
+    wh.ensure_table(&A).await.expect("ensure_table");
+    wh.ensure_table(&B).await.expect("ensure_table");
+    wh.merge(&B, vec![row("2025-03-15", "WAS", 1, Some(1))])
+        .await
+        .expect("merge");
+    let tables = wh.tables().await.expect("tables");
+    let ours: Vec<&(String, String)> = tables
+        .iter()
+        .filter(|(d, _)| d == "propcast_conformance")
+        .collect();
+    for name in ["listed_a", "listed_b"] {
+        assert!(
+            ours.iter().any(|(_, t)| t == name),
+            "{name} is listed: {tables:?}"
+        );
+    }
+    assert!(
+        ours.iter()
+            .all(|(_, t)| !t.starts_with("_propcast_stage") && !t.starts_with("propcast_merge_")),
+        "no staging tables: {tables:?}"
+    );
+    let mut sorted = tables.clone();
+    sorted.sort();
+    assert_eq!(sorted, tables, "sorted by dataset, then table");
+}
+
+/// A write larger than one SQL script comfortably holds (about 600 KB of
+/// text, over the BigQuery warehouse's 512 KiB script budget) is still one
+/// atomic, idempotent replace; text with quotes,
+/// backslashes, newlines and non-ASCII characters round-trips.
+pub async fn warehouse_large_write_round_trips(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("large_write");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    let day = date("2025-03-15");
+    let odd = "it's \\ a \"test\"\nnew line\ttab – ünïcode 🏀 ";
+    let rows = || -> Vec<Record> {
+        (0..1_200)
+            .map(|i| {
+                let mut r = row("2025-03-15", "WAS", i, Some(i));
+                r.insert(
+                    "note".into(),
+                    json!(format!("{odd}{i} {}", "x".repeat(450))),
+                );
+                r
+            })
+            .collect()
+    };
+    let first = wh
+        .replace_partition(&T, day, &[], rows())
+        .await
+        .expect("large replace");
+    assert_eq!(first.rows_written, 1_200);
+    let second = wh
+        .replace_partition(&T, day, &[], rows())
+        .await
+        .expect("large replace again");
+    assert_eq!(second.rows_deleted, 1_200);
+    assert_eq!(count(wh, &T, "TRUE").await, 1_200);
+    let sum = wh
+        .query(&format!(
+            "SELECT SUM(points) AS s, MIN(note) AS first FROM {}",
+            T.qualified()
+        ))
+        .await
+        .expect("sum");
+    assert_eq!(sum[0]["s"], json!(1_199 * 1_200 / 2));
+    assert_eq!(
+        sum[0]["first"],
+        json!(format!("{odd}0 {}", "x".repeat(450))),
+        "text comes back as written"
+    );
+    let merged = wh.merge(&T, rows()).await.expect("large merge");
+    assert_eq!(merged.rows_deleted, 1_200);
+    assert_eq!(count(wh, &T, "TRUE").await, 1_200);
+}
+
 /// Runs every warehouse conformance check.
 pub async fn warehouse_all(wh: &dyn Warehouse) {
     warehouse_replace_partition_is_idempotent(wh).await;
@@ -459,6 +627,9 @@ pub async fn warehouse_all(wh: &dyn Warehouse) {
     warehouse_values_round_trip(wh).await;
     warehouse_aggregates_are_numbers(wh).await;
     warehouse_bad_query_is_an_error(wh).await;
+    warehouse_query_with_typed_params(wh).await;
+    warehouse_lists_tables(wh).await;
+    warehouse_large_write_round_trips(wh).await;
 }
 
 // ------------------------------------------------------------ landing zone

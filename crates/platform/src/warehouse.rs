@@ -2,9 +2,11 @@
 //! idempotently (replace a date partition, or merge by primary key).
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
-use propcast_core::{Table, TableDef};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use propcast_core::{ColumnType, Table, TableDef};
 use serde::de::DeserializeOwned;
+
+pub(crate) mod values;
 
 /// One row as a JSON object: column name → value. Dates are `YYYY-MM-DD`
 /// strings, timestamps RFC 3339 strings in UTC, NULL is JSON null.
@@ -15,6 +17,56 @@ pub type Record = serde_json::Map<String, serde_json::Value>;
 pub struct WriteStats {
     pub rows_deleted: u64,
     pub rows_written: u64,
+}
+
+/// A typed query parameter, named `@name` in the SQL of
+/// [`Warehouse::query_with`]; also the checked value of one cell of a row
+/// being written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Date(NaiveDate),
+    Timestamp(DateTime<Utc>),
+    /// A NULL of a column type (BigQuery types every parameter).
+    Null(ColumnType),
+}
+
+impl Param {
+    /// The column type the value has.
+    pub fn column_type(&self) -> ColumnType {
+        match self {
+            Param::Bool(_) => ColumnType::Bool,
+            Param::Int(_) => ColumnType::Int,
+            Param::Float(_) => ColumnType::Float,
+            Param::Text(_) => ColumnType::Text,
+            Param::Date(_) => ColumnType::Date,
+            Param::Timestamp(_) => ColumnType::Timestamp,
+            Param::Null(ty) => *ty,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Param::Null(_))
+    }
+}
+
+/// The value as a query result would render it: dates `YYYY-MM-DD`,
+/// timestamps RFC 3339 UTC, NULL as `null`.
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Bool(b) => write!(f, "{b}"),
+            Param::Int(i) => write!(f, "{i}"),
+            Param::Float(x) => write!(f, "{x:?}"),
+            Param::Text(s) => f.write_str(s),
+            Param::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Param::Timestamp(ts) => f.write_str(&ts.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            Param::Null(_) => f.write_str("null"),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +107,18 @@ pub trait Warehouse: Send + Sync {
     /// Runs a read-only SQL query. Tables are addressed as `dataset.table`;
     /// date literals as `DATE 'YYYY-MM-DD'`.
     async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError>;
+
+    /// Runs a read-only SQL query with typed parameters, named `@name` in
+    /// the SQL (`WHERE game_date = @day`); a name may appear several times,
+    /// every name used must be given.
+    async fn query_with(
+        &self,
+        sql: &str,
+        params: &[(&str, Param)],
+    ) -> Result<Vec<Record>, WarehouseError>;
+
+    /// Every table, as (dataset, table), sorted.
+    async fn tables(&self) -> Result<Vec<(String, String)>, WarehouseError>;
 
     /// Atomically replaces the rows of one date partition whose `scope`
     /// columns equal the given values (all rows of the date when `scope` is

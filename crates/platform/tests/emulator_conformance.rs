@@ -1,6 +1,7 @@
-//! The shared conformance suite against the `gcp` backends, on Google's
-//! official emulators: Firestore (`FIRESTORE_EMULATOR_HOST`) for the state
-//! store, Pub/Sub (`PUBSUB_EMULATOR_HOST`) for the event bus.
+//! The shared conformance suite against the `gcp` backends, on emulators:
+//! Google's Firestore (`FIRESTORE_EMULATOR_HOST`) for the state store and
+//! Pub/Sub (`PUBSUB_EMULATOR_HOST`) for the event bus, bqemulator
+//! (`BIGQUERY_EMULATOR_HOST`) for the warehouse.
 //!
 //! ```sh
 //! eval "$(scripts/emulators.sh start)"
@@ -16,9 +17,12 @@
 
 use propcast_platform::conformance::suite::{BusTimings, StateStoreSizes};
 use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
-use propcast_platform::gcp::{FirestoreStateStore, PubSubEventBus};
+use propcast_platform::gcp::{
+    BigQueryTarget, BigQueryWarehouse, FirestoreStateStore, PubSubEventBus,
+};
 use propcast_platform::{
-    EventBus, EventBusError, StateStore, event_bus_test_suite, state_store_test_suite,
+    EventBus, EventBusError, StateStore, WarehouseError, event_bus_test_suite,
+    state_store_test_suite, warehouse_test_suite,
 };
 use std::time::Duration;
 
@@ -41,6 +45,56 @@ async fn pubsub() -> Option<PubSubEventBus> {
             .await
             .expect("connect to the Pub/Sub emulator"),
     )
+}
+
+// --------------------------------------------------------------- warehouse
+
+/// A warehouse on the BigQuery emulator in a project of its own, its
+/// datasets prefixed by the same id (BigQuery dataset names take letters,
+/// digits and underscores only).
+async fn bigquery(id: &str) -> Option<BigQueryWarehouse> {
+    let host = emulator_host("BIGQUERY_EMULATOR_HOST")?;
+    let sanitized: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    Some(
+        BigQueryWarehouse::connect(BigQueryTarget {
+            project: id.to_string(),
+            dataset_prefix: format!("{sanitized}_"),
+            endpoint: Some(format!("http://{host}")),
+        })
+        .await
+        .expect("connect to the BigQuery emulator"),
+    )
+}
+
+warehouse_test_suite!(
+    bigquery_emulator,
+    |home| async move { bigquery(&home.id).await }
+);
+
+/// A wrong endpoint fails at connect, naming the project and the endpoint.
+#[tokio::test]
+async fn bigquery_connect_to_nothing_fails_clearly() {
+    if emulator_host("BIGQUERY_EMULATOR_HOST").is_none() {
+        return;
+    }
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = unused.local_addr().unwrap().port();
+    drop(unused);
+    let err = BigQueryWarehouse::connect(BigQueryTarget {
+        project: "propcast-nowhere".to_string(),
+        dataset_prefix: String::new(),
+        endpoint: Some(format!("127.0.0.1:{port}")),
+    })
+    .await
+    .expect_err("nothing listens there");
+    let message = err.to_string();
+    assert!(message.contains("propcast-nowhere"), "{message}");
+    assert!(message.contains(&port.to_string()), "{message}");
+    assert!(message.contains("BIGQUERY_EMULATOR_HOST"), "{message}");
+    assert!(matches!(err, WarehouseError::Transient(_)), "got {err:?}");
 }
 
 // ------------------------------------------------------------- state store

@@ -165,6 +165,24 @@ macro_rules! warehouse_test_suite {
                 |wh, _home| c::warehouse_bad_query_is_an_error(&wh).await
             );
             $crate::__conformance_test!(
+                #[tokio::test]
+                query_with_typed_params,
+                $factory,
+                |wh, _home| c::warehouse_query_with_typed_params(&wh).await
+            );
+            $crate::__conformance_test!(
+                #[tokio::test]
+                lists_tables,
+                $factory,
+                |wh, _home| c::warehouse_lists_tables(&wh).await
+            );
+            $crate::__conformance_test!(
+                #[tokio::test]
+                large_write_round_trips,
+                $factory,
+                |wh, _home| c::warehouse_large_write_round_trips(&wh).await
+            );
+            $crate::__conformance_test!(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 whole_suite_on_one_backend_multi_thread,
                 $factory,

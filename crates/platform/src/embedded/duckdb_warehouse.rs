@@ -8,9 +8,10 @@
 //! anything is written, so a bad value never leaves a half-written table.
 
 use crate::embedded::run_blocking;
-use crate::warehouse::{Record, Warehouse, WarehouseError, WriteStats};
+use crate::warehouse::values::{self, SqlPiece, schema_error, validate_def};
+use crate::warehouse::{Param, Record, Warehouse, WarehouseError, WriteStats};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use duckdb::types::{TimeUnit, Value, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
 use propcast_core::{ColumnType, TableDef};
@@ -193,45 +194,16 @@ impl DuckDbWarehouse {
     ) -> Result<WriteStats, WarehouseError> {
         self.check_writable(def)?;
         validate_def(def)?;
-        let table = def.qualified();
-        let partition_col = def
-            .column(def.partition)
-            .ok_or_else(|| schema_error(def, format!("no partition column {}", def.partition)))?;
 
         // The slice being replaced: partition = date and each scope column = value.
-        let mut slice: Vec<(usize, Value)> = Vec::with_capacity(scope.len() + 1);
-        let part_idx = column_index(def, partition_col.name)?;
-        slice.push((part_idx, Value::Date32(days_since_epoch(date))));
-        for (name, text) in scope {
-            let idx = column_index(def, name)
-                .map_err(|_| schema_error(def, format!("scope column {name} does not exist")))?;
-            let col = &def.columns[idx];
-            let value = convert_scope_value(col.ty, text).map_err(|message| {
-                schema_error(
-                    def,
-                    format!("scope value {text:?} for column {name}: {message}"),
-                )
-            })?;
-            slice.push((idx, value));
-        }
-
-        let converted = convert_rows(def, rows)?;
-        for (row_idx, row) in converted.iter().enumerate() {
-            for (col_idx, expected) in &slice {
-                if &row[*col_idx] != expected {
-                    return Err(WarehouseError::BadValue {
-                        table: table.clone(),
-                        row: row_idx,
-                        column: def.columns[*col_idx].name.to_string(),
-                        message: format!(
-                            "{} is outside the partition being replaced ({})",
-                            render_value(&row[*col_idx]),
-                            render_value(expected)
-                        ),
-                    });
-                }
-            }
-        }
+        let slice = values::partition_slice(def, date, scope)?;
+        let checked = values::convert_rows(def, rows)?;
+        values::check_rows_in_slice(def, &slice, &checked)?;
+        let converted: Vec<Vec<Value>> = checked
+            .iter()
+            .map(|row| row.iter().map(param_value).collect())
+            .collect();
+        let slice: Vec<(usize, Value)> = slice.iter().map(|(i, p)| (*i, param_value(p))).collect();
 
         let conn = self.lock();
         self.ensure_locked(&conn, def)?;
@@ -342,10 +314,12 @@ impl DuckDbWarehouse {
         result
     }
 
-    fn query_blocking(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
+    fn query_blocking(&self, sql: &str, params: &[Value]) -> Result<Vec<Record>, WarehouseError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
-        let mut rows = stmt.query([]).map_err(|e| map_error(sql, e))?;
+        let mut rows = stmt
+            .query(duckdb::params_from_iter(params.iter()))
+            .map_err(|e| map_error(sql, e))?;
         let names: Vec<String> = match rows.as_ref() {
             Some(stmt) => stmt.column_names(),
             None => Vec::new(),
@@ -373,7 +347,40 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
-        run_blocking(|| self.query_blocking(sql))
+        run_blocking(|| self.query_blocking(sql, &[]))
+    }
+
+    async fn query_with(
+        &self,
+        sql: &str,
+        params: &[(&str, Param)],
+    ) -> Result<Vec<Record>, WarehouseError> {
+        let (bound_sql, values) = bind_params(sql, params)?;
+        run_blocking(|| self.query_blocking(&bound_sql, &values)).map_err(|e| match e {
+            // Name the SQL as the caller wrote it.
+            WarehouseError::Query { message, .. } => WarehouseError::Query {
+                sql: sql.to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    async fn tables(&self) -> Result<Vec<(String, String)>, WarehouseError> {
+        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
+                   WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' \
+                   AND table_schema NOT IN ('information_schema', 'pg_catalog') \
+                   ORDER BY table_schema, table_name";
+        let rows = run_blocking(|| self.query_blocking(sql, &[]))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let schema = r.get("table_schema")?.as_str()?.to_string();
+                let table = r.get("table_name")?.as_str()?.to_string();
+                (schema != "main" || !table.starts_with("propcast_merge_"))
+                    .then_some((schema, table))
+            })
+            .collect())
     }
 
     async fn replace_partition(
@@ -493,53 +500,11 @@ fn sql_type(ty: ColumnType) -> &'static str {
     }
 }
 
-fn schema_error(def: &TableDef, message: String) -> WarehouseError {
-    WarehouseError::Schema {
-        table: def.qualified(),
-        message,
-    }
-}
-
 fn column_index(def: &TableDef, name: &str) -> Result<usize, WarehouseError> {
     def.columns
         .iter()
         .position(|c| c.name == name)
         .ok_or_else(|| schema_error(def, format!("no column {name}")))
-}
-
-/// Checks the definition itself: unique columns, a DATE partition column,
-/// key columns that exist.
-fn validate_def(def: &TableDef) -> Result<(), WarehouseError> {
-    let mut seen = HashSet::new();
-    for c in def.columns {
-        if !seen.insert(c.name) {
-            return Err(schema_error(
-                def,
-                format!("column {} declared twice", c.name),
-            ));
-        }
-    }
-    match def.column(def.partition) {
-        Some(c) if c.ty == ColumnType::Date => {}
-        Some(_) => {
-            return Err(schema_error(
-                def,
-                format!("partition column {} is not a DATE", def.partition),
-            ));
-        }
-        None => {
-            return Err(schema_error(
-                def,
-                format!("no partition column {}", def.partition),
-            ));
-        }
-    }
-    for k in def.primary_key {
-        if def.column(k).is_none() {
-            return Err(schema_error(def, format!("key column {k} does not exist")));
-        }
-    }
-    Ok(())
 }
 
 fn create_table_sql(def: &TableDef) -> String {
@@ -628,127 +593,60 @@ fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - EPOCH).num_days() as i32
 }
 
-/// Parses an RFC 3339 timestamp (any offset, optional fraction); a value
-/// without offset ("2025-03-16 00:30:00" or with `T`) is taken as UTC.
-pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Ok(ts.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(naive.and_utc());
-        }
-    }
-    if let Ok(ts) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z") {
-        return Ok(ts.with_timezone(&Utc));
-    }
-    Err(format!("{text:?} is not an RFC 3339 timestamp"))
-}
-
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a YYYY-MM-DD date"))
-}
-
-fn describe_json(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(57).collect::<String>())
-    } else {
-        text
-    }
-}
-
-/// Converts one JSON value to the DuckDB value of a column type.
-fn convert_value(ty: ColumnType, value: &serde_json::Value) -> Result<Value, String> {
-    use serde_json::Value as J;
-    let mismatch = || format!("{} is not a {}", describe_json(value), sql_type(ty));
-    match (ty, value) {
-        (_, J::Null) => Ok(Value::Null),
-        (ColumnType::Bool, J::Bool(b)) => Ok(Value::Boolean(*b)),
-        (ColumnType::Int, J::Number(n)) => {
-            if let Some(i) = n.as_i64() {
-                Ok(Value::BigInt(i))
-            } else if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
-                Ok(Value::BigInt(f as i64))
-            } else {
-                Err(mismatch())
-            }
-        }
-        (ColumnType::Float, J::Number(n)) => n.as_f64().map(Value::Double).ok_or_else(mismatch),
-        (ColumnType::Text, J::String(s)) => Ok(Value::Text(s.clone())),
-        (ColumnType::Date, J::String(s)) => {
-            parse_date(s).map(|d| Value::Date32(days_since_epoch(d)))
-        }
-        (ColumnType::Timestamp, J::String(s)) => {
-            let ts = parse_timestamp(s)?;
-            Ok(Value::Timestamp(
-                TimeUnit::Microsecond,
-                ts.timestamp_micros(),
-            ))
-        }
-        _ => Err(mismatch()),
-    }
-}
-
-/// A scope value given as text, converted to the column's DuckDB value.
-fn convert_scope_value(ty: ColumnType, text: &str) -> Result<Value, String> {
-    match ty {
-        ColumnType::Text => Ok(Value::Text(text.to_string())),
-        ColumnType::Date | ColumnType::Timestamp => {
-            convert_value(ty, &serde_json::Value::String(text.to_string()))
-        }
-        ColumnType::Int => text
-            .trim()
-            .parse::<i64>()
-            .map(Value::BigInt)
-            .map_err(|_| format!("{text:?} is not an integer")),
-        ColumnType::Float => text
-            .trim()
-            .parse::<f64>()
-            .map(Value::Double)
-            .map_err(|_| format!("{text:?} is not a number")),
-        ColumnType::Bool => match text.trim() {
-            "true" | "TRUE" | "1" => Ok(Value::Boolean(true)),
-            "false" | "FALSE" | "0" => Ok(Value::Boolean(false)),
-            _ => Err(format!("{text:?} is not a boolean")),
-        },
+/// The DuckDB value of a checked cell or parameter.
+fn param_value(param: &Param) -> Value {
+    match param {
+        Param::Null(_) => Value::Null,
+        Param::Bool(b) => Value::Boolean(*b),
+        Param::Int(i) => Value::BigInt(*i),
+        Param::Float(f) => Value::Double(*f),
+        Param::Text(s) => Value::Text(s.clone()),
+        Param::Date(d) => Value::Date32(days_since_epoch(*d)),
+        Param::Timestamp(ts) => Value::Timestamp(TimeUnit::Microsecond, ts.timestamp_micros()),
     }
 }
 
 /// Converts records to rows of DuckDB values in catalog column order.
 fn convert_rows(def: &TableDef, rows: Vec<Record>) -> Result<Vec<Vec<Value>>, WarehouseError> {
-    let table = def.qualified();
-    let bad = |row: usize, column: &str, message: String| WarehouseError::BadValue {
-        table: table.clone(),
-        row,
-        column: column.to_string(),
-        message,
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, record) in rows.into_iter().enumerate() {
-        if let Some(unknown) = record.keys().find(|k| def.column(k).is_none()) {
-            return Err(bad(i, unknown, "no such column in the table".to_string()));
-        }
-        let mut row = Vec::with_capacity(def.columns.len());
-        for c in def.columns {
-            let value = match record.get(c.name) {
-                Some(v) => convert_value(c.ty, v).map_err(|m| bad(i, c.name, m))?,
-                None => Value::Null,
-            };
-            if value == Value::Null && !c.nullable {
-                let message = if record.contains_key(c.name) {
-                    "null in a non-nullable column"
-                } else {
-                    "missing value for a non-nullable column"
-                };
-                return Err(bad(i, c.name, message.to_string()));
+    Ok(values::convert_rows(def, rows)?
+        .iter()
+        .map(|row| row.iter().map(param_value).collect())
+        .collect())
+}
+
+/// Rewrites `@name` parameters to positional `?` (DuckDB's `$name` cannot be
+/// repeated with positional binding) and lists the values in order.
+fn bind_params(
+    sql: &str,
+    params: &[(&str, Param)],
+) -> Result<(String, Vec<Value>), WarehouseError> {
+    let mut out = String::with_capacity(sql.len());
+    let mut bound = Vec::new();
+    for piece in values::scan_sql(sql) {
+        match piece {
+            SqlPiece::Verbatim(s) | SqlPiece::Word(s) => out.push_str(s),
+            SqlPiece::Backticked(s) => {
+                out.push('"');
+                out.push_str(&s.replace('"', "\"\""));
+                out.push('"');
             }
-            row.push(value);
+            SqlPiece::Param(name) => {
+                let Some((_, param)) = params.iter().find(|(n, _)| *n == name) else {
+                    return Err(WarehouseError::Query {
+                        sql: sql.to_string(),
+                        message: format!("no value given for parameter @{name}"),
+                    });
+                };
+                match param {
+                    // A typed NULL, so `@p IS NULL` and `SELECT @p` know the type.
+                    Param::Null(ty) => out.push_str(&format!("CAST(? AS {})", sql_type(*ty))),
+                    _ => out.push('?'),
+                }
+                bound.push(param_value(param));
+            }
         }
-        out.push(row);
     }
-    Ok(out)
+    Ok((out, bound))
 }
 
 /// A short rendering of a DuckDB value, for messages and key comparison.
@@ -945,6 +843,7 @@ fn open_error(error: duckdb::Error) -> WarehouseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::warehouse::values::parse_timestamp;
 
     #[test]
     fn timestamps_parse_with_offsets_and_fractions() {
@@ -1006,6 +905,21 @@ mod tests {
         assert_eq!(r["ns"], serde_json::json!("2025-03-16T00:30:00.123456789Z"));
         assert_eq!(r["d"], serde_json::json!("2025-03-15"));
         assert_eq!(r["nothing"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn parameters_bind_by_name_outside_strings() {
+        let wh = DuckDbWarehouse::in_memory().unwrap();
+        let rows = wh
+            .query_with(
+                "SELECT @a + @a AS twice, '@a' AS text, @n AS n",
+                &[("a", Param::Int(21)), ("n", Param::Null(ColumnType::Text))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0]["twice"], serde_json::json!(42));
+        assert_eq!(rows[0]["text"], serde_json::json!("@a"));
+        assert_eq!(rows[0]["n"], serde_json::Value::Null);
     }
 
     #[tokio::test]
