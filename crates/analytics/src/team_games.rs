@@ -572,7 +572,7 @@ pub(crate) async fn with_opponents(
         .warehouse
         .query(&format!(
             "SELECT home_team_abbr AS a, away_team_abbr AS b FROM {} WHERE game_date = {d} \
-             UNION SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
+             UNION DISTINCT SELECT team_abbr AS a, opponent_abbr AS b FROM {} WHERE game_date = {d}",
             ScheduleGame::DEF.qualified(),
             TeamBoxscore::DEF.qualified(),
         ))

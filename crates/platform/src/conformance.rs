@@ -14,7 +14,9 @@ pub mod suite;
 use crate::bus::{Delivery, EventBus, EventBusError};
 use crate::landing::{LandingError, LandingZone};
 use crate::state::{StateError, StateStore, TxDecision};
-use crate::warehouse::{Param, Record, Warehouse, WarehouseError, date_literal};
+use crate::warehouse::{
+    Param, Record, Warehouse, WarehouseError, date_literal, string_literal, text_list,
+};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::{Column, ColumnType, TableDef};
@@ -393,6 +395,17 @@ pub async fn warehouse_values_round_trip(wh: &dyn Warehouse) {
     let rows = wh.query(&sql).await.expect("timestamp filter");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["player_id"], json!(2));
+
+    // Text with an apostrophe, as the portable literal helpers write it.
+    let sql = format!(
+        "SELECT player_id FROM {} WHERE note = {} AND note IN {}",
+        T.qualified(),
+        string_literal("O'Neale – ünïcode"),
+        text_list(["O'Neale – ünïcode", "x"])
+    );
+    let rows = wh.query(&sql).await.expect("apostrophe literal");
+    assert_eq!(rows.len(), 1, "'' in a literal is one quote");
+    assert_eq!(rows[0]["player_id"], json!(1));
 }
 
 /// Aggregates come back as JSON numbers: SUM and COUNT of integers as
@@ -612,6 +625,17 @@ pub async fn warehouse_large_write_round_trips(wh: &dyn Warehouse) {
         sum[0]["first"],
         json!(format!("{odd}0 {}", "x".repeat(450))),
         "text comes back as written"
+    );
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE note = {}",
+        T.qualified(),
+        string_literal(&format!("{odd}7 {}", "x".repeat(450)))
+    );
+    let found = wh.query(&sql).await.expect("odd literal");
+    assert_eq!(
+        found[0]["n"],
+        json!(1),
+        "a literal with quotes and backslashes"
     );
     let merged = wh.merge(&T, rows()).await.expect("large merge");
     assert_eq!(merged.rows_deleted, 1_200);

@@ -624,7 +624,7 @@ fn bind_params(
     let mut bound = Vec::new();
     for piece in values::scan_sql(sql) {
         match piece {
-            SqlPiece::Verbatim(s) | SqlPiece::Word(s) => out.push_str(s),
+            SqlPiece::Verbatim(s) | SqlPiece::Word(s) | SqlPiece::Str(s) => out.push_str(s),
             SqlPiece::Backticked(s) => {
                 out.push('"');
                 out.push_str(&s.replace('"', "\"\""));

@@ -268,12 +268,26 @@ pub(crate) enum SqlPiece<'a> {
     Backticked(&'a str),
     /// `@name`: a query parameter (not `@@system_variable`).
     Param(&'a str),
+    /// A single-quoted string literal with its quotes, SQL-standard
+    /// escaped (`'it''s'`, a backslash being itself).
+    Str(&'a str),
+}
+
+/// The text of a SQL-standard string literal (`'it''s'` → `it's`).
+pub(crate) fn unquote(literal: &str) -> String {
+    let inner = literal
+        .strip_prefix('\'')
+        .map(|s| s.strip_suffix('\'').unwrap_or(s))
+        .unwrap_or(literal);
+    inner.replace("''", "'")
 }
 
 /// Splits SQL into words, backticked identifiers, `@parameters` and the
-/// rest, never looking inside string literals or comments (BigQuery's and
-/// DuckDB's quoting: '…', "…", with backslash escapes or doubled quotes;
-/// `--`, `#` and `/* */` comments).
+/// rest, never looking inside string literals or comments. Warehouse SQL
+/// is written with SQL-standard literals, as DuckDB reads them and
+/// [`string_literal`](super::string_literal) writes them: '…' with a doubled
+/// quote for a quote and backslashes as themselves; `--`, `#` and `/* */`
+/// comments.
 pub(crate) fn scan_sql(sql: &str) -> Vec<SqlPiece<'_>> {
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
@@ -292,15 +306,13 @@ pub(crate) fn scan_sql(sql: &str) -> Vec<SqlPiece<'_>> {
         let b = bytes[i];
         match b {
             b'\'' | b'"' => {
+                // SQL-standard quoting: a doubled quote is a quote, a
+                // backslash is itself.
                 let quote = b;
                 let mut j = i + 1;
                 while j < bytes.len() {
-                    if bytes[j] == b'\\' {
-                        j += 2;
-                        continue;
-                    }
                     if bytes[j] == quote {
-                        if j + 1 < bytes.len() && bytes[j + 1] == quote {
+                        if bytes.get(j + 1) == Some(&quote) {
                             j += 2;
                             continue;
                         }
@@ -308,7 +320,13 @@ pub(crate) fn scan_sql(sql: &str) -> Vec<SqlPiece<'_>> {
                     }
                     j += 1;
                 }
-                i = (j + 1).min(bytes.len());
+                let end = (j + 1).min(bytes.len());
+                if quote == b'\'' {
+                    flush!(i);
+                    out.push(SqlPiece::Str(&sql[i..end]));
+                    verbatim_start = end;
+                }
+                i = end;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
@@ -375,6 +393,7 @@ mod tests {
                 SqlPiece::Word(s) => format!("w:{s}"),
                 SqlPiece::Backticked(s) => format!("b:{s}"),
                 SqlPiece::Param(s) => format!("p:{s}"),
+                SqlPiece::Str(s) => format!("s:{s}"),
             })
             .collect()
     }
@@ -387,7 +406,9 @@ mod tests {
             ),
             [
                 "w:SELECT",
-                "v: 'a@b nba_raw.x', ",
+                "v: ",
+                "s:'a@b nba_raw.x'",
+                "v:, ",
                 "w:x1",
                 "v: ",
                 "w:FROM",
@@ -404,7 +425,12 @@ mod tests {
                 "v: @@row_count",
             ]
         );
-        assert_eq!(pieces("'it''s' \"q\\\"\""), ["v:'it''s' \"q\\\"\""]);
+        assert_eq!(
+            pieces("'it''s' \"q\"\"\" 'a\\'"),
+            ["s:'it''s'", "v: \"q\"\"\" ", "s:'a\\'"]
+        );
+        assert_eq!(unquote("'it''s'"), "it's");
+        assert_eq!(unquote("'a\\'"), "a\\");
         assert_eq!(pieces("é_x"), ["v:é", "w:_x"]);
     }
 
