@@ -203,9 +203,18 @@ impl<S> Universe<'_, S> {
         [
             ("universe_from_schedule", self.from_schedule as i64),
             ("universe_from_props_only", self.from_props_only as i64),
-            ("prop_team_overrides_last_team", self.prop_team_overrides as i64),
-            ("prop_players_without_game", self.props_without_game.len() as i64),
-            ("player_lookup_collisions", self.lookup_collisions.len() as i64),
+            (
+                "prop_team_overrides_last_team",
+                self.prop_team_overrides as i64,
+            ),
+            (
+                "prop_players_without_game",
+                self.props_without_game.len() as i64,
+            ),
+            (
+                "player_lookup_collisions",
+                self.lookup_collisions.len() as i64,
+            ),
         ]
     }
 

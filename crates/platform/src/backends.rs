@@ -1,12 +1,14 @@
-//! Assembling backends: the one place that turns a configuration into the
-//! warehouse, landing zone, state store and event bus a process runs on.
-//! Today that is the embedded default on a data directory; backends chosen
-//! by URI are resolved here too.
+//! Assembling backends: the one place that turns a configuration
+//! ([`crate::config::Config`], backends by URI) into the warehouse, landing
+//! zone, state store and event bus a process runs on. Every backend is
+//! opened and checked reachable before any work starts; a failure names the
+//! configuration key, its value and what to do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::bus::EventBus;
+use crate::config::{BusUri, Config, LandingUri, StateUri, WarehouseUri};
 use crate::landing::{LandingError, LandingZone};
 use crate::state::StateStore;
 use crate::warehouse::Warehouse;
@@ -46,6 +48,225 @@ pub enum BackendsError {
     },
     #[error("opening {path}: {message} (pass --data-dir with the folder propcast runs on)")]
     StateFile { path: PathBuf, message: String },
+    /// A configured backend could not be opened or reached.
+    #[error("{key} = {value}: {message}; {hint}")]
+    Unreachable {
+        key: &'static str,
+        value: String,
+        message: String,
+        hint: String,
+    },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A cloud URI in a build without the `gcp` feature.
+    #[error(
+        "{key} = {value}: this build has no cloud backends; build propcast with the `gcp` feature (the default of the propcast binary)"
+    )]
+    NotBuilt { key: &'static str, value: String },
+}
+
+fn unreachable(
+    key: &'static str,
+    value: &dyn std::fmt::Display,
+    message: impl ToString,
+) -> BackendsError {
+    let hint = match key {
+        "warehouse" => {
+            "check the project and the credentials (gcloud auth application-default login), or BIGQUERY_EMULATOR_HOST for an emulator; for the embedded default pass --warehouse duckdb://PATH or leave it unset"
+        }
+        "state" => {
+            "check the project and the credentials, or FIRESTORE_EMULATOR_HOST for an emulator; for the embedded default leave --state unset"
+        }
+        "bus" => {
+            "check the project and the credentials, or PUBSUB_EMULATOR_HOST for an emulator; for the embedded default leave --bus unset"
+        }
+        _ => {
+            "check the path or bucket and the credentials, or STORAGE_EMULATOR_HOST for an emulator"
+        }
+    };
+    BackendsError::Unreachable {
+        key,
+        value: value.to_string(),
+        message: message.to_string(),
+        hint: hint.to_string(),
+    }
+}
+
+#[cfg(feature = "embedded")]
+impl Backends {
+    /// The backends a configuration names, each opened and checked
+    /// reachable (the landing zone from [`Config::require_landing`]).
+    pub async fn open(config: &Config) -> Result<Self, BackendsError> {
+        let landing = config.require_landing()?;
+        let landing = open_landing(landing).await?;
+        let warehouse = open_warehouse(config, false).await?;
+        let Coordination { state, bus } = Coordination::open(config).await?;
+        Ok(Backends {
+            warehouse,
+            landing,
+            state,
+            bus,
+        })
+    }
+}
+
+/// The configured warehouse alone; `read_only` opens an embedded DuckDB
+/// file without taking its write lock (for `query`, `validate`, `train`).
+#[cfg(feature = "embedded")]
+pub async fn open_warehouse(
+    config: &Config,
+    read_only: bool,
+) -> Result<Arc<dyn Warehouse>, BackendsError> {
+    use crate::embedded::DuckDbWarehouse;
+    let uri = &config.warehouse;
+    match uri {
+        WarehouseUri::DuckDb(path) => {
+            let opened = if read_only {
+                if !path.exists() {
+                    return Err(BackendsError::Unreachable {
+                        key: "warehouse",
+                        value: uri.to_string(),
+                        message: format!("no warehouse at {}", path.display()),
+                        hint: "run `propcast backfill --landing DIR` first, or pass --data-dir / --warehouse with the one to read".to_string(),
+                    });
+                }
+                DuckDbWarehouse::open_read_only(path)
+            } else {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| unreachable("warehouse", uri, e))?;
+                }
+                DuckDbWarehouse::open(path)
+            };
+            Ok(Arc::new(
+                opened.map_err(|e| unreachable("warehouse", uri, e))?,
+            ))
+        }
+        #[cfg(feature = "gcp")]
+        WarehouseUri::BigQuery {
+            project,
+            dataset_prefix,
+        } => {
+            use crate::gcp::{BigQueryTarget, BigQueryWarehouse};
+            let endpoint = std::env::var("BIGQUERY_EMULATOR_HOST")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .map(|h| {
+                    if h.contains("://") {
+                        h
+                    } else {
+                        format!("http://{h}")
+                    }
+                });
+            let warehouse = BigQueryWarehouse::connect(BigQueryTarget {
+                project: project.clone(),
+                dataset_prefix: dataset_prefix.clone(),
+                endpoint,
+            })
+            .await
+            .map_err(|e| unreachable("warehouse", uri, e))?;
+            Ok(Arc::new(warehouse))
+        }
+        #[cfg(not(feature = "gcp"))]
+        WarehouseUri::BigQuery { .. } => Err(BackendsError::NotBuilt {
+            key: "warehouse",
+            value: uri.to_string(),
+        }),
+    }
+}
+
+/// The configured landing zone.
+#[cfg(feature = "embedded")]
+pub async fn open_landing(uri: &LandingUri) -> Result<Arc<dyn LandingZone>, BackendsError> {
+    use crate::embedded::LocalLandingZone;
+    match uri {
+        LandingUri::File(dir) => {
+            if !dir.is_dir() {
+                return Err(BackendsError::LandingNotADirectory(dir.clone()));
+            }
+            let zone = LocalLandingZone::open(dir).map_err(|source| BackendsError::Landing {
+                path: dir.clone(),
+                source,
+            })?;
+            Ok(Arc::new(zone))
+        }
+        #[cfg(feature = "gcp")]
+        LandingUri::Gcs { bucket, prefix } => {
+            let zone = LocalLandingZone::gcs(bucket, prefix)
+                .map_err(|e| unreachable("landing", uri, e))?;
+            zone.probe()
+                .await
+                .map_err(|e| unreachable("landing", uri, e))?;
+            Ok(Arc::new(zone))
+        }
+        #[cfg(not(feature = "gcp"))]
+        LandingUri::Gcs { .. } => Err(BackendsError::NotBuilt {
+            key: "landing",
+            value: uri.to_string(),
+        }),
+    }
+}
+
+#[cfg(feature = "embedded")]
+impl Coordination {
+    /// The configured state store and event bus, each checked reachable.
+    pub async fn open(config: &Config) -> Result<Self, BackendsError> {
+        use crate::embedded::{SqliteEventBus, SqliteStateStore};
+        let sqlite_dir = |path: &Path, key: &'static str, uri: &dyn std::fmt::Display| match path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            Some(parent) => std::fs::create_dir_all(parent).map_err(|e| unreachable(key, uri, e)),
+            None => Ok(()),
+        };
+        let state: Arc<dyn StateStore> = match &config.state {
+            uri @ StateUri::Sqlite(path) => {
+                sqlite_dir(path, "state", uri)?;
+                Arc::new(SqliteStateStore::open(path).map_err(|e| unreachable("state", uri, e))?)
+            }
+            #[cfg(feature = "gcp")]
+            uri @ StateUri::Firestore { project, database } => {
+                let store =
+                    crate::gcp::FirestoreStateStore::connect_database(project, database.as_deref())
+                        .await
+                        .map_err(|e| unreachable("state", uri, e))?;
+                store
+                    .get("propcast_probe", "reachable")
+                    .await
+                    .map_err(|e| unreachable("state", uri, e))?;
+                Arc::new(store)
+            }
+            #[cfg(not(feature = "gcp"))]
+            uri @ StateUri::Firestore { .. } => {
+                return Err(BackendsError::NotBuilt {
+                    key: "state",
+                    value: uri.to_string(),
+                });
+            }
+        };
+        let bus: Arc<dyn EventBus> = match &config.bus {
+            uri @ BusUri::Sqlite(path) => {
+                sqlite_dir(path, "bus", uri)?;
+                Arc::new(SqliteEventBus::open(path).map_err(|e| unreachable("bus", uri, e))?)
+            }
+            #[cfg(feature = "gcp")]
+            uri @ BusUri::PubSub { project } => {
+                let bus = crate::gcp::PubSubEventBus::connect(project)
+                    .await
+                    .map_err(|e| unreachable("bus", uri, e))?;
+                bus.probe().await.map_err(|e| unreachable("bus", uri, e))?;
+                Arc::new(bus)
+            }
+            #[cfg(not(feature = "gcp"))]
+            uri @ BusUri::PubSub { .. } => {
+                return Err(BackendsError::NotBuilt {
+                    key: "bus",
+                    value: uri.to_string(),
+                });
+            }
+        };
+        Ok(Coordination { state, bus })
+    }
 }
 
 #[cfg(feature = "embedded")]

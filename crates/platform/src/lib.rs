@@ -9,6 +9,7 @@
 
 pub mod backends;
 pub mod bus;
+pub mod config;
 /// The shared conformance suite (feature `testsuite`, for tests only).
 #[cfg(feature = "testsuite")]
 pub mod conformance;
@@ -25,6 +26,9 @@ pub mod gcp;
 
 pub use backends::{Backends, BackendsError, Coordination};
 pub use bus::{Delivery, EventBus, EventBusError};
+pub use config::{
+    BusUri, Config, ConfigError, LandingUri, Layers, Settings, StateUri, WarehouseUri,
+};
 pub use dead_letter::{DEAD_LETTERS_COLLECTION, DeadLetter, DeadLetterError};
 pub use landing::{LandingError, LandingObject, LandingZone};
 pub use state::{StateError, StateStore, TxDecision};

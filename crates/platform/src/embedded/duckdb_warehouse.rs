@@ -347,6 +347,7 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
+        tracing::trace!(sql, "warehouse query");
         run_blocking(|| self.query_blocking(sql, &[]))
     }
 

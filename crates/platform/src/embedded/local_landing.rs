@@ -44,6 +44,58 @@ impl LocalLandingZone {
     }
 
     /// Stores a payload at `path` (relative, `/`-separated).
+    /// A landing zone in Cloud Storage: `gs://bucket/prefix` (feature
+    /// `gcp`). Credentials are the application default ones; with
+    /// `STORAGE_EMULATOR_HOST` set (`host:port` or a URL) it talks to that
+    /// emulator without OAuth instead.
+    #[cfg(feature = "gcp")]
+    pub fn gcs(bucket: &str, prefix: &str) -> Result<Self, LandingError> {
+        use object_store::gcp::GoogleCloudStorageBuilder;
+        use object_store::prefix::PrefixStore;
+        let fail =
+            |e: &dyn std::fmt::Display| LandingError::Other(format!("gs://{bucket}/{prefix}: {e}"));
+        let mut builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+        if let Ok(host) = std::env::var("STORAGE_EMULATOR_HOST")
+            && !host.is_empty()
+        {
+            let url = if host.contains("://") {
+                host
+            } else {
+                format!("http://{host}")
+            };
+            // object_store's documented emulator form: a service account
+            // naming the base URL with OAuth disabled (a stand-in only for
+            // Google's token issuer).
+            let key = serde_json::json!({
+                "private_key": "unused", "private_key_id": "unused",
+                "client_email": "emulator@propcast.invalid",
+                "gcs_base_url": url, "disable_oauth": true,
+            });
+            builder = builder
+                .with_service_account_key(key.to_string())
+                .with_client_options(object_store::ClientOptions::new().with_allow_http(true));
+        }
+        let store = builder.build().map_err(|e| fail(&e))?;
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(store)
+        } else {
+            Arc::new(PrefixStore::new(store, prefix))
+        };
+        Ok(Self {
+            store,
+            description: format!("gs://{bucket}/{prefix}"),
+        })
+    }
+
+    /// Lists one object of the zone: proves it is reachable and readable.
+    pub async fn probe(&self) -> Result<(), LandingError> {
+        let mut listing = self.store.list(None);
+        match listing.try_next().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(map_error(&self.description, e)),
+        }
+    }
+
     pub async fn put(&self, path: &str, data: impl Into<Bytes>) -> Result<(), LandingError> {
         let location = object_path(path)?;
         self.store

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The warehouse file inside a data directory.
-pub const WAREHOUSE_FILE: &str = "warehouse.duckdb";
+pub const WAREHOUSE_FILE: &str = crate::config::EMBEDDED_WAREHOUSE_FILE;
 /// The state store and event bus file inside a data directory.
-pub const STATE_FILE: &str = "state.sqlite";
+pub const STATE_FILE: &str = crate::config::EMBEDDED_STATE_FILE;
 
 /// Why the embedded backends could not be opened.
 #[derive(Debug, thiserror::Error)]

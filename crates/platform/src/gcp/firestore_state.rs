@@ -89,7 +89,20 @@ impl FirestoreStateStore {
     /// when `FIRESTORE_EMULATOR_HOST` is set, else to Firestore with the
     /// application default credentials.
     pub async fn connect(project_id: &str) -> Result<Self, StateError> {
-        let db = FirestoreDb::with_options(FirestoreDbOptions::new(project_id.to_string()))
+        Self::connect_database(project_id, None).await
+    }
+
+    /// Connects to `database` of `project_id` (`None`: `(default)`), as
+    /// [`FirestoreStateStore::connect`] does.
+    pub async fn connect_database(
+        project_id: &str,
+        database: Option<&str>,
+    ) -> Result<Self, StateError> {
+        let mut options = FirestoreDbOptions::new(project_id.to_string());
+        if let Some(database) = database {
+            options = options.with_database_id(database.to_string());
+        }
+        let db = FirestoreDb::with_options(options)
             .await
             .map_err(|e| map_error(e, "", ""))?;
         Ok(Self::from_db(db))

@@ -192,6 +192,23 @@ impl PubSubEventBus {
         })
     }
 
+    /// Checks the service answers for the project (a topic lookup: a
+    /// missing topic is an answer too), so a wrong endpoint or missing
+    /// credentials fail before any work starts.
+    pub async fn probe(&self) -> Result<(), EventBusError> {
+        let probe = self.topic_path("propcast-reachability-probe");
+        let lookup = self.topics.get_topic().set_topic(probe).send();
+        match tokio::time::timeout(Duration::from_secs(20), lookup).await {
+            Err(_) => Err(EventBusError::Transient(format!(
+                "Pub/Sub for project {} did not answer within 20 s",
+                self.project
+            ))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if code(&e) == Some(Code::NotFound) => Ok(()),
+            Ok(Err(e)) => Err(map_error(e)),
+        }
+    }
+
     fn topic_path(&self, topic: &str) -> String {
         format!("projects/{}/topics/{topic}", self.project)
     }
