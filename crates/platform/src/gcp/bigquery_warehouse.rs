@@ -82,6 +82,7 @@ use gcp_bigquery_client::model::query_parameter_value::QueryParameterValue;
 use gcp_bigquery_client::model::query_request::QueryRequest;
 use gcp_bigquery_client::model::query_response::QueryResponse;
 use gcp_bigquery_client::model::table::Table;
+use gcp_bigquery_client::model::table_data_insert_all_request::TableDataInsertAllRequest;
 use gcp_bigquery_client::model::table_field_schema::TableFieldSchema;
 use gcp_bigquery_client::model::table_row::TableRow;
 use gcp_bigquery_client::model::table_schema::TableSchema;
@@ -98,6 +99,17 @@ pub const MAX_SCRIPT_BYTES: usize = 512 * 1024;
 
 /// Rows per INSERT statement inside a script.
 const ROWS_PER_INSERT: usize = 500;
+
+/// Rows per `tabledata.insertAll` request when a staging table is filled
+/// (BigQuery caps a request at 50,000 rows and 10 MB; propcast rows are
+/// well under 1 KB each).
+const ROWS_PER_INSERT_ALL: usize = 5_000;
+
+/// A write of more rows than this goes through a staging table filled by
+/// `insertAll` instead of `INSERT … VALUES` in the script: parsing literal
+/// rows costs BigQuery (and bqemulator, ~2.3 s per 500 rows there) far more
+/// than streaming them, measured 5,000 rows in 0.6 s on bqemulator.
+const STAGE_AFTER_ROWS: usize = 100;
 
 /// Tables whose name starts with this are staging tables of a write.
 const STAGE_PREFIX: &str = "_propcast_stage_";
@@ -372,8 +384,12 @@ impl BigQueryWarehouse {
                 .job_reference
                 .as_ref()
                 .and_then(|r| r.location.clone());
+            // No format options on later pages: the client puts the
+            // parameters in the URL query, which cannot hold the nested
+            // struct (reqwest refuses to build the request). Timestamps then
+            // come back as float seconds, which `timestamp_cell` reads too.
             let parameters = GetQueryResultsParameters {
-                format_options: Some(int64_timestamps()),
+                format_options: None,
                 location,
                 max_results: None,
                 page_token,
@@ -546,8 +562,11 @@ impl BigQueryWarehouse {
         Ok(())
     }
 
-    /// Writes rows into a fresh staging table of the same columns, in
-    /// scripts under [`MAX_SCRIPT_BYTES`]; returns its SQL reference.
+    /// Writes rows into a fresh staging table of the same columns with
+    /// `tabledata.insertAll` (chunks of [`ROWS_PER_INSERT_ALL`]); returns
+    /// its name and SQL reference. The staging table is never read by
+    /// anyone but the transaction that copies it into place, so the
+    /// streaming buffer's limits (no DML on streamed rows) do not apply.
     async fn stage(
         &self,
         def: &TableDef,
@@ -559,19 +578,49 @@ impl BigQueryWarehouse {
             uuid::Uuid::new_v4().simple()
         );
         self.create_table(def, &name, true).await?;
-        let table = self.table_ref(def.dataset, &name);
-        let mut script = String::new();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let statement = insert_values(&table, def, chunk);
-            if !script.is_empty() && script.len() + statement.len() > MAX_SCRIPT_BYTES {
-                self.run(&script, None).await?;
-                script.clear();
+        let dataset = self.dataset_id(def.dataset);
+        for chunk in rows.chunks(ROWS_PER_INSERT_ALL) {
+            // A table just created may not accept streamed rows at once on
+            // BigQuery ("not found" for a moment): retried briefly.
+            let mut attempt = 0;
+            let response = loop {
+                let mut request = TableDataInsertAllRequest::new();
+                for row in chunk {
+                    request
+                        .add_row(None, row_json(def, row))
+                        .map_err(|e| map_bq_error(None, e))?;
+                }
+                match self
+                    .client
+                    .tabledata()
+                    .insert_all(&self.target.project, &dataset, &name, request)
+                    .await
+                {
+                    Ok(response) => break response,
+                    Err(e) if attempt < 10 && http_code(&e) == Some(404) => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                    }
+                    Err(e) => {
+                        self.drop_stage(def, &name).await;
+                        return Err(map_bq_error(None, e));
+                    }
+                }
+            };
+            if let Some(errors) = response.insert_errors.filter(|e| !e.is_empty()) {
+                self.drop_stage(def, &name).await;
+                let first = &errors[0];
+                return Err(WarehouseError::Other(format!(
+                    "staging {} rows for {}: {} row(s) refused, the first (row {:?}): {:?}",
+                    chunk.len(),
+                    def.qualified(),
+                    errors.len(),
+                    first.index,
+                    first.errors
+                )));
             }
-            script.push_str(&statement);
         }
-        if !script.is_empty() {
-            self.run(&script, None).await?;
-        }
+        let table = self.table_ref(def.dataset, &name);
         Ok((name, table))
     }
 
@@ -711,7 +760,7 @@ impl Warehouse for BigQueryWarehouse {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             inserts.push_str(&insert_values(&table, def, chunk));
         }
-        let deleted = if inserts.len() < MAX_SCRIPT_BYTES {
+        let deleted = if rows.len() <= STAGE_AFTER_ROWS && inserts.len() < MAX_SCRIPT_BYTES {
             self.run_write(&transaction(
                 &format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
                 &format!("DELETE FROM {table} WHERE {condition};\n{inserts}"),
@@ -855,6 +904,27 @@ fn insert_values(table: &str, def: &TableDef, rows: &[Vec<Param>]) -> String {
 fn insert_from(table: &str, def: &TableDef, stage: &str) -> String {
     let columns = column_list(def);
     format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage};\n")
+}
+
+/// One row as `insertAll` takes it: column → JSON value (NULLs left out).
+fn row_json(def: &TableDef, row: &[Param]) -> serde_json::Map<String, J> {
+    let mut out = serde_json::Map::new();
+    for (column, value) in def.columns.iter().zip(row) {
+        let json = match value {
+            Param::Null(_) => continue,
+            Param::Bool(b) => J::Bool(*b),
+            Param::Int(i) => J::from(*i),
+            Param::Float(f) if f.is_finite() => J::from(*f),
+            Param::Float(f) if f.is_nan() => J::from("NaN"),
+            Param::Float(f) if *f > 0.0 => J::from("Infinity"),
+            Param::Float(_) => J::from("-Infinity"),
+            Param::Text(text) => J::from(text.as_str()),
+            Param::Date(d) => J::from(d.format("%Y-%m-%d").to_string()),
+            Param::Timestamp(ts) => J::from(ts.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        };
+        out.insert(column.name.to_string(), json);
+    }
+    out
 }
 
 /// A GoogleSQL literal of the value's type.
