@@ -368,6 +368,33 @@ fn unreadable_triggers_are_dead_lettered_and_the_date_still_runs() {
         ))
         .unwrap();
     assert_eq!(stored.len(), poison.len(), "kept in the state store");
+    // `propcast dead-letters` lists them from the same state store, and
+    // prints one's payload exactly as it was published.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_propcast"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("PROPCAST_STATE")
+            .env_remove("PROPCAST_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let listed = cli(&["dead-letters"]);
+    let listing = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.status.success(), "{listing}");
+    assert!(
+        listing.contains(&format!("({} dead letters", poison.len())),
+        "{listing}"
+    );
+    assert!(listing.contains("game_date"), "{listing}");
+    let id = format!("{}:{}", stored[0].subscription, stored[0].message_id);
+    let one = cli(&["dead-letters", "--payload", &id]);
+    assert!(one.status.success());
+    assert!(
+        poison.iter().any(|(_, data)| data == &one.stdout),
+        "the payload of {id} is one of the published ones"
+    );
 
     // The date itself ran as usual: every transition fired, nothing
     // failed, and its rows are those of the clean daily run.

@@ -10,7 +10,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use propcast_patterns::RunMode;
-use propcast_platform::Warehouse;
+use propcast_platform::Coordination;
+use propcast_platform::backends::open_warehouse;
+use propcast_platform::{Config, ConfigError, Layers, Settings};
 use propcast_prediction_worker::TrainedModel;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,10 @@ use std::sync::Arc;
 /// propcast — scraped NBA payloads in, graded player-prop predictions out.
 ///
 /// Everything runs embedded by default: a DuckDB warehouse and a SQLite state
-/// file in --data-dir, payloads read from a local landing-zone folder.
+/// file in --data-dir, payloads read from a local landing-zone folder. The
+/// same commands run on BigQuery, Firestore and Pub/Sub by configuration
+/// alone: --warehouse, --state, --bus, --landing URIs, the PROPCAST_*
+/// environment or propcast.toml (`propcast config` shows what is in effect).
 #[derive(Debug, Parser)]
 #[command(name = "propcast", version, propagate_version = true)]
 pub struct Cli {
@@ -27,6 +32,9 @@ pub struct Cli {
     /// -vv info, -vvv debug). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    #[command(flatten)]
+    pub backends: BackendArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -41,17 +49,16 @@ pub enum Command {
     /// optionally writes it as JSON. Re-running is safe: each date's rows are
     /// replaced, never duplicated.
     Backfill {
-        /// Landing-zone folder (holds nba-com/ and odds-api/).
-        #[arg(long, env = "PROPCAST_LANDING")]
-        landing: PathBuf,
+        /// Landing zone: a folder holding nba-com/ and odds-api/, file://DIR
+        /// or gs://BUCKET[/PREFIX] [env PROPCAST_LANDING].
+        #[arg(long)]
+        landing: Option<String>,
         /// First date (YYYY-MM-DD); default: the first date in the landing zone.
         #[arg(long)]
         from: Option<NaiveDate>,
         /// Last date (YYYY-MM-DD); default: the last date with a payload.
         #[arg(long)]
         to: Option<NaiveDate>,
-        #[command(flatten)]
-        data: DataDir,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         summary_json: Option<PathBuf>,
@@ -82,11 +89,10 @@ pub enum Command {
         /// The game date (YYYY-MM-DD, US Eastern).
         #[arg(long)]
         date: NaiveDate,
-        /// Landing-zone folder (holds nba-com/ and odds-api/).
-        #[arg(long, env = "PROPCAST_LANDING")]
-        landing: PathBuf,
-        #[command(flatten)]
-        data: DataDir,
+        /// Landing zone: a folder holding nba-com/ and odds-api/, file://DIR
+        /// or gs://BUCKET[/PREFIX] [env PROPCAST_LANDING].
+        #[arg(long)]
+        landing: Option<String>,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         summary_json: Option<PathBuf>,
@@ -118,8 +124,6 @@ pub enum Command {
         /// The CSV file(s).
         #[arg(long = "file", required = true)]
         files: Vec<PathBuf>,
-        #[command(flatten)]
-        data: DataDir,
     },
     /// Train the gbdt_v1 model on the feature store rows of a window.
     ///
@@ -135,8 +139,6 @@ pub enum Command {
         /// Last date of the training rows (YYYY-MM-DD), inclusive.
         #[arg(long)]
         to: NaiveDate,
-        #[command(flatten)]
-        data: DataDir,
         /// Where to write the model [default: <data-dir>/models/gbdt_v1.json].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -161,8 +163,6 @@ pub enum Command {
         /// Last evaluated date (YYYY-MM-DD), inclusive.
         #[arg(long)]
         to: NaiveDate,
-        #[command(flatten)]
-        data: DataDir,
         /// Markdown file to write the table into: replaces the section between
         /// `<!-- evaluate:begin -->` and `<!-- evaluate:end -->`, else appends.
         #[arg(long)]
@@ -177,8 +177,30 @@ pub enum Command {
         /// The game date (YYYY-MM-DD).
         #[arg(long)]
         date: NaiveDate,
-        #[command(flatten)]
-        data: DataDir,
+    },
+    /// List the dead letters: bus messages that could never be handled
+    /// (unreadable, naming the field at fault), kept in the state store.
+    DeadLetters {
+        /// Only those of this subscription (e.g. phase3-trigger-runner).
+        #[arg(long)]
+        subscription: Option<String>,
+        /// Print the payload of this one (`SUBSCRIPTION:MESSAGE_ID`), decoded
+        /// from base64, to stdout.
+        #[arg(long, value_name = "ID")]
+        payload: Option<String>,
+    },
+    /// Print the effective configuration and where each value came from
+    /// (default, propcast.toml, PROPCAST_* environment, flag).
+    Config {
+        /// Landing zone to show as the commands that read payloads would.
+        #[arg(long)]
+        landing: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ConfigFormat::Text)]
+        format: ConfigFormat,
+        /// Also open every configured backend and report whether it answers.
+        #[arg(long)]
+        check: bool,
     },
     /// Run read-only SQL on the local warehouse. Tables are `dataset.table`
     /// (e.g. nba_analytics.player_game_summary); information_schema lists them.
@@ -188,8 +210,6 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
-        #[command(flatten)]
-        data: DataDir,
     },
 }
 
@@ -229,11 +249,65 @@ impl ModelArgs {
     }
 }
 
-#[derive(Debug, clap::Args)]
-pub struct DataDir {
-    /// Where the warehouse (warehouse.duckdb) and state (state.sqlite) live.
-    #[arg(long, env = "PROPCAST_DATA_DIR", default_value = "propcast-data")]
-    pub data_dir: PathBuf,
+/// The backends, by URI (every command; see docs/OPERATIONS.md#configuration).
+/// Each also comes from PROPCAST_<KEY> or propcast.toml; a flag wins.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BackendArgs {
+    /// Configuration file [default: ./propcast.toml when present] [env PROPCAST_CONFIG].
+    #[arg(long, env = "PROPCAST_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Local data directory: the embedded warehouse.duckdb and state.sqlite,
+    /// and trained models [default: propcast-data] [env PROPCAST_DATA_DIR].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Warehouse: duckdb://PATH or bigquery://PROJECT[/DATASET_PREFIX]
+    /// [default: duckdb://<data-dir>/warehouse.duckdb] [env PROPCAST_WAREHOUSE].
+    #[arg(long, global = true, value_name = "URI")]
+    pub warehouse: Option<String>,
+    /// State store: sqlite://PATH or firestore://PROJECT[/DATABASE]
+    /// [default: sqlite://<data-dir>/state.sqlite] [env PROPCAST_STATE].
+    #[arg(long, global = true, value_name = "URI")]
+    pub state: Option<String>,
+    /// Event bus: sqlite://PATH or pubsub://PROJECT
+    /// [default: sqlite://<data-dir>/state.sqlite] [env PROPCAST_BUS].
+    #[arg(long, global = true, value_name = "URI")]
+    pub bus: Option<String>,
+}
+
+impl BackendArgs {
+    /// The effective configuration: defaults < file < environment < these
+    /// flags (and `landing`, the command's own flag).
+    pub fn resolve(&self, landing: Option<&str>) -> Result<Config, ConfigError> {
+        let layers = Layers {
+            file: self.config.clone(),
+            ..Layers::default()
+        };
+        let flags = Settings {
+            data_dir: self.data_dir.as_ref().map(|p| p.display().to_string()),
+            warehouse: self.warehouse.clone(),
+            state: self.state.clone(),
+            bus: self.bus.clone(),
+            landing: landing.map(str::to_string),
+        };
+        Config::resolve(&layers, &flags)
+    }
+}
+
+/// How `propcast config` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfigFormat {
+    Text,
+    Json,
+}
+
+/// Where a run's summary says it ran: the data directory on the embedded
+/// default, else the backends.
+fn location(config: &Config) -> String {
+    if config.is_embedded() {
+        config.data_dir.display().to_string()
+    } else {
+        format!("{} · {} · {}", config.warehouse, config.state, config.bus)
+    }
 }
 
 pub fn init_tracing(verbose: u8) {
@@ -252,12 +326,12 @@ pub fn init_tracing(verbose: u8) {
 }
 
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let args = cli.backends;
     match cli.command {
         Command::Backfill {
             landing,
             from,
             to,
-            data,
             summary_json,
             no_progress,
             model,
@@ -265,16 +339,18 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             restart,
             on_invalid,
         } => {
-            let backends = Backends::embedded(&data.data_dir, &landing)?;
+            let config = args.resolve(landing.as_deref())?;
+            let backends = Backends::open(&config).await?;
+            let data_dir = &config.data_dir;
             let plan = train_through.map(|through| TrainPlan {
                 through,
-                path: model.save_path(&data.data_dir),
+                path: model.save_path(data_dir),
             });
             // A model about to be retrained is not loaded: the dates up to
             // --train-through run without gbdt_v1, like a fresh machine.
             let loaded = match plan {
                 Some(_) => None,
-                None => model.load(&data.data_dir)?,
+                None => model.load(data_dir)?,
             };
             let pipeline = Pipeline::with_model(backends, loaded);
             let dates = discover_dates(pipeline.backends().landing.as_ref(), from, to).await?;
@@ -297,7 +373,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 &dates,
                 RunMode::Backfill,
                 "backfill",
-                &data.data_dir.display().to_string(),
+                &location(&config),
                 show,
                 &options,
             )
@@ -307,14 +383,15 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run {
             date,
             landing,
-            data,
             summary_json,
             model,
             as_of,
             full,
         } => {
-            let backends = Backends::embedded(&data.data_dir, &landing)?;
-            let pipeline = Pipeline::with_model(backends, model.load(&data.data_dir)?).as_of(as_of);
+            let config = args.resolve(landing.as_deref())?;
+            let backends = Backends::open(&config).await?;
+            let pipeline =
+                Pipeline::with_model(backends, model.load(&config.data_dir)?).as_of(as_of);
             let options = RunOptions {
                 full,
                 ..RunOptions::default()
@@ -324,20 +401,21 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 &[date],
                 RunMode::Daily,
                 "run",
-                &data.data_dir.display().to_string(),
+                &location(&config),
                 false,
                 &options,
             )
             .await?;
             finish(&summary, summary_json.as_deref())
         }
-        Command::Validate { date, data } => {
-            let warehouse = crate::train::open_warehouse(&data.data_dir)?;
-            let results = crate::validate::stored(&warehouse, date).await?;
+        Command::Validate { date } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            let results = crate::validate::stored(warehouse.as_ref(), date).await?;
             if results.is_empty() {
                 anyhow::bail!(
                     "no validation recorded for {date} in {}: run `propcast backfill` or `propcast run --date {date}` first",
-                    data.data_dir.display()
+                    config.warehouse
                 );
             }
             let mut table = comfy_table::Table::new();
@@ -359,40 +437,151 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::ImportShots { files, data } => {
-            crate::import::import_shots(&data.data_dir, &files).await
+        Command::ImportShots { files } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, false).await?;
+            crate::import::import_shots(warehouse.as_ref(), &files).await
         }
-        Command::Train {
-            from,
-            to,
-            data,
-            out,
-        } => crate::train::run(&data.data_dir, from, to, out).await,
+        Command::Train { from, to, out } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            let out = out.unwrap_or_else(|| default_model_path(&config.data_dir));
+            crate::train::run(warehouse.as_ref(), from, to, out).await
+        }
         Command::Evaluate {
             train_to,
             from,
             to,
-            data,
             report,
             plot,
         } => {
-            crate::evaluate::run(crate::evaluate::EvaluateArgs {
-                data_dir: data.data_dir,
-                train_to,
-                from,
-                to,
-                report,
-                plot,
-            })
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            crate::evaluate::run(
+                warehouse.as_ref(),
+                crate::evaluate::EvaluateArgs {
+                    train_to,
+                    from,
+                    to,
+                    report,
+                    plot,
+                },
+            )
             .await
         }
-        Command::Query { sql, format, data } => {
-            let warehouse = crate::train::open_warehouse(&data.data_dir)?;
+        Command::Query { sql, format } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
             let records = warehouse.query(&sql).await?;
             print!("{}", render(&records, format)?);
             Ok(())
         }
+        Command::DeadLetters {
+            subscription,
+            payload,
+        } => {
+            let config = args.resolve(None)?;
+            let coordination = Coordination::open(&config).await?;
+            let letters = propcast_platform::dead_letter::list(
+                coordination.state.as_ref(),
+                subscription.as_deref().unwrap_or(""),
+            )
+            .await?;
+            if let Some(id) = payload {
+                let letter = letters
+                    .iter()
+                    .find(|l| format!("{}:{}", l.subscription, l.message_id) == id)
+                    .with_context(|| {
+                        format!(
+                            "no dead letter {id} in {}: `propcast dead-letters` lists them",
+                            config.state
+                        )
+                    })?;
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&letter.data)
+                    .with_context(|| format!("dead letter {id}: its payload is not base64"))?;
+                use std::io::Write as _;
+                std::io::stdout().write_all(&bytes)?;
+                return Ok(());
+            }
+            if letters.is_empty() {
+                println!("no dead letters in {}", config.state);
+                return Ok(());
+            }
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(vec!["id", "attempt", "recorded at", "reason"]);
+            for l in &letters {
+                table.add_row(vec![
+                    format!("{}:{}", l.subscription, l.message_id),
+                    l.attempt.to_string(),
+                    l.recorded_at.to_rfc3339(),
+                    l.reason.clone(),
+                ]);
+            }
+            println!("{table}");
+            println!(
+                "({} dead letters; --payload ID prints one as received)",
+                letters.len()
+            );
+            Ok(())
+        }
+        Command::Config {
+            landing,
+            format,
+            check,
+        } => {
+            let config = args.resolve(landing.as_deref())?;
+            match format {
+                ConfigFormat::Text => print!("{}", config.render()),
+                ConfigFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&config.to_json())?)
+                }
+            }
+            if check {
+                check_backends(&config).await?;
+            }
+            Ok(())
+        }
     }
+}
+
+/// Opens every configured backend (`propcast config --check`) and says
+/// which answered.
+async fn check_backends(config: &Config) -> anyhow::Result<()> {
+    use propcast_platform::{BusUri, StateUri, WarehouseUri};
+    // Embedded files are not created by a check: one that does not exist
+    // yet is reported as such (the first backfill creates it).
+    let missing = |path: &Path| (!path.exists()).then(|| path.display().to_string());
+    match &config.warehouse {
+        WarehouseUri::DuckDb(path) if missing(path).is_some() => {
+            println!(
+                "ok: warehouse {} does not exist yet (the first backfill creates it)",
+                config.warehouse
+            )
+        }
+        _ => {
+            open_warehouse(config, true).await?;
+            println!("ok: warehouse {} answers", config.warehouse);
+        }
+    }
+    let state_missing = matches!(&config.state, StateUri::Sqlite(p) if missing(p).is_some());
+    let bus_missing = matches!(&config.bus, BusUri::Sqlite(p) if missing(p).is_some());
+    if state_missing || bus_missing {
+        println!(
+            "ok: state {} / bus {}: an embedded file does not exist yet (the first backfill creates it)",
+            config.state, config.bus
+        );
+    } else {
+        Coordination::open(config).await?;
+        println!("ok: state {} and bus {} answer", config.state, config.bus);
+    }
+    if let Some(landing) = &config.landing {
+        propcast_platform::backends::open_landing(landing).await?;
+        println!("ok: landing {landing} is readable");
+    }
+    Ok(())
 }
 
 fn finish(summary: &crate::summary::Summary, json: Option<&Path>) -> anyhow::Result<()> {

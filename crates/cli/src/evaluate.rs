@@ -10,10 +10,11 @@
 //! `<!-- evaluate:end -->`, and draws the calibration curve as SVG.
 
 use crate::summary::group_thousands;
-use crate::train::{open_warehouse, train_window};
+use crate::train::train_window;
 use anyhow::Context;
 use chrono::NaiveDate;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use propcast_platform::Warehouse;
 use propcast_prediction_worker::evaluation::{
     CalibrationBucket, EDGES, Evaluation, SystemMetrics, calibration, common_sample,
     load_evaluation, system_metrics,
@@ -33,7 +34,6 @@ pub const MIN_BUCKET_CALLS: usize = 5;
 /// What `propcast evaluate` was asked for.
 #[derive(Debug, Clone)]
 pub struct EvaluateArgs {
-    pub data_dir: PathBuf,
     pub train_to: NaiveDate,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -42,7 +42,7 @@ pub struct EvaluateArgs {
 }
 
 /// `propcast evaluate`.
-pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Result<()> {
     if args.from > args.to {
         anyhow::bail!("--from {} is after --to {}", args.from, args.to);
     }
@@ -53,8 +53,7 @@ pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             args.train_to
         );
     }
-    let warehouse = open_warehouse(&args.data_dir)?;
-    let Some(stored) = feature_store_dates(&warehouse).await? else {
+    let Some(stored) = feature_store_dates(warehouse).await? else {
         anyhow::bail!(
             "nba_precompute.ml_feature_store is empty: run `propcast backfill --landing DIR` first"
         );
@@ -70,9 +69,9 @@ pub async fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         from: stored.from,
         to: args.train_to,
     };
-    let model = train_window(&warehouse, window).await?;
+    let model = train_window(warehouse, window).await?;
     let label = format!("gbdt_v1 (trained to {})", args.train_to);
-    let evaluation = load_evaluation(&warehouse, &model, &label, args.from, args.to).await?;
+    let evaluation = load_evaluation(warehouse, &model, &label, args.from, args.to).await?;
     if evaluation.rows.is_empty() {
         anyhow::bail!(
             "no prediction between {} and {} has an outcome: run `propcast backfill --landing DIR --from {} --to {}` first",

@@ -7,10 +7,9 @@ use chrono::Utc;
 use propcast_core::date::today_eastern;
 use propcast_core::tables::{ALL_TABLES, ProcessorRun};
 use propcast_core::{Phase, RunStatus};
-use propcast_platform::embedded::EmbeddedBackends;
 use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_raw::shot_zones::import_shot_zones;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// The processor name the import's quarantine and run history carry.
@@ -19,10 +18,7 @@ pub const IMPORT_PROCESSOR: &str = "shot_zones_import";
 /// Imports every file, one after the other, and prints what each did. A bad
 /// line is quarantined (on the file's first game date, or today when the
 /// file gave no row) and the rest loads; an unreadable file is an error.
-pub async fn import_shots(data_dir: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
-    let backends = EmbeddedBackends::open(data_dir)
-        .with_context(|| format!("opening the embedded backends in {}", data_dir.display()))?;
-    let warehouse = backends.warehouse;
+pub async fn import_shots(warehouse: &dyn Warehouse, files: &[PathBuf]) -> anyhow::Result<()> {
     for def in ALL_TABLES {
         warehouse
             .ensure_table(def)
@@ -33,7 +29,7 @@ pub async fn import_shots(data_dir: &Path, files: &[PathBuf]) -> anyhow::Result<
     for file in files {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let report = import_shot_zones(warehouse.as_ref(), file)
+        let report = import_shot_zones(warehouse, file)
             .await
             .with_context(|| format!("importing {}", file.display()))?;
         let run_id = uuid::Uuid::new_v4().to_string();

@@ -2,11 +2,9 @@
 //! a window (with the points each player scored) and writes the model file.
 
 use crate::summary::group_thousands;
-use anyhow::Context;
 use chrono::NaiveDate;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use propcast_platform::Warehouse;
-use propcast_platform::embedded::{DuckDbWarehouse, WAREHOUSE_FILE};
 use propcast_prediction_worker::gbdt::TrainingWindow;
 use propcast_prediction_worker::{TrainedModel, load_training_rows, train_model, training_pairs};
 use std::path::{Path, PathBuf};
@@ -15,18 +13,6 @@ use std::time::Instant;
 /// Where `propcast train` writes the model unless told otherwise.
 pub fn default_model_path(data_dir: &Path) -> PathBuf {
     data_dir.join("models").join("gbdt_v1.json")
-}
-
-/// Opens the local warehouse read-only, or says how to build one.
-pub fn open_warehouse(data_dir: &Path) -> anyhow::Result<DuckDbWarehouse> {
-    let path = data_dir.join(WAREHOUSE_FILE);
-    if !path.exists() {
-        anyhow::bail!(
-            "no warehouse at {}: run `propcast backfill --landing DIR` first, or pass --data-dir",
-            path.display()
-        );
-    }
-    DuckDbWarehouse::open_read_only(&path).with_context(|| format!("opening {}", path.display()))
 }
 
 /// Reads the training rows of the window and trains a model on them. Fails
@@ -52,18 +38,16 @@ pub async fn train_window(
 
 /// `propcast train`.
 pub async fn run(
-    data_dir: &Path,
+    warehouse: &dyn Warehouse,
     from: NaiveDate,
     to: NaiveDate,
-    out: Option<PathBuf>,
+    path: PathBuf,
 ) -> anyhow::Result<()> {
     if from > to {
         anyhow::bail!("--from {from} is after --to {to}");
     }
     let started = Instant::now();
-    let warehouse = open_warehouse(data_dir)?;
-    let model = train_window(&warehouse, TrainingWindow { from, to }).await?;
-    let path = out.unwrap_or_else(|| default_model_path(data_dir));
+    let model = train_window(warehouse, TrainingWindow { from, to }).await?;
     model.save(&path)?;
     let meta = model.metadata();
     let mut table = Table::new();

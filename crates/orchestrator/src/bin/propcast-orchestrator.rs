@@ -1,5 +1,7 @@
 //! `propcast-orchestrator`: the phase transitions 2→3, 3→4 and 4→5 as a
-//! service on the embedded state store and event bus of a data directory.
+//! service on the configured state store and event bus (the embedded
+//! state.sqlite of a data directory by default; `--state firestore://…`,
+//! `--bus pubsub://…`, PROPCAST_* or propcast.toml as for `propcast`).
 //!
 //! It consumes the completion events every processor publishes (topic
 //! `processor-completions`), records each in its per-date state document
@@ -15,16 +17,26 @@ use std::time::Duration;
 
 use clap::Parser;
 use propcast_orchestrator::{Orchestrator, ServeOptions, serve};
-use propcast_platform::Coordination;
+use propcast_platform::{Config, Coordination, Layers, Settings};
 
 /// Consume completion events and fire the phase transitions (2→3, 3→4,
 /// 4→5) once per date, mode and round.
 #[derive(Debug, Parser)]
 #[command(name = "propcast-orchestrator", version)]
 struct Args {
-    /// Data directory whose state.sqlite holds the state store and the event bus.
-    #[arg(long, env = "PROPCAST_DATA_DIR", default_value = "propcast-data")]
-    data_dir: PathBuf,
+    /// Configuration file [default: ./propcast.toml when present] [env PROPCAST_CONFIG].
+    #[arg(long, env = "PROPCAST_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory whose state.sqlite holds the embedded state store and
+    /// event bus [default: propcast-data] [env PROPCAST_DATA_DIR].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// State store: sqlite://PATH or firestore://PROJECT[/DATABASE] [env PROPCAST_STATE].
+    #[arg(long, value_name = "URI")]
+    state: Option<String>,
+    /// Event bus: sqlite://PATH or pubsub://PROJECT [env PROPCAST_BUS].
+    #[arg(long, value_name = "URI")]
+    bus: Option<String>,
     /// Handle what is waiting, sweep the timeouts once, and exit.
     #[arg(long)]
     once: bool,
@@ -46,8 +58,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Only the state file: the warehouse stays free for the phase services.
-    let backends = Coordination::embedded(&args.data_dir)?;
+    let config = Config::resolve(
+        &Layers {
+            file: args.config.clone(),
+            ..Layers::default()
+        },
+        &Settings {
+            data_dir: args.data_dir.as_ref().map(|p| p.display().to_string()),
+            state: args.state.clone(),
+            bus: args.bus.clone(),
+            ..Settings::default()
+        },
+    )?;
+    // Only the state store and the bus: the warehouse stays free for the
+    // phase services.
+    let backends = Coordination::open(&config).await?;
     let orchestrator = Orchestrator::new(backends.state, backends.bus);
     let options = ServeOptions {
         poll: Duration::from_millis(args.poll_ms),
