@@ -144,6 +144,10 @@ pub struct Pipeline {
     with_model: Mutex<Option<(Arc<TrainedModel>, Processors)>>,
 }
 
+/// How long the pump waits for a published message to be delivered
+/// without any other progress before it gives up.
+pub const DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The state of one [`Pipeline::run_date`] while it pumps the bus.
 struct Pump {
     date: NaiveDate,
@@ -159,6 +163,12 @@ struct Pump {
     /// Phases whose trigger this date's round received.
     phases_run: BTreeSet<Phase>,
     dead_letters: Vec<DeadLetter>,
+    /// Messages this pump published (or re-published) and must see
+    /// delivered before the date's chain is known to be finished.
+    expected: usize,
+    /// Messages delivered to it so far (acknowledged, dead-lettered or
+    /// nacked).
+    delivered: usize,
 }
 
 impl Pump {
@@ -175,6 +185,8 @@ impl Pump {
             ledgers: BTreeMap::new(),
             phases_run: BTreeSet::new(),
             dead_letters: Vec::new(),
+            expected: 0,
+            delivered: 0,
         }
     }
 }
@@ -258,11 +270,16 @@ impl Pipeline {
             .ensure_subscription()
             .await
             .context("creating the completion and trigger topics")?;
+        // A 60 s ack deadline, not the length of the longest phase: the
+        // subscriber extends the lease of a trigger while its phase runs,
+        // and a delivery lost on the way (seen on the Pub/Sub emulator when
+        // a process restarts its streaming pull) comes back within a minute
+        // instead of ten, well inside the pump's DELIVERY_WAIT.
         for transition in Transition::ALL {
             bus.create_subscription(
                 transition.trigger_topic(),
                 &runner_subscription(transition),
-                Duration::from_secs(600),
+                Duration::from_secs(60),
                 MAX_ATTEMPTS,
             )
             .await?;
@@ -402,6 +419,7 @@ impl Pipeline {
                 .bus
                 .publish(&m.topic, m.data.clone(), m.attributes.clone())
                 .await?;
+            pump.expected += 1;
         }
         self.pump(&mut pump).await?;
         let mut reports = pump.reports;
@@ -473,6 +491,7 @@ impl Pipeline {
                 data,
                 attributes,
             });
+            pump.expected += 1;
         }
         if ctx.game_date == pump.date && ctx.execution_id == pump.round {
             pump.reports.push(layered.report);
@@ -482,11 +501,15 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Delivers everything on the bus until it is empty: completions to the
-    /// orchestrator, triggers to the phase runners. A trigger that cannot
-    /// be read is acknowledged into a dead letter, before anything runs.
+    /// Delivers everything on the bus until it is empty and every message
+    /// this pump published has come back: completions to the orchestrator,
+    /// triggers to the phase runners. A trigger that cannot be read is
+    /// acknowledged into a dead letter, before anything runs. A bus that
+    /// delivers late (Pub/Sub's streaming pull) is waited for, up to
+    /// [`DELIVERY_WAIT`] without progress.
     async fn pump(&self, pump: &mut Pump) -> anyhow::Result<()> {
         let bus = self.backends.bus.clone();
+        let mut last_progress = std::time::Instant::now();
         loop {
             let drained = self
                 .orchestrator
@@ -494,6 +517,8 @@ impl Pipeline {
                 .await
                 .context("handing completions to the orchestrator")?;
             let mut handled = drained.handled;
+            // A nacked completion comes back: it is not delivered yet.
+            let nacked = drained.nacked;
             for fired in drained.fired {
                 pump.published.push(Published {
                     topic: fired.key.transition.trigger_topic().to_string(),
@@ -501,6 +526,7 @@ impl Pipeline {
                     attributes: BTreeMap::new(),
                 });
                 pump.fired.push(fired);
+                pump.expected += 1;
             }
             pump.dead_letters.extend(drained.dead_letters);
             for transition in Transition::ALL {
@@ -526,9 +552,25 @@ impl Pipeline {
                     }
                 }
             }
-            if handled == 0 {
+            pump.delivered += handled - nacked;
+            if handled > 0 {
+                last_progress = std::time::Instant::now();
+                continue;
+            }
+            if pump.delivered >= pump.expected {
                 return Ok(());
             }
+            if last_progress.elapsed() > DELIVERY_WAIT {
+                anyhow::bail!(
+                    "the event bus delivered {} of the {} messages this run published within {} s of the last one; \
+                     is another consumer (a deployed orchestrator or phase service) reading the same subscriptions? \
+                     Stop it, or run this date through the services instead",
+                    pump.delivered,
+                    pump.expected,
+                    DELIVERY_WAIT.as_secs()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

@@ -23,6 +23,8 @@ pub const MAX_ATTEMPTS: u32 = 5;
 pub struct Drained {
     /// Completion messages handled (acked, or nacked for redelivery).
     pub handled: usize,
+    /// Of those, the ones nacked: they will be delivered again.
+    pub nacked: usize,
     /// The transitions that fired, in order.
     pub fired: Vec<Fired>,
     /// Messages that are not readable completions: acknowledged and kept
@@ -77,6 +79,7 @@ impl Orchestrator {
                         tracing::warn!(error = %e, attempt = delivery.attempt, "completion not recorded; it will be redelivered");
                         bus.nack(ORCHESTRATOR_SUBSCRIPTION, &[delivery.ack_id])
                             .await?;
+                        drained.nacked += 1;
                     }
                     Err(e) => {
                         let letter = dead_letter::acknowledge(
