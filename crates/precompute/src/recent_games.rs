@@ -157,7 +157,7 @@ pub fn recent_games_sql(date: NaiveDate) -> String {
              ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY game_date DESC) AS recency, \
              COUNT(*) OVER (PARTITION BY player_id) AS season_games, \
              CAST(SUM(points) OVER (PARTITION BY player_id) AS BIGINT) AS season_points, \
-             CAST(SUM(minutes) OVER (PARTITION BY player_id) AS DOUBLE) AS season_minutes \
+             SUM(minutes) OVER (PARTITION BY player_id) AS season_minutes \
            FROM {table} \
            WHERE game_date >= {first} AND game_date < {end} AND NOT is_dnp \
              AND player_id IN ({universe})\

@@ -1,0 +1,270 @@
+//! The whole pipeline on the cloud path: `propcast backfill` of five real
+//! dates (2025-11-01 → 05: games every day, real sportsbook props, and on
+//! the last one a box-score row whose points are text, quarantined) with
+//! `--warehouse bigquery://…`, `--state firestore://…`, `--bus pubsub://…`
+//! on the three emulators ends with every table holding the same business
+//! content as the same backfill on the embedded default; re-running one of
+//! the dates on the cloud path changes nothing.
+//!
+//! Needs `BIGQUERY_EMULATOR_HOST`, `FIRESTORE_EMULATOR_HOST` and
+//! `PUBSUB_EMULATOR_HOST` (`eval "$(scripts/emulators.sh start)"`); skipped
+//! without them, failed without them when `PROPCAST_REQUIRE_EMULATORS=1`
+//! (as scripts/test.sh runs it).
+
+mod common;
+
+use common::{copy_dir, landing, runtime};
+use propcast_core::TableDef;
+use propcast_core::tables::ALL_TABLES;
+use propcast_platform::embedded::DuckDbWarehouse;
+use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
+use propcast_platform::gcp::{BigQueryTarget, BigQueryWarehouse};
+use propcast_platform::{Record, Warehouse};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const DATES: [&str; 5] = [
+    "2025-11-01",
+    "2025-11-02",
+    "2025-11-03",
+    "2025-11-04",
+    "2025-11-05",
+];
+/// The date whose box score carries the bad field.
+const QUARANTINE_DATE: &str = "2025-11-05";
+/// The date re-run on the cloud path.
+const RERUN_DATE: &str = "2025-11-03";
+
+/// Columns that time a run rather than describe the data: they differ
+/// between any two runs (besides [`TableDef::is_run_metadata`]).
+fn is_timing(column: &str) -> bool {
+    matches!(column, "duration_ms" | "round_id" | "system_timings")
+}
+
+/// The five dates' payloads and the season schedule, copied, with one box
+/// score row corrupted (PTS as text).
+fn five_date_landing(root: &Path) -> PathBuf {
+    let land = root.join("landing");
+    let real = landing();
+    copy_dir(
+        &real.join("nba-com/schedule-cdn/2025-26"),
+        &land.join("nba-com/schedule-cdn/2025-26"),
+    );
+    for date in DATES {
+        for dir in [
+            "nba-com/player-boxscores",
+            "nba-com/team-boxscores",
+            "odds-api/events-history",
+            "odds-api/player-props-history",
+        ] {
+            let from = real.join(dir).join(date);
+            if from.is_dir() {
+                copy_dir(&from, &land.join(dir).join(date));
+            }
+        }
+    }
+    let box_dir = land.join(format!("nba-com/player-boxscores/{QUARANTINE_DATE}"));
+    let file = std::fs::read_dir(&box_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let headers: Vec<String> =
+        serde_json::from_value(doc["resultSets"][0]["headers"].clone()).unwrap();
+    let pts = headers.iter().position(|h| h == "PTS").unwrap();
+    doc["resultSets"][0]["rowSet"][3][pts] = serde_json::Value::String("abc".into());
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    land
+}
+
+/// `propcast backfill` of `from..=to` on `land`, with `backends` flags.
+fn backfill(land: &Path, data: &Path, from: &str, to: &str, backends: &[String]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_propcast"))
+        .arg("backfill")
+        .arg("--landing")
+        .arg(land)
+        .args(["--from", from, "--to", to, "--no-progress"])
+        .arg("--data-dir")
+        .arg(data)
+        .args(backends)
+        .env_remove("PROPCAST_WAREHOUSE")
+        .env_remove("PROPCAST_STATE")
+        .env_remove("PROPCAST_BUS")
+        .env_remove("PROPCAST_CONFIG")
+        .output()
+        .expect("run propcast");
+    assert!(
+        output.status.success(),
+        "propcast backfill {backends:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every row of a table as canonical JSON (run metadata and timings
+/// dropped), sorted: the business content, independent of engine order.
+async fn content(warehouse: &dyn Warehouse, def: &TableDef) -> Vec<String> {
+    let rows: Vec<Record> = match warehouse
+        .query(&format!("SELECT * FROM {}", def.qualified()))
+        .await
+    {
+        Ok(rows) => rows,
+        // A table a run never created holds nothing.
+        Err(e)
+            if e.to_string().to_lowercase().contains("not found")
+                || e.to_string().to_lowercase().contains("does not exist") =>
+        {
+            Vec::new()
+        }
+        Err(e) => panic!("{}: {e}", def.qualified()),
+    };
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .map(|row| {
+            let kept: BTreeMap<String, serde_json::Value> = row
+                .into_iter()
+                .filter(|(k, _)| !TableDef::is_run_metadata(k) && !is_timing(k))
+                .collect();
+            serde_json::to_string(&kept).unwrap()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn all_content(warehouse: &dyn Warehouse) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for def in ALL_TABLES {
+        out.insert(def.qualified(), content(warehouse, def).await);
+    }
+    out
+}
+
+fn assert_same(
+    left_name: &str,
+    left: &BTreeMap<String, Vec<String>>,
+    right_name: &str,
+    right: &BTreeMap<String, Vec<String>>,
+) {
+    let mut differing = Vec::new();
+    for (table, rows) in left {
+        let other = &right[table];
+        if rows != other {
+            let only_left: Vec<&String> =
+                rows.iter().filter(|r| !other.contains(r)).take(2).collect();
+            let only_right: Vec<&String> =
+                other.iter().filter(|r| !rows.contains(r)).take(2).collect();
+            differing.push(format!(
+                "{table}: {} rows on {left_name}, {} on {right_name}\n  only {left_name}: {only_left:?}\n  only {right_name}: {only_right:?}",
+                rows.len(),
+                other.len()
+            ));
+        }
+    }
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}
+
+#[test]
+fn five_real_dates_on_bigquery_firestore_and_pubsub_equal_the_embedded_run() {
+    let Some(_) = emulator_host("BIGQUERY_EMULATOR_HOST") else {
+        return;
+    };
+    let Some(_) = emulator_host("FIRESTORE_EMULATOR_HOST") else {
+        return;
+    };
+    let Some(_) = emulator_host("PUBSUB_EMULATOR_HOST") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let land = five_date_landing(work.path());
+    let (first, last) = (DATES[0], DATES[DATES.len() - 1]);
+
+    // The embedded default.
+    let embedded_dir = work.path().join("embedded");
+    backfill(&land, &embedded_dir, first, last, &[]);
+
+    // The cloud path: a fresh project on the three emulators.
+    let project = fresh_id("cloud");
+    let prefix = "propcast_";
+    let cloud = vec![
+        format!("--warehouse=bigquery://{project}/{prefix}"),
+        format!("--state=firestore://{project}"),
+        format!("--bus=pubsub://{project}"),
+    ];
+    let cloud_dir = work.path().join("cloud");
+    backfill(&land, &cloud_dir, first, last, &cloud);
+    // Nothing of the cloud run went to local files but the model folder.
+    assert!(!cloud_dir.join("warehouse.duckdb").exists());
+    assert!(!cloud_dir.join("state.sqlite").exists());
+
+    runtime().block_on(async {
+        let duck = DuckDbWarehouse::open_read_only(embedded_dir.join("warehouse.duckdb")).unwrap();
+        let endpoint = std::env::var("BIGQUERY_EMULATOR_HOST").unwrap();
+        let bq = BigQueryWarehouse::connect(BigQueryTarget {
+            project: project.clone(),
+            dataset_prefix: prefix.to_string(),
+            endpoint: Some(format!("http://{endpoint}")),
+        })
+        .await
+        .unwrap();
+        let embedded = all_content(&duck).await;
+        let on_cloud = all_content(&bq).await;
+
+        // The run did real work on both: box scores, props, predictions,
+        // and the quarantined record.
+        for table in [
+            "nba_raw.player_boxscores",
+            "nba_raw.player_props",
+            "nba_analytics.player_game_summary",
+            "nba_precompute.ml_feature_store",
+            "nba_predictions.player_prop_predictions",
+            "nba_predictions.prediction_accuracy",
+        ] {
+            assert!(
+                !embedded[table].is_empty(),
+                "{table} is empty on the embedded run"
+            );
+        }
+        let quarantine = &on_cloud["nba_processing.quarantine"];
+        assert!(
+            quarantine
+                .iter()
+                .any(|r| r.contains("\"field\":\"PTS\"") && r.contains(QUARANTINE_DATE)),
+            "the PTS record of {QUARANTINE_DATE} is quarantined on the cloud path: {quarantine:?}"
+        );
+        assert_same("embedded", &embedded, "cloud", &on_cloud);
+
+        // A re-run of one date on the cloud path changes no data table. It
+        // runs on the same warehouse and state store, with the events on a
+        // fresh Pub/Sub project: a second process pulling the first one's
+        // subscriptions on the emulator received nothing for minutes (an
+        // open problem, docs/OPERATIONS.md#configuration), which this test
+        // does not hide — it is about what the re-run writes.
+        let rerun = vec![
+            cloud[0].clone(),
+            cloud[1].clone(),
+            format!("--bus=pubsub://{project}-rerun"),
+        ];
+        backfill(&land, &cloud_dir, RERUN_DATE, RERUN_DATE, &rerun);
+        let again = all_content(&bq).await;
+        let data = |all: &BTreeMap<String, Vec<String>>| -> BTreeMap<String, Vec<String>> {
+            all.iter()
+                .filter(|(name, _)| {
+                    ALL_TABLES
+                        .iter()
+                        .any(|d| &d.qualified() == *name && !d.is_run_history())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        assert_same(
+            "first cloud run",
+            &data(&on_cloud),
+            "after the re-run",
+            &data(&again),
+        );
+    });
+}
