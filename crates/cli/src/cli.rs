@@ -202,11 +202,19 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Run read-only SQL on the local warehouse. Tables are `dataset.table`
-    /// (e.g. nba_analytics.player_game_summary); information_schema lists them.
+    /// Run read-only SQL on the configured warehouse (DuckDB or BigQuery).
+    /// Tables are `dataset.table` (e.g. nba_analytics.player_game_summary);
+    /// `propcast tables` lists them on either engine.
     Query {
-        /// The SQL, e.g. "SELECT * FROM information_schema.tables".
+        /// The SQL, e.g. "SELECT COUNT(*) FROM nba_raw.player_boxscores".
         sql: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the warehouse's tables with their row counts (DuckDB or
+    /// BigQuery alike).
+    Tables {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -377,8 +385,11 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 show,
                 &options,
             )
-            .await?;
-            finish(&summary, summary_json.as_deref())
+            .await;
+            // Acks sent and leases handed back before the process exits,
+            // whether the run succeeded or not.
+            pipeline.backends().bus.close().await?;
+            finish(&summary?, summary_json.as_deref())
         }
         Command::Run {
             date,
@@ -405,8 +416,11 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 false,
                 &options,
             )
-            .await?;
-            finish(&summary, summary_json.as_deref())
+            .await;
+            // Acks sent and leases handed back before the process exits,
+            // whether the run succeeded or not.
+            pipeline.backends().bus.close().await?;
+            finish(&summary?, summary_json.as_deref())
         }
         Command::Validate { date } => {
             let config = args.resolve(None)?;
@@ -473,6 +487,34 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = args.resolve(None)?;
             let warehouse = open_warehouse(&config, true).await?;
             let records = warehouse.query(&sql).await?;
+            print!("{}", render(&records, format)?);
+            Ok(())
+        }
+        Command::Tables { format } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            let mut records = Vec::new();
+            for (dataset, table) in warehouse.tables().await? {
+                let count = warehouse
+                    .query(&format!("SELECT COUNT(*) AS n FROM {dataset}.{table}"))
+                    .await?;
+                let rows = count
+                    .first()
+                    .and_then(|r| r.get("n"))
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null);
+                let mut record = propcast_platform::Record::new();
+                record.insert("dataset".into(), dataset.into());
+                record.insert("table".into(), table.into());
+                record.insert("rows".into(), rows);
+                records.push(record);
+            }
+            if records.is_empty() {
+                anyhow::bail!(
+                    "{} has no tables yet: run `propcast backfill` first",
+                    config.warehouse
+                );
+            }
             print!("{}", render(&records, format)?);
             Ok(())
         }

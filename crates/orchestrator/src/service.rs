@@ -174,6 +174,7 @@ pub async fn serve(
             last_sweep = Some(Instant::now());
         }
         if options.once {
+            close_bus(orchestrator).await;
             return Ok(report);
         }
         if drained.handled == 0 {
@@ -181,12 +182,22 @@ pub async fn serve(
                 _ = tokio::time::sleep(options.poll) => {}
                 _ = &mut shutdown => {
                     tracing::info!(handled = report.handled, fired = report.fired.len(), "orchestrator shutting down");
+                    close_bus(orchestrator).await;
                     return Ok(report);
                 }
             }
         } else if shutdown_requested(&mut shutdown).await {
+            close_bus(orchestrator).await;
             return Ok(report);
         }
+    }
+}
+
+/// Hands the bus's leases back before the service stops (every message
+/// handled is already acknowledged; see `EventBus::close`).
+async fn close_bus(orchestrator: &Orchestrator) {
+    if let Err(e) = orchestrator.bus().close().await {
+        tracing::warn!(error = %e, "closing the event bus");
     }
 }
 

@@ -37,6 +37,11 @@ pub struct Delivery {
     pub attempt: u32,
 }
 
+/// The attribute that carries the id `publish` returned, on buses whose
+/// own ids change on the way (Pub/Sub's dead-letter forwarding); hidden
+/// from deliveries.
+pub const MESSAGE_ID_ATTRIBUTE: &str = "propcast_message_id";
+
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn create_topic(&self, topic: &str) -> Result<(), EventBusError>;
@@ -70,4 +75,12 @@ pub trait EventBus: Send + Sync {
 
     /// Messages that exhausted their attempts.
     async fn dead_letters(&self, subscription: &str) -> Result<Vec<Delivery>, EventBusError>;
+
+    /// Hands back everything this handle holds before the process exits:
+    /// acks not yet sent are flushed, messages received but not acked are
+    /// released at once (redelivered to whoever pulls next). A bus whose
+    /// acks are synchronous has nothing to do.
+    async fn close(&self) -> Result<(), EventBusError> {
+        Ok(())
+    }
 }

@@ -45,13 +45,13 @@ use google_cloud_pubsub::client::{
 use google_cloud_pubsub::error::PublishError;
 use google_cloud_pubsub::model::{DeadLetterPolicy, Message};
 use google_cloud_pubsub::subscriber::handler::Handler;
+use google_cloud_pubsub::subscriber::{ShutdownBehavior, ShutdownToken};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// The attribute that carries the id `publish` returned.
-pub const MESSAGE_ID_ATTRIBUTE: &str = "propcast_message_id";
+pub use crate::bus::MESSAGE_ID_ATTRIBUTE;
 /// Prefix of the attributes Pub/Sub adds to a dead-lettered message.
 const DEAD_LETTER_ATTRIBUTE_PREFIX: &str = "CloudPubSubDeadLetter";
 const DEAD_LETTER_COUNT_ATTRIBUTE: &str = "CloudPubSubDeadLetterSourceDeliveryCount";
@@ -59,6 +59,8 @@ const DEAD_LETTER_COUNT_ATTRIBUTE: &str = "CloudPubSubDeadLetterSourceDeliveryCo
 pub const DEAD_LETTER_SUFFIX: &str = "-dead-letter";
 /// How long the first `pull` of a subscription waits for its stream.
 pub const FIRST_PULL_WAIT: Duration = Duration::from_secs(2);
+/// How long `close` waits for a stream to flush its acks and nacks.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 /// The delivery attempts Pub/Sub's dead-letter policy accepts.
 pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 5..=100;
 /// Dead letters are held (leased) this long before Pub/Sub may send them
@@ -71,6 +73,8 @@ type Received = google_cloud_pubsub::Result<(Message, Handler)>;
 struct SubStream {
     rx: mpsc::UnboundedReceiver<Received>,
     task: tokio::task::JoinHandle<()>,
+    /// Ends the streaming pull: flushes pending acks, nacks the rest.
+    shutdown: ShutdownToken,
     /// Our ack id → the handler and when it was handed out.
     leased: HashMap<String, (Handler, Instant)>,
     /// How long a lease lasts (the subscription's ack deadline).
@@ -261,7 +265,9 @@ impl PubSubEventBus {
             .subscribe(path)
             .set_max_lease(lease)
             .set_max_lease_extension(deadline)
+            .set_shutdown_behavior(ShutdownBehavior::NackImmediately)
             .build();
+        let shutdown = stream.shutdown_token();
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             while let Some(item) = stream.next().await {
@@ -278,6 +284,7 @@ impl PubSubEventBus {
             drop(SubStream {
                 rx,
                 task,
+                shutdown,
                 leased: HashMap::new(),
                 lease,
                 dead: Vec::new(),
@@ -289,6 +296,7 @@ impl PubSubEventBus {
             SubStream {
                 rx,
                 task,
+                shutdown,
                 leased: HashMap::new(),
                 lease,
                 dead: Vec::new(),
@@ -520,6 +528,34 @@ impl EventBus for PubSubEventBus {
                 if let Some((handler, _)) = stream.leased.remove(id) {
                     handler.nack();
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends every streaming pull this handle started: the acks given so
+    /// far are sent, every message received and not acked is nacked (so
+    /// the next process to pull gets it at once instead of after its
+    /// lease). Without it, a process that exits leaves its acks unsent
+    /// and its leases held until the ack deadline runs out.
+    async fn close(&self) -> Result<(), EventBusError> {
+        let streams: Vec<(String, SubStream)> =
+            self.streams.lock().expect("streams lock").drain().collect();
+        for (name, mut stream) in streams {
+            for (_, (handler, _)) in stream.leased.drain() {
+                handler.nack();
+            }
+            // Messages the stream received but nobody pulled.
+            while let Ok(item) = stream.rx.try_recv() {
+                if let Ok((_, handler)) = item {
+                    handler.nack();
+                }
+            }
+            if tokio::time::timeout(CLOSE_WAIT, stream.shutdown.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::warn!(subscription = %name, "Pub/Sub stream did not shut down within {CLOSE_WAIT:?}");
             }
         }
         Ok(())
