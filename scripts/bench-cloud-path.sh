@@ -5,6 +5,7 @@
 # release build. Prints min / median / max wall seconds of each.
 #
 #   scripts/bench-cloud-path.sh [RUNS]
+#   BENCH_PROFILE=dev scripts/bench-cloud-path.sh   # the test build instead
 #
 # Starts and stops the emulators itself (scripts/emulators.sh). Each cloud
 # run uses a fresh project, so every run starts from empty tables as the
@@ -14,8 +15,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-3}"
 "$root/scripts/setup.sh"
 export LD_LIBRARY_PATH="$root/.cache/duckdb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml" -p propcast
-bin="$root/target/release/propcast"
+profile="${BENCH_PROFILE:-release}"
+case "$profile" in
+  release) cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml" -p propcast
+           bin="$root/target/release/propcast" ;;
+  dev) cargo build --locked --quiet --manifest-path "$root/Cargo.toml" --workspace --features propcast-orchestrator/gcp
+       bin="$root/target/debug/propcast" ;;
+  *) echo "bench: BENCH_PROFILE is release or dev, not $profile" >&2; exit 1 ;;
+esac
 shared="$root/../shared/data/landing"
 [[ -d "$shared" ]] || { echo "bench: the shared landing zone is expected in $shared" >&2; exit 1; }
 
@@ -56,6 +63,6 @@ for i in $(seq 1 "$runs"); do
   cloud+=("$(one "$work/cloud-$i" --warehouse "bigquery://$project/bench_" \
     --state "firestore://$project" --bus "pubsub://$project")")
 done
-echo "five-date backfill (2025-11-01 … 05), release build:"
+echo "five-date backfill (2025-11-01 … 05), $profile build:"
 stats "embedded (DuckDB + SQLite)" "${embedded[@]}"
 stats "cloud path (BigQuery/Firestore/Pub/Sub emulators)" "${cloud[@]}"

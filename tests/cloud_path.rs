@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{copy_dir, landing, runtime};
+use common::{copy_dir, corrupt_player_points, landing, runtime};
 use propcast_core::TableDef;
 use propcast_core::tables::ALL_TABLES;
 use propcast_platform::embedded::DuckDbWarehouse;
@@ -64,19 +64,7 @@ fn five_date_landing(root: &Path) -> PathBuf {
             }
         }
     }
-    let box_dir = land.join(format!("nba-com/player-boxscores/{QUARANTINE_DATE}"));
-    let file = std::fs::read_dir(&box_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let headers: Vec<String> =
-        serde_json::from_value(doc["resultSets"][0]["headers"].clone()).unwrap();
-    let pts = headers.iter().position(|h| h == "PTS").unwrap();
-    doc["resultSets"][0]["rowSet"][3][pts] = serde_json::Value::String("abc".into());
-    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    corrupt_player_points(&land, QUARANTINE_DATE.parse().unwrap(), 3);
     land
 }
 
@@ -212,6 +200,50 @@ fn five_real_dates_on_bigquery_firestore_and_pubsub_equal_the_embedded_run() {
         .unwrap();
         let embedded = all_content(&duck).await;
         let on_cloud = all_content(&bq).await;
+
+        // `propcast tables` lists every table the run filled on BigQuery,
+        // with the row counts the warehouse holds.
+        let listed = Command::new(env!("CARGO_BIN_EXE_propcast"))
+            .args(["tables", "--format", "json"])
+            .arg(&cloud[0])
+            .env_remove("PROPCAST_WAREHOUSE")
+            .env_remove("PROPCAST_CONFIG")
+            .output()
+            .expect("run propcast tables");
+        assert!(
+            listed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
+        let listed: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+        for def in ALL_TABLES
+            .iter()
+            .filter(|d| !on_cloud[&d.qualified()].is_empty())
+        {
+            let row = listed
+                .iter()
+                .find(|r| {
+                    format!(
+                        "{}.{}",
+                        r["dataset"].as_str().unwrap(),
+                        r["table"].as_str().unwrap()
+                    ) == def.qualified()
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} missing from `propcast tables`: {listed:?}",
+                        def.qualified()
+                    )
+                });
+            assert_eq!(
+                row["rows"]
+                    .as_u64()
+                    .or_else(|| row["rows"].as_str().and_then(|n| n.parse().ok())),
+                Some(on_cloud[&def.qualified()].len() as u64),
+                "{} row count",
+                def.qualified()
+            );
+        }
 
         // The run did real work on both: box scores, props, predictions,
         // and the quarantined record.

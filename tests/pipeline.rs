@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{copy_dir, data_tables, landing, runtime};
+use common::{copy_dir, corrupt_player_points, data_tables, landing, runtime};
 use propcast::backfill::{discover_dates, run_dates};
 use propcast::pipeline::{Backends, Pipeline};
 use propcast::summary::Summary;
@@ -412,22 +412,8 @@ fn a_truncated_file_and_a_wrong_typed_field_are_quarantined_and_the_rest_loads()
         copy_dir(&landing().join(&dir), &land.join(&dir));
     }
     // Corrupt one player row: PTS becomes a string.
-    let box_dir = land.join(format!("nba-com/player-boxscores/{date}"));
-    let box_file = std::fs::read_dir(&box_dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut payload: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&box_file).unwrap()).unwrap();
-    let headers: Vec<String> =
-        serde_json::from_value(payload["resultSets"][0]["headers"].clone()).unwrap();
-    let pts = headers.iter().position(|h| h == "PTS").unwrap();
-    let rows = payload["resultSets"][0]["rowSet"].as_array_mut().unwrap();
-    let total_players = rows.len();
-    rows[3][pts] = serde_json::Value::String("abc".into());
-    std::fs::write(&box_file, serde_json::to_vec(&payload).unwrap()).unwrap();
+    let edited = corrupt_player_points(&land, date.parse().unwrap(), 3);
+    let (total_players, box_file) = (edited.rows, edited.file);
     // Truncate one event's props snapshot mid-way.
     let props_dir = land.join(format!("odds-api/player-props-history/{date}"));
     let mut events: Vec<PathBuf> = std::fs::read_dir(&props_dir)

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 // Not every test binary uses every helper.
 #[allow(unused_imports)]
-pub use propcast_test_support::landing::{copy_dir, landing};
+pub use propcast_test_support::landing::{copy_dir, corrupt_player_points, landing};
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();

@@ -28,14 +28,25 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Rewrites the points of the first player row in the date's latest
-/// box-score payload of `landing` to `points(old)`; returns that player's
-/// name.
-pub fn edit_first_player_points(
+/// What [`edit_player_box_score`] changed.
+pub struct EditedRow {
+    /// The edited row's `PLAYER_NAME`.
+    pub player: String,
+    /// How many player rows the payload holds.
+    pub rows: usize,
+    /// The payload file edited.
+    pub file: std::path::PathBuf,
+}
+
+/// Rewrites field `column` of player row `row` in the date's latest
+/// box-score payload of `landing` to `value(old)`.
+pub fn edit_player_box_score(
     landing: &Path,
     d: NaiveDate,
-    points: impl FnOnce(i64) -> i64,
-) -> String {
+    row: usize,
+    column: &str,
+    value: impl FnOnce(&serde_json::Value) -> serde_json::Value,
+) -> EditedRow {
     let dir = landing.join("nba-com/player-boxscores").join(d.to_string());
     let file = std::fs::read_dir(&dir)
         .unwrap()
@@ -51,12 +62,32 @@ pub fn edit_first_player_points(
         .iter()
         .map(|h| h.as_str().unwrap().to_string())
         .collect();
-    let pts = headers.iter().position(|h| h == "PTS").unwrap();
+    let field = headers.iter().position(|h| h == column).unwrap();
     let name = headers.iter().position(|h| h == "PLAYER_NAME").unwrap();
-    let row = &mut set["rowSet"][0];
-    let old = row[pts].as_i64().unwrap();
-    row[pts] = points(old).into();
-    let player = row[name].as_str().unwrap().to_string();
+    let rows = set["rowSet"].as_array().unwrap().len();
+    let edited = &mut set["rowSet"][row];
+    edited[field] = value(&edited[field]);
+    let player = edited[name].as_str().unwrap().to_string();
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    player
+    EditedRow { player, rows, file }
+}
+
+/// Rewrites the points of the first player row in the date's latest
+/// box-score payload of `landing` to `points(old)`; returns that player's
+/// name.
+pub fn edit_first_player_points(
+    landing: &Path,
+    d: NaiveDate,
+    points: impl FnOnce(i64) -> i64,
+) -> String {
+    edit_player_box_score(landing, d, 0, "PTS", |old| {
+        points(old.as_i64().unwrap()).into()
+    })
+    .player
+}
+
+/// Makes row `row`'s points text ("abc"), a record phase 2 must quarantine
+/// naming the field `PTS`.
+pub fn corrupt_player_points(landing: &Path, d: NaiveDate, row: usize) -> EditedRow {
+    edit_player_box_score(landing, d, row, "PTS", |_| "abc".into())
 }
