@@ -93,13 +93,11 @@ impl DeadLetterError {
     }
 }
 
-/// Records `delivery` as a dead letter with `reason`, then acknowledges it
-/// on `subscription`: the message is kept before it leaves the bus, so it
-/// is never lost (a crash in between redelivers it, and the record is
-/// rewritten whole).
-pub async fn acknowledge(
+/// Records `delivery` as a dead letter with `reason` in the state store
+/// (rewritten whole when the same message comes again). A pushed message is
+/// then acknowledged by the response; a pulled one by [`acknowledge`].
+pub async fn record(
     state: &dyn StateStore,
-    bus: &dyn EventBus,
     subscription: &str,
     delivery: &Delivery,
     reason: impl fmt::Display,
@@ -116,6 +114,21 @@ pub async fn acknowledge(
         reason = %letter.reason,
         "message dead-lettered"
     );
+    Ok(letter)
+}
+
+/// Records `delivery` as a dead letter with `reason`, then acknowledges it
+/// on `subscription`: the message is kept before it leaves the bus, so it
+/// is never lost (a crash in between redelivers it, and the record is
+/// rewritten whole).
+pub async fn acknowledge(
+    state: &dyn StateStore,
+    bus: &dyn EventBus,
+    subscription: &str,
+    delivery: &Delivery,
+    reason: impl fmt::Display,
+) -> Result<DeadLetter, DeadLetterError> {
+    let letter = record(state, subscription, delivery, reason).await?;
     bus.ack(subscription, std::slice::from_ref(&delivery.ack_id))
         .await?;
     Ok(letter)

@@ -25,7 +25,7 @@ pub mod embedded;
 pub mod gcp;
 
 pub use backends::{Backends, BackendsError, Coordination};
-pub use bus::{Delivery, EventBus, EventBusError};
+pub use bus::{Delivery, EventBus, EventBusError, MESSAGE_ID_ATTRIBUTE};
 pub use config::{
     BusUri, Config, ConfigError, LandingUri, Layers, Settings, StateUri, WarehouseUri,
 };
