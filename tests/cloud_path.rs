@@ -13,13 +13,13 @@
 
 mod common;
 
-use common::{copy_dir, corrupt_player_points, landing, runtime};
-use propcast_core::TableDef;
+use common::tables::{all_content, assert_same};
+use common::{backfill, corrupt_player_points, landing_for, runtime};
 use propcast_core::tables::ALL_TABLES;
 use propcast_platform::embedded::DuckDbWarehouse;
 use propcast_platform::gcp::emulators::{emulator_host, fresh_id};
 use propcast_platform::gcp::{BigQueryTarget, BigQueryWarehouse};
-use propcast_platform::{Record, Warehouse};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,123 +36,12 @@ const QUARANTINE_DATE: &str = "2025-11-05";
 /// The date re-run on the cloud path.
 const RERUN_DATE: &str = "2025-11-03";
 
-/// Columns that time a run rather than describe the data: they differ
-/// between any two runs (besides [`TableDef::is_run_metadata`]).
-fn is_timing(column: &str) -> bool {
-    matches!(column, "duration_ms" | "round_id" | "system_timings")
-}
-
 /// The five dates' payloads and the season schedule, copied, with one box
 /// score row corrupted (PTS as text).
 fn five_date_landing(root: &Path) -> PathBuf {
-    let land = root.join("landing");
-    let real = landing();
-    copy_dir(
-        &real.join("nba-com/schedule-cdn/2025-26"),
-        &land.join("nba-com/schedule-cdn/2025-26"),
-    );
-    for date in DATES {
-        for dir in [
-            "nba-com/player-boxscores",
-            "nba-com/team-boxscores",
-            "odds-api/events-history",
-            "odds-api/player-props-history",
-        ] {
-            let from = real.join(dir).join(date);
-            if from.is_dir() {
-                copy_dir(&from, &land.join(dir).join(date));
-            }
-        }
-    }
+    let land = landing_for(root, &DATES);
     corrupt_player_points(&land, QUARANTINE_DATE.parse().unwrap(), 3);
     land
-}
-
-/// `propcast backfill` of `from..=to` on `land`, with `backends` flags.
-fn backfill(land: &Path, data: &Path, from: &str, to: &str, backends: &[String]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_propcast"))
-        .arg("backfill")
-        .arg("--landing")
-        .arg(land)
-        .args(["--from", from, "--to", to, "--no-progress"])
-        .arg("--data-dir")
-        .arg(data)
-        .args(backends)
-        .env_remove("PROPCAST_WAREHOUSE")
-        .env_remove("PROPCAST_STATE")
-        .env_remove("PROPCAST_BUS")
-        .env_remove("PROPCAST_CONFIG")
-        .output()
-        .expect("run propcast");
-    assert!(
-        output.status.success(),
-        "propcast backfill {backends:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Every row of a table as canonical JSON (run metadata and timings
-/// dropped), sorted: the business content, independent of engine order.
-async fn content(warehouse: &dyn Warehouse, def: &TableDef) -> Vec<String> {
-    let rows: Vec<Record> = match warehouse
-        .query(&format!("SELECT * FROM {}", def.qualified()))
-        .await
-    {
-        Ok(rows) => rows,
-        // A table a run never created holds nothing.
-        Err(e)
-            if e.to_string().to_lowercase().contains("not found")
-                || e.to_string().to_lowercase().contains("does not exist") =>
-        {
-            Vec::new()
-        }
-        Err(e) => panic!("{}: {e}", def.qualified()),
-    };
-    let mut out: Vec<String> = rows
-        .into_iter()
-        .map(|row| {
-            let kept: BTreeMap<String, serde_json::Value> = row
-                .into_iter()
-                .filter(|(k, _)| !TableDef::is_run_metadata(k) && !is_timing(k))
-                .collect();
-            serde_json::to_string(&kept).unwrap()
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-async fn all_content(warehouse: &dyn Warehouse) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for def in ALL_TABLES {
-        out.insert(def.qualified(), content(warehouse, def).await);
-    }
-    out
-}
-
-fn assert_same(
-    left_name: &str,
-    left: &BTreeMap<String, Vec<String>>,
-    right_name: &str,
-    right: &BTreeMap<String, Vec<String>>,
-) {
-    let mut differing = Vec::new();
-    for (table, rows) in left {
-        let other = &right[table];
-        if rows != other {
-            let only_left: Vec<&String> =
-                rows.iter().filter(|r| !other.contains(r)).take(2).collect();
-            let only_right: Vec<&String> =
-                other.iter().filter(|r| !rows.contains(r)).take(2).collect();
-            differing.push(format!(
-                "{table}: {} rows on {left_name}, {} on {right_name}\n  only {left_name}: {only_left:?}\n  only {right_name}: {only_right:?}",
-                rows.len(),
-                other.len()
-            ));
-        }
-    }
-    assert!(differing.is_empty(), "{}", differing.join("\n"));
 }
 
 #[test]

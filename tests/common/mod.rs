@@ -48,3 +48,60 @@ pub fn data_tables() -> Vec<&'static propcast_core::TableDef> {
         .filter(|d| d.dataset != "nba_processing" && d.name != "prediction_worker_runs")
         .collect()
 }
+
+pub mod tables;
+
+/// A landing zone under `root` with the 2025-26 schedule and every payload
+/// of `dates` (box scores, events, props) copied from the shared one.
+pub fn landing_for(root: &std::path::Path, dates: &[&str]) -> std::path::PathBuf {
+    let land = root.join("landing");
+    let real = landing();
+    copy_dir(
+        &real.join("nba-com/schedule-cdn/2025-26"),
+        &land.join("nba-com/schedule-cdn/2025-26"),
+    );
+    for date in dates {
+        for dir in [
+            "nba-com/player-boxscores",
+            "nba-com/team-boxscores",
+            "odds-api/events-history",
+            "odds-api/player-props-history",
+        ] {
+            let from = real.join(dir).join(date);
+            if from.is_dir() {
+                copy_dir(&from, &land.join(dir).join(date));
+            }
+        }
+    }
+    land
+}
+
+/// `propcast backfill` of `from..=to` on `land`, with `backends` flags.
+pub fn backfill(
+    land: &std::path::Path,
+    data: &std::path::Path,
+    from: &str,
+    to: &str,
+    backends: &[String],
+) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_propcast"))
+        .arg("backfill")
+        .arg("--landing")
+        .arg(land)
+        .args(["--from", from, "--to", to, "--no-progress"])
+        .arg("--data-dir")
+        .arg(data)
+        .args(backends)
+        .env_remove("PROPCAST_WAREHOUSE")
+        .env_remove("PROPCAST_STATE")
+        .env_remove("PROPCAST_BUS")
+        .env_remove("PROPCAST_CONFIG")
+        .output()
+        .expect("run propcast");
+    assert!(
+        output.status.success(),
+        "propcast backfill {backends:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

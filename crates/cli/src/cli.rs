@@ -212,6 +212,62 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Run one deployable unit of the pipeline as an HTTP service that
+    /// Pub/Sub pushes to (`POST /pubsub/push`), with `/livez` and `/readyz`,
+    /// JSON logs on stderr, and a graceful stop on SIGTERM.
+    ///
+    /// Roles: raw (phase 2, on landing-events), orchestrator (on
+    /// processor-completions; fires the transitions and sweeps the tiered
+    /// timeouts), analytics (phase3-trigger), precompute (phase4-trigger),
+    /// coordinator (phase5-trigger; then predictions-ready), grading (on
+    /// predictions-ready). Push requests must carry a Google-signed OIDC
+    /// token for the configured audience and service account.
+    Serve {
+        /// Which unit to run.
+        #[arg(value_enum)]
+        role: crate::serve::Role,
+        /// Port on 0.0.0.0 [env PORT, as Cloud Run sets it; default 8080].
+        #[arg(long, env = "PORT", default_value_t = 8080)]
+        port: u16,
+        /// The audience push tokens are minted for (usually the push
+        /// endpoint's URL).
+        #[arg(long, env = "PROPCAST_PUSH_AUDIENCE")]
+        push_audience: Option<String>,
+        /// The push subscription's service account; tokens must carry it
+        /// as a verified email.
+        #[arg(long, env = "PROPCAST_PUSH_SERVICE_ACCOUNT")]
+        push_service_account: Option<String>,
+        /// Where the token signing keys are: a JWKS URL or file.
+        #[arg(long, env = "PROPCAST_PUSH_JWKS", default_value = propcast_service::oidc::GOOGLE_JWKS_URL)]
+        push_jwks: String,
+        /// Accept push requests without a token. Only for a local run that
+        /// nothing else can reach.
+        #[arg(long)]
+        no_push_auth: bool,
+        /// Landing zone (raw role) [env PROPCAST_LANDING].
+        #[arg(long)]
+        landing: Option<String>,
+        /// Seconds between sweeps of the 4→5 tiered timeouts (orchestrator).
+        #[arg(long, default_value_t = 60)]
+        sweep_every: u64,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Announce that a date's payloads have landed, as phase 1 does when
+    /// its scrapers finish: publishes a LandingEvent on landing-events for
+    /// the raw service.
+    Landed {
+        /// The date (YYYY-MM-DD).
+        #[arg(long)]
+        date: NaiveDate,
+        /// Orchestrator mode: overnight, same_day, tomorrow or backfill.
+        #[arg(long, default_value = "backfill")]
+        mode: String,
+        /// The invocation id every phase of the date carries [default: a
+        /// new one].
+        #[arg(long)]
+        round: Option<String>,
+    },
     /// List the warehouse's tables with their row counts (DuckDB or
     /// BigQuery alike).
     Tables {
@@ -316,6 +372,18 @@ fn location(config: &Config) -> String {
     } else {
         format!("{} · {} · {}", config.warehouse, config.state, config.bus)
     }
+}
+
+/// Logs as JSON lines on stderr, one object per event (what Cloud Logging
+/// reads as structured logs), at info unless RUST_LOG says otherwise.
+pub fn init_json_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub fn init_tracing(verbose: u8) {
@@ -488,6 +556,73 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             let warehouse = open_warehouse(&config, true).await?;
             let records = warehouse.query(&sql).await?;
             print!("{}", render(&records, format)?);
+            Ok(())
+        }
+        Command::Serve {
+            role,
+            port,
+            push_audience,
+            push_service_account,
+            push_jwks,
+            no_push_auth,
+            landing,
+            sweep_every,
+            model,
+        } => {
+            let config = args.resolve(landing.as_deref())?;
+            let auth = match (push_audience, push_service_account, no_push_auth) {
+                (_, _, true) => {
+                    tracing::warn!(
+                        "push authentication is off: anyone who reaches this port can push"
+                    );
+                    None
+                }
+                (Some(audience), Some(email), false) => Some(propcast_service::PushAuthConfig {
+                    audience,
+                    email,
+                    jwks: propcast_service::JwksSource::parse(&push_jwks),
+                }),
+                _ => anyhow::bail!(
+                    "push authentication needs --push-audience and --push-service-account \
+                     (env PROPCAST_PUSH_AUDIENCE, PROPCAST_PUSH_SERVICE_ACCOUNT: the push subscription's \
+                     OIDC audience and service account); pass --no-push-auth only for a local run nothing else can reach"
+                ),
+            };
+            let backends = Backends::open(&config).await?;
+            let pipeline = std::sync::Arc::new(Pipeline::with_model(
+                backends,
+                model.load(&config.data_dir)?,
+            ));
+            pipeline.ensure_tables().await?;
+            crate::serve::run(
+                role,
+                port,
+                auth,
+                pipeline,
+                std::time::Duration::from_secs(sweep_every.max(1)),
+            )
+            .await
+        }
+        Command::Landed { date, mode, round } => {
+            let config = args.resolve(None)?;
+            let mode: propcast_orchestrator::Mode = mode
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--mode {mode}: {e}"))?;
+            let coordination = Coordination::open(&config).await?;
+            let round = round.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let id = crate::serve::publish_landing(
+                coordination.bus.as_ref(),
+                date,
+                mode,
+                &round,
+                "propcast landed",
+            )
+            .await?;
+            coordination.bus.close().await?;
+            println!(
+                "published the landing event of {date} (round {round}, message {id}) on {}",
+                crate::serve::LANDING_TOPIC
+            );
             Ok(())
         }
         Command::Tables { format } => {

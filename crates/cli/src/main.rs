@@ -4,7 +4,11 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = propcast::cli::Cli::parse();
-    propcast::cli::init_tracing(cli.verbose);
+    if matches!(cli.command, propcast::cli::Command::Serve { .. }) {
+        propcast::cli::init_json_tracing();
+    } else {
+        propcast::cli::init_tracing(cli.verbose);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -148,6 +148,14 @@ pub struct Pipeline {
 /// without any other progress before it gives up.
 pub const DELIVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// What a service's share of a date did: its run reports and the
+/// completions it published.
+#[derive(Debug)]
+pub struct ServedPhase {
+    pub reports: Vec<RunReport>,
+    pub published: Vec<Published>,
+}
+
 /// The state of one [`Pipeline::run_date`] while it pumps the bus.
 struct Pump {
     date: NaiveDate,
@@ -258,13 +266,7 @@ impl Pipeline {
     /// Creates every table of the catalog that does not exist yet, and the
     /// flow's topics and subscriptions.
     pub async fn prepare(&self) -> anyhow::Result<()> {
-        for def in ALL_TABLES {
-            self.backends
-                .warehouse
-                .ensure_table(def)
-                .await
-                .with_context(|| format!("creating {}", def.qualified()))?;
-        }
+        self.ensure_tables().await?;
         let bus = &self.backends.bus;
         self.orchestrator
             .ensure_subscription()
@@ -283,6 +285,18 @@ impl Pipeline {
                 MAX_ATTEMPTS,
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates every table of the catalog that does not exist yet.
+    pub async fn ensure_tables(&self) -> anyhow::Result<()> {
+        for def in ALL_TABLES {
+            self.backends
+                .warehouse
+                .ensure_table(def)
+                .await
+                .with_context(|| format!("creating {}", def.qualified()))?;
         }
         Ok(())
     }
@@ -331,18 +345,9 @@ impl Pipeline {
             self.today(),
         );
         let ctx = self.context(date, run.mode, round, format!("{round}/{date}"));
-        let opts = LayerOptions {
-            flow_mode: flow_mode.as_str().to_string(),
-            trigger_id: "landing".to_string(),
-            as_of: pump.as_of,
-            full: pump.full,
-        };
-        let processors = self.processors_for(date);
-        for processor in processors.iter().filter(|p| p.phase() == Phase::Raw) {
-            self.run_one(processor.as_ref(), &ctx, &opts, &mut pump)
-                .await?;
-        }
+        self.run_raw(&ctx, flow_mode, &mut pump).await?;
         self.pump(&mut pump).await?;
+        let processors = self.processors_for(date);
 
         // Phases whose transition did not fire are recorded as skipped,
         // with what the transition was waiting for.
@@ -401,6 +406,83 @@ impl Pipeline {
             published: pump.published,
             other_dates: pump.other_dates,
             dead_letters: pump.dead_letters,
+        })
+    }
+
+    /// Runs phase 2 for the pump's date, as a landing-zone notification
+    /// starts it; each completion is published.
+    async fn run_raw(
+        &self,
+        ctx: &ProcessContext,
+        flow_mode: Mode,
+        pump: &mut Pump,
+    ) -> anyhow::Result<()> {
+        let opts = LayerOptions {
+            flow_mode: flow_mode.as_str().to_string(),
+            trigger_id: "landing".to_string(),
+            as_of: pump.as_of,
+            full: pump.full,
+        };
+        let processors = self.processors_for(ctx.game_date);
+        for processor in processors.iter().filter(|p| p.phase() == Phase::Raw) {
+            self.run_one(processor.as_ref(), ctx, &opts, pump).await?;
+        }
+        Ok(())
+    }
+
+    /// The raw service's work for one landing notification: phase 2 of
+    /// `date` in round `round`, its completions published for the
+    /// orchestrator, its run history recorded. Nothing is pumped: the
+    /// other phases are other services.
+    pub async fn serve_landing(
+        &self,
+        date: NaiveDate,
+        mode: Mode,
+        round: &str,
+        correlation_id: &str,
+    ) -> anyhow::Result<ServedPhase> {
+        let run_mode = run_mode_of(mode);
+        let mut pump = Pump::new(date, round, run_mode == RunMode::Backfill, self.today());
+        let ctx = self.context(date, run_mode, round, correlation_id.to_string());
+        self.run_raw(&ctx, mode, &mut pump).await?;
+        self.served(pump).await
+    }
+
+    /// A phase service's work for one trigger: the processors of its phase
+    /// that `only` accepts, completions published, run history recorded.
+    pub async fn serve_trigger(
+        &self,
+        trigger: &Trigger,
+        only: &(dyn Fn(&str) -> bool + Sync),
+    ) -> anyhow::Result<ServedPhase> {
+        let run_mode = run_mode_of(trigger.mode);
+        let mut pump = Pump::new(
+            trigger.game_date,
+            &trigger.round_id,
+            run_mode == RunMode::Backfill,
+            self.today(),
+        );
+        self.run_phase_of(trigger, &mut pump, only).await?;
+        self.served(pump).await
+    }
+
+    async fn served(&self, pump: Pump) -> anyhow::Result<ServedPhase> {
+        let mut reports = pump.reports;
+        reports.extend(pump.other_dates);
+        let warehouse = self.backends.warehouse.as_ref();
+        for report in &reports {
+            record_runs(
+                warehouse,
+                report.run.game_date,
+                std::slice::from_ref(report),
+                Coverage::Some,
+            )
+            .await
+            .with_context(|| format!("recording run history for {}", report.run.game_date))?;
+        }
+        Ok(ServedPhase {
+            reports,
+            published: pump.published,
         })
     }
 
@@ -576,11 +658,18 @@ impl Pipeline {
 
     /// Runs the processors of the phase a trigger starts.
     async fn run_phase(&self, trigger: &Trigger, pump: &mut Pump) -> anyhow::Result<()> {
+        self.run_phase_of(trigger, pump, &|_| true).await
+    }
+
+    /// [`Self::run_phase`], for the processors `only` accepts (by name).
+    async fn run_phase_of(
+        &self,
+        trigger: &Trigger,
+        pump: &mut Pump,
+        only: &(dyn Fn(&str) -> bool + Sync),
+    ) -> anyhow::Result<()> {
         let date = trigger.game_date;
-        let mode = match trigger.mode {
-            Mode::Backfill => RunMode::Backfill,
-            Mode::Overnight | Mode::SameDay | Mode::Tomorrow => RunMode::Daily,
-        };
+        let mode = run_mode_of(trigger.mode);
         let current = date == pump.date && trigger.round_id == pump.round;
         if current {
             pump.phases_run.insert(trigger.phase);
@@ -607,7 +696,10 @@ impl Pipeline {
         };
         tracing::debug!(game_date = %date, phase = %trigger.phase, reason = %trigger.message.reason, "phase triggered");
         let processors = self.processors_for(date);
-        for processor in processors.iter().filter(|p| p.phase() == trigger.phase) {
+        for processor in processors
+            .iter()
+            .filter(|p| p.phase() == trigger.phase && only(p.name()))
+        {
             self.run_one(processor.as_ref(), &ctx, &opts, pump).await?;
         }
         Ok(())
@@ -656,6 +748,14 @@ impl Pipeline {
 
 /// A poisoned lock only means another thread panicked mid-swap of a whole
 /// value; the value itself is still whole.
+/// The processors' run mode under an orchestrator mode.
+pub fn run_mode_of(mode: Mode) -> RunMode {
+    match mode {
+        Mode::Backfill => RunMode::Backfill,
+        Mode::Overnight | Mode::SameDay | Mode::Tomorrow => RunMode::Daily,
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -1,6 +1,7 @@
 //! The propcast wire contract, compiled from `proto/` at the workspace root.
 //!
 //! - [`v1::ProcessorCompletion`]: the completion event every processor publishes.
+//! - [`v1::LandingEvent`]: a date's payloads have landed; starts phase 2.
 //! - [`v1::prediction_worker_client::PredictionWorkerClient`] and
 //!   [`v1::prediction_worker_server::PredictionWorkerServer`]: the Phase 5
 //!   coordinator ↔ worker gRPC service.

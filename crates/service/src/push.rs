@@ -6,8 +6,9 @@
 //!  "subscription": "projects/P/subscriptions/S", "deliveryAttempt": 2}
 //! ```
 //!
-//! Pub/Sub also sends the snake-case twins (`message_id`, `publish_time`);
-//! both are read. `deliveryAttempt` is present only on a subscription with a
+//! Pub/Sub also sends the snake-case twins (`message_id`, `publish_time`)
+//! beside the camel-case ones, so both are read as separate fields (a serde
+//! alias would reject the pair as a duplicate). `deliveryAttempt` is present only on a subscription with a
 //! dead-letter policy; without it the attempt is taken as the first.
 
 use base64::Engine as _;
@@ -33,10 +34,30 @@ pub struct PushMessage {
     pub data: String,
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
-    #[serde(rename = "messageId", alias = "message_id")]
-    pub message_id: String,
-    #[serde(rename = "publishTime", alias = "publish_time", default)]
-    pub publish_time: Option<String>,
+    #[serde(rename = "messageId", default)]
+    message_id_camel: Option<String>,
+    #[serde(rename = "message_id", default)]
+    message_id_snake: Option<String>,
+    #[serde(rename = "publishTime", default)]
+    publish_time_camel: Option<String>,
+    #[serde(rename = "publish_time", default)]
+    publish_time_snake: Option<String>,
+}
+
+impl PushMessage {
+    /// Pub/Sub's id of the message (either spelling; empty when absent).
+    pub fn message_id(&self) -> &str {
+        self.message_id_camel
+            .as_deref()
+            .or(self.message_id_snake.as_deref())
+            .unwrap_or("")
+    }
+
+    pub fn publish_time(&self) -> Option<&str> {
+        self.publish_time_camel
+            .as_deref()
+            .or(self.publish_time_snake.as_deref())
+    }
 }
 
 /// Why a push body is not an envelope.
@@ -50,7 +71,12 @@ pub enum EnvelopeError {
 
 impl PushEnvelope {
     pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
-        serde_json::from_slice(body).map_err(|e| EnvelopeError::Json(e.to_string()))
+        let envelope: PushEnvelope =
+            serde_json::from_slice(body).map_err(|e| EnvelopeError::Json(e.to_string()))?;
+        if envelope.message.message_id().is_empty() {
+            return Err(EnvelopeError::Json("message.messageId: missing".into()));
+        }
+        Ok(envelope)
     }
 
     /// The subscription's short name (the last path segment).
@@ -70,13 +96,13 @@ impl PushEnvelope {
             STANDARD
                 .decode(self.message.data.as_bytes())
                 .map_err(|e| EnvelopeError::Data {
-                    message_id: self.message.message_id.clone(),
+                    message_id: self.message.message_id().to_string(),
                     reason: e.to_string(),
                 })?;
         let mut attributes = self.message.attributes.clone();
         let message_id = attributes
             .remove(MESSAGE_ID_ATTRIBUTE)
-            .unwrap_or_else(|| self.message.message_id.clone());
+            .unwrap_or_else(|| self.message.message_id().to_string());
         Ok(Delivery {
             ack_id: message_id.clone(),
             message_id,
@@ -108,6 +134,21 @@ mod tests {
             delivery.attributes,
             BTreeMap::from([("processor".to_string(), "p".to_string())])
         );
+    }
+
+    #[test]
+    fn reads_what_the_pubsub_emulator_pushes() {
+        // Captured from the Pub/Sub emulator's push to a local listener.
+        let body = br#"{"subscription":"projects\/ptest\/subscriptions\/sub2","message":{"publishTime":"2026-12-03T09:29:28.688Z","data":"aGVsbG8=","publish_time":"2026-12-03T09:29:28.688Z","messageId":"439","attributes":{"k":"v"},"message_id":"439"}}"#;
+        let envelope = PushEnvelope::parse(body).unwrap();
+        assert_eq!(envelope.subscription_name(), "sub2");
+        assert_eq!(
+            envelope.message.publish_time(),
+            Some("2026-12-03T09:29:28.688Z")
+        );
+        let delivery = envelope.delivery().unwrap();
+        assert_eq!(delivery.message_id, "439");
+        assert_eq!(&delivery.data[..], b"hello");
     }
 
     #[test]

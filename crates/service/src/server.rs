@@ -121,8 +121,8 @@ async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> R
             .map_err(|e| (delivery, e)),
         Err(e) => {
             let delivery = Delivery {
-                ack_id: envelope.message.message_id.clone(),
-                message_id: envelope.message.message_id.clone(),
+                ack_id: envelope.message.message_id().to_string(),
+                message_id: envelope.message.message_id().to_string(),
                 data: bytes::Bytes::from(envelope.message.data.clone().into_bytes()),
                 attributes: envelope.message.attributes.clone(),
                 attempt: envelope.delivery_attempt.unwrap_or(1),

@@ -16,4 +16,5 @@ pub use firestore_state::{
 };
 pub use pubsub_bus::{
     DEAD_LETTER_SUFFIX, FIRST_PULL_WAIT, MAX_ATTEMPTS_RANGE, MESSAGE_ID_ATTRIBUTE, PubSubEventBus,
+    PushTarget,
 };

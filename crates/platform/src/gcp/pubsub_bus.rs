@@ -43,7 +43,8 @@ use google_cloud_pubsub::client::{
     BasePublisher, Publisher, Subscriber, SubscriptionAdmin, TopicAdmin,
 };
 use google_cloud_pubsub::error::PublishError;
-use google_cloud_pubsub::model::{DeadLetterPolicy, Message};
+use google_cloud_pubsub::model::push_config::OidcToken;
+use google_cloud_pubsub::model::{DeadLetterPolicy, Message, PushConfig};
 use google_cloud_pubsub::subscriber::handler::Handler;
 use google_cloud_pubsub::subscriber::{ShutdownBehavior, ShutdownToken};
 use std::collections::{BTreeMap, HashMap};
@@ -68,6 +69,17 @@ pub const MAX_ATTEMPTS_RANGE: std::ops::RangeInclusive<u32> = 5..=100;
 const DEAD_LETTER_LEASE: Duration = Duration::from_secs(3600);
 
 type Received = google_cloud_pubsub::Result<(Message, Handler)>;
+
+/// Where a push subscription delivers.
+#[derive(Debug, Clone)]
+pub struct PushTarget {
+    /// `https://SERVICE/pubsub/push`.
+    pub endpoint: String,
+    /// The service account Pub/Sub signs the OIDC token as.
+    pub service_account: String,
+    /// The token's audience.
+    pub audience: String,
+}
 
 /// The messages of one subscription's stream, and those handed out.
 struct SubStream {
@@ -229,6 +241,99 @@ impl PubSubEventBus {
         }
     }
 
+    /// Creates `subscription` on `topic` as [`EventBus::create_subscription`]
+    /// does, pushing to `push` when given (Pub/Sub POSTs each message to the
+    /// endpoint with an OIDC token for the service account and audience).
+    async fn create_subscription_with(
+        &self,
+        topic: &str,
+        subscription: &str,
+        ack_deadline: Duration,
+        max_attempts: u32,
+        push: Option<&PushTarget>,
+    ) -> Result<(), EventBusError> {
+        if !MAX_ATTEMPTS_RANGE.contains(&max_attempts) {
+            return Err(EventBusError::Other(format!(
+                "subscription {subscription}: Pub/Sub dead-letter policies take 5..=100 delivery attempts, not {max_attempts}"
+            )));
+        }
+        let topic_path = self.topic_path(topic);
+        match self
+            .topics
+            .get_topic()
+            .set_topic(topic_path.clone())
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if code(&e) == Some(Code::NotFound) => {
+                return Err(EventBusError::UnknownTopic(topic.to_string()));
+            }
+            Err(e) => return Err(map_error(e)),
+        }
+        let dead_name = format!("{subscription}{DEAD_LETTER_SUFFIX}");
+        let dead_topic = self.topic_path(&dead_name);
+        self.create_topic_path(dead_topic.clone()).await?;
+        let deadline_secs = ack_deadline.as_secs().clamp(10, 600) as i32;
+        let created = self
+            .subscriptions
+            .create_subscription()
+            .set_name(self.subscription_path(&dead_name))
+            .set_topic(dead_topic.clone())
+            .set_ack_deadline_seconds(deadline_secs)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if code(&e) == Some(Code::AlreadyExists) => {}
+            Err(e) => return Err(map_error(e)),
+        }
+        let created = self
+            .subscriptions
+            .create_subscription()
+            .set_name(self.subscription_path(subscription))
+            .set_topic(topic_path)
+            .set_ack_deadline_seconds(deadline_secs)
+            .set_dead_letter_policy(
+                DeadLetterPolicy::new()
+                    .set_dead_letter_topic(dead_topic)
+                    .set_max_delivery_attempts(max_attempts as i32),
+            )
+            .set_or_clear_push_config(push.map(|p| {
+                PushConfig::new()
+                    .set_push_endpoint(p.endpoint.clone())
+                    .set_oidc_token(
+                        OidcToken::new()
+                            .set_service_account_email(p.service_account.clone())
+                            .set_audience(p.audience.clone()),
+                    )
+            }))
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some(Code::AlreadyExists) => Ok(()),
+            Err(e) if code(&e) == Some(Code::NotFound) => {
+                Err(EventBusError::UnknownTopic(topic.to_string()))
+            }
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// A push subscription (idempotent): what `deploy/pubsub` creates in
+    /// production, and tests on the emulator.
+    pub async fn create_push_subscription(
+        &self,
+        topic: &str,
+        subscription: &str,
+        push: &PushTarget,
+        ack_deadline: Duration,
+        max_attempts: u32,
+    ) -> Result<(), EventBusError> {
+        self.create_subscription_with(topic, subscription, ack_deadline, max_attempts, Some(push))
+            .await
+    }
+
     /// Starts the stream of `subscription` unless it runs; returns whether
     /// it was started now.
     async fn ensure_stream(
@@ -377,63 +482,8 @@ impl EventBus for PubSubEventBus {
         ack_deadline: Duration,
         max_attempts: u32,
     ) -> Result<(), EventBusError> {
-        if !MAX_ATTEMPTS_RANGE.contains(&max_attempts) {
-            return Err(EventBusError::Other(format!(
-                "subscription {subscription}: Pub/Sub dead-letter policies take 5..=100 delivery attempts, not {max_attempts}"
-            )));
-        }
-        let topic_path = self.topic_path(topic);
-        match self
-            .topics
-            .get_topic()
-            .set_topic(topic_path.clone())
-            .send()
+        self.create_subscription_with(topic, subscription, ack_deadline, max_attempts, None)
             .await
-        {
-            Ok(_) => {}
-            Err(e) if code(&e) == Some(Code::NotFound) => {
-                return Err(EventBusError::UnknownTopic(topic.to_string()));
-            }
-            Err(e) => return Err(map_error(e)),
-        }
-        let dead_name = format!("{subscription}{DEAD_LETTER_SUFFIX}");
-        let dead_topic = self.topic_path(&dead_name);
-        self.create_topic_path(dead_topic.clone()).await?;
-        let deadline_secs = ack_deadline.as_secs().clamp(10, 600) as i32;
-        let created = self
-            .subscriptions
-            .create_subscription()
-            .set_name(self.subscription_path(&dead_name))
-            .set_topic(dead_topic.clone())
-            .set_ack_deadline_seconds(deadline_secs)
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            Err(e) if code(&e) == Some(Code::AlreadyExists) => {}
-            Err(e) => return Err(map_error(e)),
-        }
-        let created = self
-            .subscriptions
-            .create_subscription()
-            .set_name(self.subscription_path(subscription))
-            .set_topic(topic_path)
-            .set_ack_deadline_seconds(deadline_secs)
-            .set_dead_letter_policy(
-                DeadLetterPolicy::new()
-                    .set_dead_letter_topic(dead_topic)
-                    .set_max_delivery_attempts(max_attempts as i32),
-            )
-            .send()
-            .await;
-        match created {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some(Code::AlreadyExists) => Ok(()),
-            Err(e) if code(&e) == Some(Code::NotFound) => {
-                Err(EventBusError::UnknownTopic(topic.to_string()))
-            }
-            Err(e) => Err(map_error(e)),
-        }
     }
 
     async fn publish(
