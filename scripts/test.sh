@@ -5,7 +5,9 @@
 # the end-to-end pipeline tests on the real data in ../shared/data; then the
 # cloud backends (feature gcp) through the same conformance suite on
 # Google's Firestore and Pub/Sub emulators and bqemulator (BigQuery), which
-# it starts and stops itself (scripts/emulators.sh).
+# it starts and stops itself (scripts/emulators.sh). Between the two, the
+# deployment files that cannot run here are linted (scripts/lint-deploy.sh)
+# and deploy/canary.sh runs against a stand-in gcloud (tests/deploy/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -28,6 +30,10 @@ cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
 echo "== cargo test" >&2
 # The emulator suites skip here (no emulator running); they run below.
 cargo test --workspace --locked "${features[@]}"
+echo "== deploy/ lint and canary" >&2
+"$root/scripts/lint-deploy.sh"
+bash "$root/tests/deploy/canary_test.sh"
+bash "$root/tests/deploy/changed_services_test.sh"
 echo "== cloud backends on the Firestore, Pub/Sub and BigQuery emulators (feature gcp)" >&2
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
