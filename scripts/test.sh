@@ -37,15 +37,18 @@ bash "$root/tests/deploy/changed_services_test.sh"
 echo "== cloud backends on the Firestore, Pub/Sub and BigQuery emulators (feature gcp)" >&2
 eval "$("$root/scripts/emulators.sh" start)"
 trap '"$root/scripts/emulators.sh" stop' EXIT
-# Already built above, so this only lists the three suites' executables:
-# the backends' conformance, the orchestrator firing once, and five real
-# dates through the whole pipeline on the cloud path (tests/cloud_path.rs).
+# Already built above, so this only lists the four suites' executables:
+# the backends' conformance, the orchestrator firing once, five real dates
+# through the whole pipeline on the cloud path (tests/cloud_path.rs), and
+# three through the per-phase services as separate processes
+# (tests/services.rs).
 mapfile -t suites < <(cargo test --workspace --locked "${features[@]}" --no-run \
-  --test emulator_conformance --test fires_once_emulator --test cloud_path --message-format=json \
+  --test emulator_conformance --test fires_once_emulator --test cloud_path --test services \
+  --message-format=json \
   | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 \
-  | grep -E '/deps/(emulator_conformance|fires_once_emulator|cloud_path)-[0-9a-f]+$')
-if [[ ${#suites[@]} -ne 3 ]]; then
-  echo "test: expected the three emulator suites, found: ${suites[*]:-none}" >&2
+  | grep -E '/deps/(emulator_conformance|fires_once_emulator|cloud_path|services)-[0-9a-f]+$')
+if [[ ${#suites[@]} -ne 4 ]]; then
+  echo "test: expected the four emulator suites, found: ${suites[*]:-none}" >&2
   exit 1
 fi
 for suite in "${suites[@]}"; do
