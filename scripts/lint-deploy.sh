@@ -68,7 +68,7 @@ shopt -s nullglob
 services=(deploy/cloudrun/*.yaml)
 subscriptions=(deploy/pubsub/subscriptions/*.yaml)
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
-shell_scripts=(deploy/*.sh deploy/pubsub/*.sh scripts/*.sh tests/deploy/*.sh)
+shell_scripts=(deploy/*.sh deploy/bigquery/*.sh deploy/pubsub/*.sh scripts/*.sh tests/deploy/*.sh)
 [[ ${#services[@]} -gt 0 ]] || die "no Cloud Run manifests in deploy/cloudrun/"
 [[ ${#subscriptions[@]} -gt 0 ]] || die "no subscriptions in deploy/pubsub/subscriptions/"
 

@@ -122,3 +122,55 @@ fn a_missing_config_file_is_named() {
         "{message}"
     );
 }
+
+/// deploy/bigquery is what `propcast schema bigquery` generates from the
+/// table catalog today; a column added to the catalog without regenerating
+/// fails here, naming the file.
+#[test]
+fn deploy_bigquery_matches_the_table_catalog() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/bigquery");
+    let work = tempfile::tempdir().unwrap();
+    let out = propcast(
+        work.path(),
+        &[
+            "schema",
+            "bigquery",
+            "--check",
+            "--out",
+            deploy.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("23 files match"), "{}", text(&out));
+
+    // A copy with one schema changed is caught, by name.
+    let copy = work.path().join("bigquery");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(&deploy).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let victim = copy.join("nba_raw.player_boxscores.json");
+    let edited = std::fs::read_to_string(&victim)
+        .unwrap()
+        .replacen("\"INT64\"", "\"STRING\"", 1);
+    std::fs::write(&victim, edited).unwrap();
+    let out = propcast(
+        work.path(),
+        &[
+            "schema",
+            "bigquery",
+            "--check",
+            "--out",
+            copy.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("nba_raw.player_boxscores.json"),
+        "{}",
+        text(&out)
+    );
+}

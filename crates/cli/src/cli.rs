@@ -268,6 +268,21 @@ pub enum Command {
         #[arg(long)]
         round: Option<String>,
     },
+    /// Write the warehouse schema for a deployment, generated from the
+    /// table catalog: for BigQuery, one `DATASET.TABLE.json` per table and
+    /// `create.sh` (bq mk: datasets, day-partitioned clustered tables).
+    Schema {
+        /// The warehouse to generate for.
+        #[arg(value_enum)]
+        target: SchemaTarget,
+        /// Folder to write to.
+        #[arg(long, default_value = "deploy/bigquery")]
+        out: PathBuf,
+        /// Compare the folder with what would be written instead, and fail
+        /// naming each file that differs.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the warehouse's tables with their row counts (DuckDB or
     /// BigQuery alike).
     Tables {
@@ -275,6 +290,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// Warehouses `propcast schema` generates for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaTarget {
+    Bigquery,
 }
 
 /// Which trained gbdt_v1 model predicts.
@@ -623,6 +644,50 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 "published the landing event of {date} (round {round}, message {id}) on {}",
                 crate::serve::LANDING_TOPIC
             );
+            Ok(())
+        }
+        Command::Schema {
+            target: SchemaTarget::Bigquery,
+            out,
+            check,
+        } => {
+            let defs: Vec<&propcast_core::TableDef> =
+                propcast_core::tables::ALL_TABLES.iter().collect();
+            let files = propcast_platform::bigquery_schema::deploy_files(&defs);
+            if check {
+                let mut differ = Vec::new();
+                for (name, text) in &files {
+                    let path = out.join(name);
+                    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                        differ.push(path.display().to_string());
+                    }
+                }
+                if !differ.is_empty() {
+                    anyhow::bail!(
+                        "{} differ from the table catalog: {}; regenerate with `propcast schema bigquery --out {}`",
+                        differ.len(),
+                        differ.join(", "),
+                        out.display()
+                    );
+                }
+                println!(
+                    "{}: {} files match the table catalog",
+                    out.display(),
+                    files.len()
+                );
+                return Ok(());
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for (name, text) in &files {
+                let path = out.join(name);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                if name.ends_with(".sh") {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+                }
+            }
+            println!("wrote {} files to {}", files.len(), out.display());
             Ok(())
         }
         Command::Tables { format } => {

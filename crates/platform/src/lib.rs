@@ -8,6 +8,7 @@
 //! Firestore, Pub/Sub and GCS fit the same traits.
 
 pub mod backends;
+pub mod bigquery_schema;
 pub mod bus;
 pub mod config;
 /// The shared conformance suite (feature `testsuite`, for tests only).

@@ -62,6 +62,7 @@
 //!   emulator endpoint: a fixed token (the emulator checks none), a stand-in
 //!   for Google's token issuer that is never used without an endpoint.
 
+use crate::bigquery_schema::{bq_type, clustering_columns};
 use crate::warehouse::values::{self, SqlPiece, schema_error, validate_def};
 use crate::warehouse::{Param, Record, Warehouse, WarehouseError, WriteStats};
 use async_trait::async_trait;
@@ -966,17 +967,6 @@ fn string_literal(text: &str) -> String {
     out
 }
 
-fn bq_type(ty: ColumnType) -> &'static str {
-    match ty {
-        ColumnType::Bool => "BOOL",
-        ColumnType::Int => "INT64",
-        ColumnType::Float => "FLOAT64",
-        ColumnType::Text => "STRING",
-        ColumnType::Date => "DATE",
-        ColumnType::Timestamp => "TIMESTAMP",
-    }
-}
-
 fn field_type(ty: ColumnType) -> FieldType {
     match ty {
         ColumnType::Bool => FieldType::Bool,
@@ -999,22 +989,6 @@ fn catalog_type(ty: &FieldType) -> Option<ColumnType> {
         FieldType::Timestamp => Some(ColumnType::Timestamp),
         _ => None,
     }
-}
-
-/// Cluster on the entity column (player, team) when the table has one, else
-/// on the first key columns after the partition (up to BigQuery's four),
-/// skipping FLOAT64 which BigQuery cannot cluster on.
-fn clustering_columns(def: &TableDef) -> Vec<String> {
-    if let Some(entity) = def.entity_column() {
-        return vec![entity.to_string()];
-    }
-    def.primary_key
-        .iter()
-        .filter(|k| **k != def.partition)
-        .filter(|k| def.column(k).is_some_and(|c| c.ty != ColumnType::Float))
-        .take(4)
-        .map(|k| k.to_string())
-        .collect()
 }
 
 fn check_columns(def: &TableDef, existing: &[TableFieldSchema]) -> Result<(), WarehouseError> {
