@@ -94,18 +94,28 @@ async fn forward(
 }
 
 struct Services {
-    children: Vec<(Role, Child)>,
+    children: Vec<(String, Child)>,
     logs: std::path::PathBuf,
 }
 
 impl Services {
+    /// Which process has exited, and how, if one has.
+    fn exited(&mut self) -> Option<String> {
+        self.children.iter_mut().find_map(|(name, child)| {
+            child
+                .try_wait()
+                .unwrap()
+                .map(|status| format!("{name} exited with {status}"))
+        })
+    }
+
     fn logs(&self) -> String {
         let mut out = String::new();
-        for (role, _) in &self.children {
-            let text = std::fs::read_to_string(self.logs.join(format!("{}.log", role.name())))
-                .unwrap_or_default();
+        for (name, _) in &self.children {
+            let text =
+                std::fs::read_to_string(self.logs.join(format!("{name}.log"))).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(15).collect();
-            out.push_str(&format!("--- {} (last lines)\n", role.name()));
+            out.push_str(&format!("--- {name} (last lines)\n"));
             for line in tail.into_iter().rev() {
                 out.push_str(line);
                 out.push('\n');
@@ -121,21 +131,16 @@ impl Services {
                 .args(["-TERM", &child.id().to_string()])
                 .status();
         }
-        for (role, child) in &mut self.children {
+        for (name, child) in &mut self.children {
             let started = Instant::now();
             loop {
                 if let Some(status) = child.try_wait().unwrap() {
-                    assert!(
-                        status.success(),
-                        "{} exited with {status} on SIGTERM",
-                        role.name()
-                    );
+                    assert!(status.success(), "{name} exited with {status} on SIGTERM");
                     break;
                 }
                 assert!(
                     started.elapsed() < Duration::from_secs(15),
-                    "{} did not stop within 15 s of SIGTERM",
-                    role.name()
+                    "{name} did not stop within 15 s of SIGTERM"
                 );
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -240,10 +245,38 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
             children: Vec::new(),
             logs: logs.clone(),
         };
+        // Two prediction workers (gRPC); the coordinator sends them its
+        // batches. Worker a is killed with SIGKILL before the third date.
+        // (A worker that stalls in the middle of a batch is
+        // tests/grpc_workers.rs: the deadline hands the batch on.)
+        let worker_ports = [free_port(), free_port()];
+        for (name, port) in ["worker-a", "worker-b"].iter().zip(worker_ports) {
+            let log = std::fs::File::create(logs.join(format!("{name}.log"))).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_propcast"))
+                .args(["serve", "worker"])
+                .arg("--data-dir")
+                .arg(work.path().join("services"))
+                .env("PORT", port.to_string())
+                .env("RUST_LOG", "info")
+                .env_remove("PROPCAST_CONFIG")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            services.children.push((name.to_string(), child));
+        }
+        let workers = worker_ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
         for role in ROLES {
             let log = std::fs::File::create(logs.join(format!("{}.log", role.name()))).unwrap();
             let child = Command::new(env!("CARGO_BIN_EXE_propcast"))
                 .args(["serve", role.name()])
+                .env("PROPCAST_WORKERS", &workers)
+                .args(["--worker-deadline", "20"])
                 .arg("--data-dir")
                 .arg(work.path().join("services"))
                 .env("PORT", ports[role.name()].to_string())
@@ -260,7 +293,7 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
                 .stderr(log)
                 .spawn()
                 .unwrap();
-            services.children.push((role, child));
+            services.children.push((role.name().to_string(), child));
         }
         let client = reqwest::Client::new();
         let started = Instant::now();
@@ -272,10 +305,12 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
                 {
                     break;
                 }
-                for (r, child) in &mut services.children {
-                    if let Some(status) = child.try_wait().unwrap() {
-                        panic!("{} exited with {status}\n{}", r.name(), services.logs());
-                    }
+                if let Some(exited) = services.exited() {
+                    panic!(
+                        "{exited}
+{}",
+                        services.logs()
+                    );
                 }
                 assert!(
                     started.elapsed() < Duration::from_secs(90),
@@ -332,6 +367,15 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
         // previous dates'.
         let round = fresh_id("round");
         for date in DATES {
+            if date == DATES[2] {
+                // SIGKILL worker a: the coordinator's first batch of the
+                // date goes to it, fails, and is re-sent to worker b.
+                let (name, worker) = &mut services.children[0];
+                assert_eq!(name, "worker-a");
+                worker.kill().unwrap();
+                worker.wait().unwrap();
+                services.children.remove(0);
+            }
             let landed = Command::new(env!("CARGO_BIN_EXE_propcast"))
                 .args([
                     "landed", "--date", date, "--mode", "backfill", "--round", &round,
@@ -367,10 +411,12 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
                 if want.iter().all(|p| done.contains(p)) {
                     break;
                 }
-                for (r, child) in &mut services.children {
-                    if let Some(status) = child.try_wait().unwrap() {
-                        panic!("{} exited with {status}\n{}", r.name(), services.logs());
-                    }
+                if let Some(exited) = services.exited() {
+                    panic!(
+                        "{exited}
+{}",
+                        services.logs()
+                    );
                 }
                 assert!(
                     started.elapsed() < DATE_WAIT,
@@ -381,6 +427,19 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
             }
         }
         services.stop();
+        // The coordinator predicted through the workers, and after worker a
+        // was killed its batch went to worker b.
+        let worker_b = std::fs::read_to_string(logs.join("worker-b.log")).unwrap();
+        assert!(
+            worker_b.contains("batch predicted") && worker_b.contains(DATES[2]),
+            "worker b predicted no batch of {}",
+            DATES[2]
+        );
+        let coordinator = std::fs::read_to_string(logs.join("coordinator.log")).unwrap();
+        let resent = coordinator
+            .matches("re-sending it to the next worker")
+            .count();
+        assert!(resent >= 1, "no batch was re-sent after worker a died");
 
         let duck = DuckDbWarehouse::open_read_only(embedded_dir.join("warehouse.duckdb")).unwrap();
         let mut embedded = all_content(&duck).await;

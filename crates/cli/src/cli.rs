@@ -250,6 +250,14 @@ pub enum Command {
         /// Seconds between sweeps of the 4→5 tiered timeouts (orchestrator).
         #[arg(long, default_value_t = 60)]
         sweep_every: u64,
+        /// The coordinator's gRPC workers, `http://HOST:PORT`, comma-separated
+        /// [env PROPCAST_WORKERS]; without them it predicts in process.
+        #[arg(long, env = "PROPCAST_WORKERS", value_delimiter = ',')]
+        workers: Vec<String>,
+        /// Deadline of one batch call to a worker, in seconds; a batch not
+        /// answered by then goes to the next worker.
+        #[arg(long, default_value_t = 60)]
+        worker_deadline: u64,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -588,10 +596,13 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             no_push_auth,
             landing,
             sweep_every,
+            workers,
+            worker_deadline,
             model,
         } => {
             let config = args.resolve(landing.as_deref())?;
             let auth = match (push_audience, push_service_account, no_push_auth) {
+                _ if role == crate::serve::Role::Worker => None,
                 (_, _, true) => {
                     tracing::warn!(
                         "push authentication is off: anyone who reaches this port can push"
@@ -610,10 +621,15 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 ),
             };
             let backends = Backends::open(&config).await?;
-            let pipeline = std::sync::Arc::new(Pipeline::with_model(
-                backends,
-                model.load(&config.data_dir)?,
-            ));
+            let mut pipeline = Pipeline::with_model(backends, model.load(&config.data_dir)?);
+            if !workers.is_empty() {
+                pipeline =
+                    pipeline.with_workers(propcast_prediction_worker::grpc::WorkerPool::new(
+                        &workers,
+                        std::time::Duration::from_secs(worker_deadline.max(1)),
+                    )?);
+            }
+            let pipeline = std::sync::Arc::new(pipeline);
             pipeline.ensure_tables().await?;
             crate::serve::run(
                 role,

@@ -30,6 +30,7 @@ use propcast_patterns::{
     RunStatus, record_runs, run_layered, skip_report,
 };
 use propcast_platform::{DeadLetter, dead_letter};
+use propcast_prediction_worker::grpc::WorkerPool;
 use propcast_prediction_worker::{
     GbdtSystem, PredictionCoordinator, PredictionGrading, PredictionSystem, TrainedModel,
 };
@@ -118,13 +119,25 @@ impl DateRun {
 /// prediction coordinator runs the rule systems and the ensemble, plus
 /// `gbdt_v1` when a trained model is given.
 pub fn standard_processors(gbdt: Option<Arc<TrainedModel>>) -> Vec<Box<dyn Processor>> {
+    standard_processors_on(gbdt, None)
+}
+
+/// [`standard_processors`], the coordinator sending its batches to
+/// `workers` over gRPC when given.
+pub fn standard_processors_on(
+    gbdt: Option<Arc<TrainedModel>>,
+    workers: Option<&WorkerPool>,
+) -> Vec<Box<dyn Processor>> {
     let mut all = propcast_raw::processors();
     all.extend(propcast_analytics::processors());
     all.extend(propcast_precompute::processors());
     let gbdt = gbdt.map(|m| Box::new(GbdtSystem::new(m)) as Box<dyn PredictionSystem>);
-    all.push(Box::new(
-        PredictionCoordinator::standard(gbdt).expect("the standard systems are distinct"),
-    ));
+    let coordinator =
+        PredictionCoordinator::standard(gbdt).expect("the standard systems are distinct");
+    all.push(Box::new(match workers {
+        Some(pool) => coordinator.with_workers(pool.clone()),
+        None => coordinator,
+    }));
     all.push(Box::new(PredictionGrading));
     all
 }
@@ -142,6 +155,9 @@ pub struct Pipeline {
     /// The trained model and the processors whose coordinator runs it; set
     /// or swapped whole when a model is trained mid-backfill.
     with_model: Mutex<Option<(Arc<TrainedModel>, Processors)>>,
+    /// The coordinator's gRPC workers (`propcast serve coordinator
+    /// --workers`); `None`: in process.
+    workers: Option<WorkerPool>,
 }
 
 /// How long the pump waits for a published message to be delivered
@@ -216,6 +232,7 @@ impl Pipeline {
             as_of: None,
             plain: Arc::new(standard_processors(None)),
             with_model: Mutex::new(None),
+            workers: None,
         };
         if let Some(model) = model {
             pipeline.set_model(model);
@@ -231,9 +248,22 @@ impl Pipeline {
         self
     }
 
+    /// The coordinator sends its batches to `workers` over gRPC.
+    pub fn with_workers(mut self, workers: WorkerPool) -> Self {
+        self.plain = Arc::new(standard_processors_on(None, Some(&workers)));
+        self.workers = Some(workers);
+        if let Some(model) = self.model() {
+            self.set_model(model);
+        }
+        self
+    }
+
     /// From the next date on, predict with `model` as `gbdt_v1` as well.
     pub fn set_model(&self, model: Arc<TrainedModel>) {
-        let processors = Arc::new(standard_processors(Some(model.clone())));
+        let processors = Arc::new(standard_processors_on(
+            Some(model.clone()),
+            self.workers.as_ref(),
+        ));
         *lock(&self.with_model) = Some((model, processors));
     }
 

@@ -441,6 +441,9 @@ pub async fn run(
     pipeline: Arc<Pipeline>,
     sweep_every: Duration,
 ) -> anyhow::Result<()> {
+    if role == Role::Worker {
+        return run_worker(port, pipeline).await;
+    }
     let handler = handler(role, pipeline.clone())?;
     ensure_topics(role, pipeline.backends().bus.as_ref()).await;
     let sweep = (role == Role::Orchestrator)
@@ -475,5 +478,38 @@ pub async fn run(
     }
     pipeline.backends().bus.close().await?;
     tracing::info!(role = role.name(), "stopped");
+    Ok(())
+}
+
+/// The worker role: `propcast.v1.PredictionWorker` over gRPC (h2c) with
+/// `grpc.health.v1.Health`, the systems of the coordinator (`gbdt_v1` when
+/// a model is loaded), until SIGTERM.
+async fn run_worker(port: u16, pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
+    let gbdt = pipeline.model().map(|m| {
+        Box::new(propcast_prediction_worker::GbdtSystem::new(m))
+            as Box<dyn propcast_prediction_worker::PredictionSystem>
+    });
+    let coordinator = propcast_prediction_worker::PredictionCoordinator::standard(gbdt)
+        .expect("the standard systems are distinct");
+    let backends = pipeline.backends();
+    let worker = propcast_prediction_worker::grpc::WorkerService::new(
+        Arc::new(coordinator),
+        backends.warehouse.clone(),
+        backends.state.clone(),
+    );
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| {
+            format!("binding port {port}: is another process using it? pass --port or set PORT")
+        })?;
+    tracing::info!(role = "worker", addr = %listener.local_addr()?, "serving gRPC");
+    propcast_prediction_worker::grpc::serve_worker(
+        listener,
+        worker,
+        propcast_service::shutdown_signal(),
+    )
+    .await
+    .context("serving gRPC")?;
+    tracing::info!(role = "worker", "stopped");
     Ok(())
 }

@@ -54,7 +54,7 @@ use propcast_patterns::{
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, string_literal};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
@@ -65,7 +65,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 50;
 pub const MIN_MINUTES: f64 = 15.0;
 
 /// What one coordinator run produced, for `ProcessOutput.counters`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PredictionCounts {
     /// Players in both the context and the cache of the date.
     pub candidates: i64,
@@ -208,7 +208,7 @@ impl<'a> From<&'a LineChoice> for LineChoiceSummary<'a> {
 }
 
 /// One system's calls in one batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SystemStats {
     /// Calls made (not refused by the breaker).
     pub attempted: i64,
@@ -220,11 +220,12 @@ pub struct SystemStats {
     /// Time spent in the system's calls.
     pub ms: f64,
     /// The breaker's state after the batch ("CLOSED", "OPEN", "HALF_OPEN").
-    pub breaker_state: &'static str,
+    pub breaker_state: String,
 }
 
-/// What one batch produced.
-#[derive(Debug, Clone, Default)]
+/// What one batch produced (serialised whole when a gRPC worker computed
+/// it, so the coordinator writes the same rows).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BatchOutcome {
     pub rows: Vec<PlayerPropPrediction>,
     /// By system id, in run order.
@@ -421,7 +422,7 @@ pub fn predict_batch(
         stats.push((ensemble.system_id(), ensemble_stats));
     }
     for (id, mut st) in stats {
-        st.breaker_state = breakers.state_of(id).as_str();
+        st.breaker_state = breakers.state_of(id).as_str().to_string();
         out.systems.insert(id.to_string(), st);
     }
     out.rows
@@ -503,6 +504,8 @@ pub struct PredictionCoordinator {
     breaker: BreakerConfig,
     batch_size: usize,
     min_minutes: f64,
+    /// Remote workers over gRPC; `None`: the systems run in process.
+    workers: Option<crate::grpc::WorkerPool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -525,6 +528,7 @@ impl PredictionCoordinator {
             breaker: BreakerConfig::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             min_minutes: MIN_MINUTES,
+            workers: None,
         })
     }
 
@@ -554,6 +558,7 @@ impl PredictionCoordinator {
             breaker: BreakerConfig::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             min_minutes: MIN_MINUTES,
+            workers: None,
         }
     }
 
@@ -590,7 +595,19 @@ impl PredictionCoordinator {
         ids
     }
 
-    fn system_set(&self) -> SystemSet<'_> {
+    /// Sends the batches to `workers` over gRPC instead of running the
+    /// systems in process (the rows are the same).
+    pub fn with_workers(mut self, workers: crate::grpc::WorkerPool) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// The least recent minutes that select a player without a line.
+    pub fn min_minutes(&self) -> f64 {
+        self.min_minutes
+    }
+
+    pub fn system_set(&self) -> SystemSet<'_> {
         SystemSet {
             systems: &self.systems,
             ensemble: self.ensemble.as_ref(),
@@ -603,52 +620,61 @@ impl PredictionCoordinator {
         ctx: &ProcessContext,
         date: NaiveDate,
     ) -> Result<DateInputs, ProcessError> {
-        let wh = &ctx.warehouse;
-        let on_date = |def: &TableDef| {
-            format!(
-                "SELECT * FROM {} WHERE game_date = {}",
-                def.qualified(),
-                date_literal(date)
-            )
-        };
-        let contexts: Vec<UpcomingPlayerGameContext> = wh
-            .query_as(&on_date(&UpcomingPlayerGameContext::DEF))
-            .await?;
-        if contexts.is_empty() {
-            return Ok(DateInputs {
-                game_date: date,
-                ..DateInputs::default()
-            });
-        }
-        let cache: Vec<PlayerDailyCache> = wh.query_as(&on_date(&PlayerDailyCache::DEF)).await?;
-        let props: Vec<PlayerProp> = wh
-            .query_as(&format!(
-                "SELECT * FROM {} WHERE game_date = {} AND market = {}",
-                PlayerProp::DEF.qualified(),
-                date_literal(date),
-                string_literal(PLAYER_POINTS_MARKET)
-            ))
-            .await?;
-        let feature_rows: Vec<MlFeatureStore> = wh.query_as(&on_date(&MlFeatureStore::DEF)).await?;
-        let mut features = HashMap::new();
-        for row in &feature_rows {
-            match FeatureVector::from_row(row) {
-                Ok(v) => {
-                    features.insert(row.player_lookup.clone(), v);
-                }
-                Err(e) => {
-                    tracing::warn!(game_date = %date, player = %row.player_lookup, error = %e, "feature vector unreadable, player predicted without it")
-                }
+        load_date_inputs(ctx.warehouse.as_ref(), date).await
+    }
+}
+
+/// Every input of `date`, in one query per table (the coordinator's and a
+/// gRPC worker's).
+pub async fn load_date_inputs(
+    wh: &dyn propcast_platform::Warehouse,
+    date: NaiveDate,
+) -> Result<DateInputs, ProcessError> {
+    let on_date = |def: &TableDef| {
+        format!(
+            "SELECT * FROM {} WHERE game_date = {}",
+            def.qualified(),
+            date_literal(date)
+        )
+    };
+    let contexts: Vec<UpcomingPlayerGameContext> = wh
+        .query_as(&on_date(&UpcomingPlayerGameContext::DEF))
+        .await?;
+    if contexts.is_empty() {
+        return Ok(DateInputs {
+            game_date: date,
+            ..DateInputs::default()
+        });
+    }
+    let cache: Vec<PlayerDailyCache> = wh.query_as(&on_date(&PlayerDailyCache::DEF)).await?;
+    let props: Vec<PlayerProp> = wh
+        .query_as(&format!(
+            "SELECT * FROM {} WHERE game_date = {} AND market = {}",
+            PlayerProp::DEF.qualified(),
+            date_literal(date),
+            string_literal(PLAYER_POINTS_MARKET)
+        ))
+        .await?;
+    let feature_rows: Vec<MlFeatureStore> = wh.query_as(&on_date(&MlFeatureStore::DEF)).await?;
+    let mut features = HashMap::new();
+    for row in &feature_rows {
+        match FeatureVector::from_row(row) {
+            Ok(v) => {
+                features.insert(row.player_lookup.clone(), v);
+            }
+            Err(e) => {
+                tracing::warn!(game_date = %date, player = %row.player_lookup, error = %e, "feature vector unreadable, player predicted without it")
             }
         }
-        let factors: Vec<PlayerCompositeFactors> =
-            wh.query_as(&on_date(&PlayerCompositeFactors::DEF)).await?;
-        let factors = factors
-            .into_iter()
-            .map(|f| (f.player_lookup.clone(), f))
-            .collect();
-        let first_season = contexts.iter().map(|c| c.season).min().unwrap_or(0) - 1;
-        let games: Vec<PlayerGameRow> = wh
+    }
+    let factors: Vec<PlayerCompositeFactors> =
+        wh.query_as(&on_date(&PlayerCompositeFactors::DEF)).await?;
+    let factors = factors
+        .into_iter()
+        .map(|f| (f.player_lookup.clone(), f))
+        .collect();
+    let first_season = contexts.iter().map(|c| c.season).min().unwrap_or(0) - 1;
+    let games: Vec<PlayerGameRow> = wh
             .query_as(&format!(
                 "SELECT {PLAYER_GAME_COLUMNS} FROM {} WHERE game_date < {d} AND season >= {first_season} \
                  AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date = {d})",
@@ -657,24 +683,23 @@ impl PredictionCoordinator {
                 d = date_literal(date),
             ))
             .await?;
-        let defense: Vec<TeamDefenseRow> = wh
+    let defense: Vec<TeamDefenseRow> = wh
             .query_as(&format!(
                 "SELECT {TEAM_DEFENSE_COLUMNS} FROM {} WHERE game_date < {} AND season >= {first_season}",
                 TeamDefenseGameSummary::DEF.qualified(),
                 date_literal(date),
             ))
             .await?;
-        let histories = build_histories(&games, &defense, date);
-        Ok(DateInputs {
-            game_date: date,
-            contexts,
-            cache,
-            props,
-            features,
-            factors,
-            histories,
-        })
-    }
+    let histories = build_histories(&games, &defense, date);
+    Ok(DateInputs {
+        game_date: date,
+        contexts,
+        cache,
+        props,
+        features,
+        factors,
+        histories,
+    })
 }
 
 impl Default for PredictionCoordinator {
@@ -748,18 +773,47 @@ impl Processor for PredictionCoordinator {
             players: players.len() as i64,
             ..PredictionCounts::default()
         };
-        for (index, batch) in players.chunks(self.batch_size).enumerate() {
-            let started = Instant::now();
-            let out = predict_batch(
-                batch,
-                &inputs,
-                &systems,
-                &mut breakers,
-                ctx.now,
-                &ctx.execution_id,
-            );
-            breakers.flush(ctx.state.as_ref()).await?;
-            let duration_ms = started.elapsed().as_millis() as i64;
+        let batches: Vec<&[SelectedPlayer<'_>]> = players.chunks(self.batch_size).collect();
+        let outcomes: Vec<(BatchOutcome, i64)> = match &self.workers {
+            Some(pool) => {
+                let requests = batches
+                    .iter()
+                    .enumerate()
+                    .map(|(index, batch)| {
+                        crate::grpc::batch_request(
+                            date,
+                            index,
+                            batch,
+                            &ctx.execution_id,
+                            &ctx.correlation_id,
+                            ctx.now,
+                        )
+                    })
+                    .collect();
+                let answered = pool.predict(requests).await?;
+                // The workers updated the breakers; read them back.
+                breakers = Breakers::load(ctx.state.as_ref(), &ids, self.breaker).await?;
+                answered
+            }
+            None => {
+                let mut answered = Vec::with_capacity(batches.len());
+                for batch in &batches {
+                    let started = Instant::now();
+                    let out = predict_batch(
+                        batch,
+                        &inputs,
+                        &systems,
+                        &mut breakers,
+                        ctx.now,
+                        &ctx.execution_id,
+                    );
+                    breakers.flush(ctx.state.as_ref()).await?;
+                    answered.push((out, started.elapsed().as_millis() as i64));
+                }
+                answered
+            }
+        };
+        for (index, ((out, duration_ms), batch)) in outcomes.into_iter().zip(&batches).enumerate() {
             counts.add(&out.counts);
             counts.batches += 1;
             runs.push(worker_run_row(

@@ -30,6 +30,7 @@ pub mod fatigue;
 mod fixtures;
 pub mod gbdt;
 pub mod grading;
+pub mod grpc;
 pub mod moving_average;
 pub mod player_history;
 pub mod prediction_system;

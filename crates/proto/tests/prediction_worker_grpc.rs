@@ -51,7 +51,7 @@ impl PredictionWorker for EchoWorker {
                     game_id: player.game_id.clone(),
                     system_id: system.clone(),
                     predicted_points: player.line_value.map(|line| line + 1.5),
-                    confidence: 62.5,
+                    confidence: 0.625,
                     recommendation: recommendation.into(),
                     line_value: player.line_value,
                     metadata_json: format!(r#"{{"correlation_id":"{}"}}"#, req.correlation_id),
@@ -67,6 +67,7 @@ impl PredictionWorker for EchoWorker {
         Ok(Response::new(PredictPlayersResponse {
             predictions,
             outcomes,
+            batch_json: String::new(),
         }))
     }
 
@@ -111,6 +112,8 @@ async fn predict_players_over_grpc() {
         game_date: "2025-01-15".to_owned(),
         batch_id: "batch-1".to_owned(),
         correlation_id: "corr-8f2c".to_owned(),
+        execution_id: "run-1".to_owned(),
+        now: "2025-01-15T12:00:00Z".to_owned(),
         players: vec![
             PlayerRequest {
                 player_lookup: "lebronjames".to_owned(),
@@ -143,7 +146,7 @@ async fn predict_players_over_grpc() {
     assert_eq!(lebron.system_id, "moving_average");
     assert_eq!(lebron.line_value, Some(24.5));
     assert_eq!(lebron.predicted_points, Some(26.0));
-    assert_eq!(lebron.confidence, 62.5);
+    assert_eq!(lebron.confidence, 0.625);
     assert_eq!(lebron.recommendation(), Recommendation::Over);
     assert_eq!(lebron.metadata_json, r#"{"correlation_id":"corr-8f2c"}"#);
 
