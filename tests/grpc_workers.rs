@@ -29,7 +29,8 @@ use std::time::Duration;
 
 const DATE: &str = "2025-11-04";
 
-/// A worker that takes every call and never answers: a stalled process.
+/// A worker that answers its health check, then takes every batch and never
+/// answers: a process that stalls in the middle of a batch.
 #[derive(Default)]
 struct Stalled {
     calls: Arc<AtomicUsize>,
@@ -49,7 +50,10 @@ impl PredictionWorker for Stalled {
         &self,
         _request: tonic::Request<HealthRequest>,
     ) -> Result<tonic::Response<HealthResponse>, tonic::Status> {
-        Ok(tonic::Response::new(HealthResponse::default()))
+        Ok(tonic::Response::new(HealthResponse {
+            ready: true,
+            ..HealthResponse::default()
+        }))
     }
 }
 
@@ -168,7 +172,8 @@ fn batches_over_grpc_write_the_in_process_rows_and_survive_a_stalled_or_dead_wor
         assert_eq!(recovered, in_process);
         assert_eq!(recovered_batches, batches, "one run row per batch, once");
 
-        // A worker that is gone (nothing listens there any more).
+        // A worker that is gone (nothing listens there any more): the
+        // pre-flight health check leaves it out.
         let gone = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             format!("http://{}", l.local_addr().unwrap())

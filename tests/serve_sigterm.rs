@@ -8,7 +8,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{landing_for, runtime};
+use common::{free_port, landing_for, runtime};
 use propcast_proto::v1::LandingEvent;
 use propcast_service::testing::{TestClaims, test_jwks_path};
 use prost::Message;
@@ -38,14 +38,6 @@ fn start(data: &Path, land: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_ready(port: u16, child: &mut Child) {

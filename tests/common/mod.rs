@@ -105,3 +105,12 @@ pub fn backfill(
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -319,10 +319,7 @@ impl PushHandler for OrchestratorService {
             .await
         {
             Ok(Outcome::Fired(fired)) => {
-                tracing::info!(
-                    transition = %fired.key.transition, game_date = %fired.key.game_date,
-                    mode = %fired.key.mode, reason = %fired.reason, "fired"
-                );
+                propcast_orchestrator::service::log_fired(&fired, "fired");
                 Ok(())
             }
             Ok(_) => Ok(()),
@@ -338,24 +335,14 @@ impl PushHandler for OrchestratorService {
 
 /// Sweeps the 4→5 tiered timeouts every `every` until the process stops.
 pub async fn sweep_timeouts(pipeline: Arc<Pipeline>, every: Duration) {
-    let orchestrator = pipeline.orchestrator();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match orchestrator.check_timeouts(chrono::Utc::now()).await {
-            Ok(sweep) => {
-                for fired in &sweep.fired {
-                    tracing::info!(
-                        transition = %fired.key.transition, game_date = %fired.key.game_date,
-                        mode = %fired.key.mode, reason = %fired.reason, "fired by timeout"
-                    );
-                }
-                for (doc, error) in &sweep.failed {
-                    tracing::warn!(doc = %doc, error = %error, "timeout sweep failed; retried on the next sweep");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "timeout sweep failed; retried on the next sweep"),
+        if let Err(e) =
+            propcast_orchestrator::service::sweep_timeouts(pipeline.orchestrator()).await
+        {
+            tracing::warn!(error = %e, "timeout sweep failed; retried on the next sweep");
         }
     }
 }

@@ -151,25 +151,12 @@ pub async fn serve(
         let drained = orchestrator.drain().await?;
         report.handled += drained.handled;
         for fired in &drained.fired {
-            tracing::info!(
-                transition = %fired.key.transition, game_date = %fired.key.game_date,
-                mode = %fired.key.mode, reason = %fired.reason, "fired"
-            );
+            log_fired(fired, "fired");
         }
         report.fired.extend(drained.fired);
         report.dead_letters.extend(drained.dead_letters);
         if last_sweep.is_none_or(|t| t.elapsed() >= options.timeout_sweep_every) {
-            let sweep = orchestrator.check_timeouts(chrono::Utc::now()).await?;
-            for fired in &sweep.fired {
-                tracing::info!(
-                    transition = %fired.key.transition, game_date = %fired.key.game_date,
-                    mode = %fired.key.mode, reason = %fired.reason, "fired by timeout"
-                );
-            }
-            for (doc, error) in &sweep.failed {
-                tracing::warn!(doc = %doc, error = %error, "timeout sweep failed; retried on the next sweep");
-            }
-            report.fired.extend(sweep.fired);
+            report.fired.extend(sweep_timeouts(orchestrator).await?);
             report.sweeps += 1;
             last_sweep = Some(Instant::now());
         }
@@ -191,6 +178,27 @@ pub async fn serve(
             return Ok(report);
         }
     }
+}
+
+/// Logs a transition that fired (`how`: "fired", "fired by timeout").
+pub fn log_fired(fired: &Fired, how: &str) {
+    tracing::info!(
+        transition = %fired.key.transition, game_date = %fired.key.game_date,
+        mode = %fired.key.mode, reason = %fired.reason, "{how}"
+    );
+}
+
+/// One sweep of the 4→5 tiered timeouts, logged; returns what fired. A
+/// document the sweep could not settle is logged and retried next time.
+pub async fn sweep_timeouts(orchestrator: &Orchestrator) -> Result<Vec<Fired>, OrchestratorError> {
+    let sweep = orchestrator.check_timeouts(chrono::Utc::now()).await?;
+    for fired in &sweep.fired {
+        log_fired(fired, "fired by timeout");
+    }
+    for (doc, error) in &sweep.failed {
+        tracing::warn!(doc = %doc, error = %error, "timeout sweep failed; retried on the next sweep");
+    }
+    Ok(sweep.fired)
 }
 
 /// Hands the bus's leases back before the service stops (every message

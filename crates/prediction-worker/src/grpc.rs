@@ -8,7 +8,9 @@
 //! with the predictions and the batch itself as JSON, so the coordinator
 //! writes the rows it would have computed in process.
 //!
-//! The **coordinator** with a [`WorkerPool`] sends every batch of the date
+//! The **coordinator** with a [`WorkerPool`] first asks every worker's
+//! `Health` (the pre-flight check: the unready ones sit this date out, none
+//! ready fails the run naming them), then sends every batch of the date
 //! to the workers concurrently, batch *i* first to worker *i mod N*, each
 //! call with a deadline. A transient failure (unavailable, deadline
 //! exceeded, resource exhausted, aborted, a connection that broke) is
@@ -325,11 +327,12 @@ impl WorkerPool {
         &self,
         requests: Vec<PredictPlayersRequest>,
     ) -> Result<Vec<(BatchOutcome, i64)>, ProcessError> {
+        let pool = self.preflight().await?;
         let tasks: Vec<_> = requests
             .into_iter()
             .enumerate()
             .map(|(index, request)| {
-                let pool = self.clone();
+                let pool = pool.clone();
                 tokio::spawn(async move { pool.one(index, request).await })
             })
             .collect();
@@ -341,6 +344,46 @@ impl WorkerPool {
             );
         }
         Ok(out)
+    }
+
+    /// The pre-flight check before a date's batches go out: every worker's
+    /// `Health` (within 5 s); the pool of those that answer ready. None
+    /// ready is an error naming each worker and why.
+    pub async fn preflight(&self) -> Result<WorkerPool, ProcessError> {
+        let mut ready = Vec::new();
+        let mut why = Vec::new();
+        for (endpoint, channel) in self.endpoints.iter().zip(&self.channels) {
+            let mut client = PredictionWorkerClient::new(channel.clone());
+            let mut call = Request::new(HealthRequest {});
+            call.set_timeout(Duration::from_secs(5));
+            match tokio::time::timeout(Duration::from_secs(6), client.health(call)).await {
+                Ok(Ok(answer)) if answer.get_ref().ready => {
+                    ready.push((endpoint.clone(), channel.clone()))
+                }
+                Ok(Ok(_)) => why.push(format!("{endpoint}: not ready")),
+                Ok(Err(status)) => why.push(format!(
+                    "{endpoint}: {} {}",
+                    status.code(),
+                    status.message()
+                )),
+                Err(_) => why.push(format!("{endpoint}: no health answer within 5 s")),
+            }
+        }
+        if ready.is_empty() {
+            return Err(ProcessError::Permanent(format!(
+                "no prediction worker is ready ({}); check that the workers run",
+                why.join("; ")
+            )));
+        }
+        if !why.is_empty() {
+            tracing::warn!(unready = %why.join("; "), "predicting with the ready workers only");
+        }
+        let (endpoints, channels) = ready.into_iter().unzip();
+        Ok(WorkerPool {
+            endpoints,
+            channels,
+            ..self.clone()
+        })
     }
 
     async fn one(
