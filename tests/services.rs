@@ -91,6 +91,32 @@ struct Services {
 }
 
 impl Services {
+    /// Starts `propcast ARGS` as `name` on `port`, its stderr in
+    /// `{logs}/{name}.log`.
+    fn spawn(
+        &mut self,
+        name: &str,
+        args: &[&str],
+        data: &Path,
+        port: u16,
+        env: &[(String, String)],
+    ) {
+        let log = std::fs::File::create(self.logs.join(format!("{name}.log"))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_propcast"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(data)
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "info")
+            .env_remove("PROPCAST_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.children.push((name.to_string(), child));
+    }
+
     /// Fails the test, with the logs, when a service has exited.
     fn check_running(&mut self) {
         if let Some(exited) = self.exited() {
@@ -249,21 +275,9 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
         // (A worker that stalls in the middle of a batch is
         // tests/grpc_workers.rs: the deadline hands the batch on.)
         let worker_ports = [free_port(), free_port()];
+        let data_dir = work.path().join("services");
         for (name, port) in ["worker-a", "worker-b"].iter().zip(worker_ports) {
-            let log = std::fs::File::create(logs.join(format!("{name}.log"))).unwrap();
-            let child = Command::new(env!("CARGO_BIN_EXE_propcast"))
-                .args(["serve", "worker"])
-                .arg("--data-dir")
-                .arg(work.path().join("services"))
-                .env("PORT", port.to_string())
-                .env("RUST_LOG", "info")
-                .env_remove("PROPCAST_CONFIG")
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap();
-            services.children.push((name.to_string(), child));
+            services.spawn(name, &["serve", "worker"], &data_dir, port, &env);
         }
         let workers = worker_ports
             .iter()
@@ -271,28 +285,29 @@ fn three_real_dates_through_separate_service_processes_equal_the_in_process_run(
             .collect::<Vec<_>>()
             .join(",");
         for role in ROLES {
-            let log = std::fs::File::create(logs.join(format!("{}.log", role.name()))).unwrap();
-            let child = Command::new(env!("CARGO_BIN_EXE_propcast"))
-                .args(["serve", role.name()])
-                .env("PROPCAST_WORKERS", &workers)
-                .args(["--worker-deadline", "20"])
-                .arg("--data-dir")
-                .arg(work.path().join("services"))
-                .env("PORT", ports[role.name()].to_string())
-                .env(
-                    "PROPCAST_PUSH_AUDIENCE",
+            let mut role_env = env.clone();
+            role_env.extend([
+                ("PROPCAST_WORKERS".to_string(), workers.clone()),
+                (
+                    "PROPCAST_PUSH_AUDIENCE".to_string(),
                     format!("{proxy_base}/{}", role.name()),
-                )
-                .env("PROPCAST_PUSH_SERVICE_ACCOUNT", PUSH_ACCOUNT)
-                .env("PROPCAST_PUSH_JWKS", test_jwks_path())
-                .env("RUST_LOG", "info")
-                .env_remove("PROPCAST_CONFIG")
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap();
-            services.children.push((role.name().to_string(), child));
+                ),
+                (
+                    "PROPCAST_PUSH_SERVICE_ACCOUNT".to_string(),
+                    PUSH_ACCOUNT.to_string(),
+                ),
+                (
+                    "PROPCAST_PUSH_JWKS".to_string(),
+                    test_jwks_path().display().to_string(),
+                ),
+            ]);
+            services.spawn(
+                role.name(),
+                &["serve", role.name(), "--worker-deadline", "20"],
+                &data_dir,
+                ports[role.name()],
+                &role_env,
+            );
         }
         let client = reqwest::Client::new();
         let started = Instant::now();

@@ -463,7 +463,7 @@ fn transient(status: &Status) -> bool {
             | Code::Cancelled
             | Code::Unknown
             | Code::Internal
-    ) && !status.message().contains("worker's warehouse differs")
+    )
 }
 
 /// The request of one batch.
