@@ -3,7 +3,9 @@
 //! with every data table identical to an uninterrupted backfill.
 //!
 //! The real `propcast` binary runs on the real landing zone, 2025-10-21 →
-//! 2025-11-05 (16 dates), killed at three points of the run.
+//! 2025-11-05 (16 dates) by range, five dates a range (the checkpoint is the
+//! range), killed at three points of the run — mid-range, so a resume
+//! recomputes the interrupted range whole.
 
 mod common;
 
@@ -25,6 +27,10 @@ fn backfill(data: &Path, summary: &Path) -> Command {
         FROM,
         "--to",
         TO,
+        // Ranges of five dates: a kill lands mid-range, and the resume
+        // starts after the last whole range.
+        "--chunk-days",
+        "5",
         "--landing",
     ])
     .arg(landing())

@@ -141,6 +141,38 @@ pub struct RunOptions {
     /// Daily runs only: recompute every date in full instead of
     /// incrementally against the previous round (backfill always does).
     pub full: bool,
+    /// Backfill only: run date by date (each date through every phase
+    /// before the next) instead of by range; the tables end the same.
+    pub by_date: bool,
+    /// Backfill by range: the most dates one range (and one checkpoint)
+    /// holds; 0 is [`DEFAULT_CHUNK_DAYS`].
+    pub chunk_days: usize,
+}
+
+/// How many dates a backfill range holds unless told: a season's regular
+/// season is ~165 dates, so a season is two or three ranges.
+pub const DEFAULT_CHUNK_DAYS: usize = 64;
+
+/// The ranges a backfill runs, in order: consecutive dates of `todo`, at
+/// most `chunk_days` each, split where `through` ends (the model trained
+/// through it predicts the dates after, so they run other processors).
+/// Date by date (`chunk_days` 1) every date is its own range.
+pub fn chunks(
+    todo: &[NaiveDate],
+    chunk_days: usize,
+    through: Option<NaiveDate>,
+) -> Vec<Vec<NaiveDate>> {
+    let mut out: Vec<Vec<NaiveDate>> = Vec::new();
+    for &date in todo {
+        let side = |d: NaiveDate| through.is_some_and(|t| d > t);
+        match out.last_mut() {
+            Some(chunk) if chunk.len() < chunk_days.max(1) && side(chunk[0]) == side(date) => {
+                chunk.push(date)
+            }
+            _ => out.push(vec![date]),
+        }
+    }
+    out
 }
 
 /// Where backfill checkpoints live in the state store.
@@ -235,62 +267,91 @@ pub async fn run_dates_with(
     let mut invalid_dates = Vec::new();
     let mut stopped_at = None;
     let mut outcomes = Vec::with_capacity(todo.len());
-    for &date in &todo {
+    let by_range = mode == RunMode::Backfill && !options.by_date;
+    let chunk_days = match (by_range, options.chunk_days) {
+        (false, _) => 1,
+        (true, 0) => DEFAULT_CHUNK_DAYS,
+        (true, n) => n,
+    };
+    'chunks: for chunk in chunks(&todo, chunk_days, train.map(|p| p.through)) {
+        let (from, to) = (chunk[0], chunk[chunk.len() - 1]);
         if let (Some(plan), None) = (train, &trained)
-            && date > plan.through
+            && from > plan.through
         {
             progress.set_message(format!("training gbdt_v1 through {}", plan.through));
             trained = Some(train_mid_backfill(pipeline, first, plan).await?);
         }
-        progress.set_message(date.to_string());
         let run = DateRun {
             mode,
             full: options.full || mode == RunMode::Backfill,
         };
-        let outcome = pipeline
-            .run_date_with(date, &run, &execution_id)
-            .await
-            .with_context(|| format!("running {date}"))?;
-        if let Some(reason) = outcome
-            .early_exit
-            .as_deref()
-            .filter(|r| r.starts_with("early exit"))
-        {
-            progress.suspend(|| eprintln!("propcast {command}: {date}: {reason}"));
-        }
-        let checks =
-            validate::validate_date(warehouse.as_ref(), &outcome, &execution_id, Utc::now())
+        let ran = if by_range {
+            progress.set_message(format!("{from} → {to}"));
+            pipeline
+                .run_range(&chunk, mode, &execution_id)
                 .await
-                .with_context(|| format!("validating {date}"))?;
-        validate::record(warehouse.as_ref(), date, &checks).await?;
-        let failed = validate::failed(&checks);
-        if !failed.is_empty() {
-            let reasons: Vec<String> = failed
-                .iter()
-                .map(|c| format!("{}: {}", c.check_name, c.detail))
-                .collect();
-            tracing::warn!(game_date = %date, checks = %reasons.join("; "), "date failed validation");
-            invalid_dates.push(InvalidDate {
-                date,
-                failed: reasons,
-            });
+                .with_context(|| format!("running {from} → {to}"))?
+        } else {
+            progress.set_message(from.to_string());
+            vec![
+                pipeline
+                    .run_date_with(from, &run, &execution_id)
+                    .await
+                    .with_context(|| format!("running {from}"))?,
+            ]
+        };
+        let mut last_valid = None;
+        let mut chunk_invalid = Vec::new();
+        for outcome in ran {
+            let date = outcome.date;
+            if let Some(reason) = outcome
+                .early_exit
+                .as_deref()
+                .filter(|r| r.starts_with("early exit"))
+            {
+                progress.suspend(|| eprintln!("propcast {command}: {date}: {reason}"));
+            }
+            let checks =
+                validate::validate_date(warehouse.as_ref(), &outcome, &execution_id, Utc::now())
+                    .await
+                    .with_context(|| format!("validating {date}"))?;
+            validate::record(warehouse.as_ref(), date, &checks).await?;
+            let failed = validate::failed(&checks);
+            outcomes.push(outcome);
+            progress.inc(1);
+            if !failed.is_empty() {
+                let reasons: Vec<String> = failed
+                    .iter()
+                    .map(|c| format!("{}: {}", c.check_name, c.detail))
+                    .collect();
+                tracing::warn!(game_date = %date, checks = %reasons.join("; "), "date failed validation");
+                invalid_dates.push(InvalidDate {
+                    date,
+                    failed: reasons,
+                });
+                if options.on_invalid == OnInvalid::Stop {
+                    stopped_at = Some(date);
+                    break;
+                }
+                chunk_invalid.push(date);
+            }
+            last_valid = Some(date);
         }
-        outcomes.push(outcome);
-        progress.inc(1);
-        if !failed.is_empty() && options.on_invalid == OnInvalid::Stop {
-            stopped_at = Some(date);
-            break;
-        }
-        if options.checkpoint {
-            checkpoint_doc["last_completed"] = date.to_string().into();
+        if options.checkpoint
+            && let Some(done) = last_valid
+        {
+            // The checkpoint is the range: a rerun resumes after its last
+            // date (or, stopped on an invalid date, at that date).
+            checkpoint_doc["last_completed"] = done.to_string().into();
             checkpoint_doc["execution_id"] = execution_id.clone().into();
             checkpoint_doc["updated_at"] = Utc::now().to_rfc3339().into();
-            if !failed.is_empty()
-                && let Some(list) = checkpoint_doc["invalid_dates"].as_array_mut()
-            {
-                list.push(date.to_string().into());
+            if let Some(list) = checkpoint_doc["invalid_dates"].as_array_mut() {
+                list.extend(chunk_invalid.iter().map(|d| d.to_string().into()));
             }
             state.put(CHECKPOINTS, &checkpoint, &checkpoint_doc).await?;
+        }
+        if stopped_at.is_some() {
+            break 'chunks;
         }
     }
     if options.checkpoint && stopped_at.is_none() {

@@ -1,7 +1,8 @@
 //! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`.
 
 use crate::backfill::{
-    CHECKPOINTS, OnInvalid, RunOptions, TrainPlan, checkpoint_id, discover_dates, run_dates_with,
+    CHECKPOINTS, DEFAULT_CHUNK_DAYS, OnInvalid, RunOptions, TrainPlan, checkpoint_id,
+    discover_dates, run_dates_with,
 };
 use crate::pipeline::{Backends, Pipeline};
 use crate::query::{Format, render};
@@ -82,6 +83,15 @@ pub enum Command {
         /// order, volume, quality): record it and go on, or stop there.
         #[arg(long, value_enum, default_value_t = OnInvalid::Skip)]
         on_invalid: OnInvalid,
+        /// Run date by date (every phase of a date before the next date), the
+        /// path a daily run takes, instead of by range (each phase once for
+        /// up to --chunk-days dates). Both end with the same tables; this
+        /// one is slower and kept to compare.
+        #[arg(long)]
+        by_date: bool,
+        /// Dates per range (and per checkpoint) when running by range.
+        #[arg(long, default_value_t = DEFAULT_CHUNK_DAYS)]
+        chunk_days: usize,
     },
     /// Run one date as the daily pipeline does: load its payloads, summarise,
     /// precompute, predict, and grade what has finished.
@@ -443,6 +453,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             train_through,
             restart,
             on_invalid,
+            by_date,
+            chunk_days,
         } => {
             let config = args.resolve(landing.as_deref())?;
             let backends = Backends::open(&config).await?;
@@ -472,6 +484,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 checkpoint: true,
                 on_invalid,
                 full: true,
+                by_date,
+                chunk_days,
             };
             let summary = run_dates_with(
                 &pipeline,

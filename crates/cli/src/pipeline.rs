@@ -26,8 +26,9 @@ use propcast_core::date::today_eastern;
 use propcast_core::tables::ALL_TABLES;
 use propcast_orchestrator::{Fired, Mode, Orchestrator, Transition, Trigger};
 use propcast_patterns::{
-    Coverage, LayerOptions, Ledger, Phase, ProcessContext, Processor, RunMode, RunReport,
-    RunStatus, record_runs, run_layered, skip_report,
+    Coverage, LayerOptions, LayeredRun, Ledger, Phase, ProcessContext, Processor, RangeDate,
+    RunMode, RunReport, RunStatus, record_date_runs, record_runs, run_layered, run_layered_range,
+    skip_report,
 };
 use propcast_platform::{DeadLetter, dead_letter};
 use propcast_prediction_worker::grpc::WorkerPool;
@@ -172,20 +173,27 @@ pub struct ServedPhase {
     pub published: Vec<Published>,
 }
 
-/// The state of one [`Pipeline::run_date`] while it pumps the bus.
+/// The state of one invocation while it pumps the bus: one date
+/// ([`Pipeline::run_date`]) or a range of them ([`Pipeline::run_range`]).
 struct Pump {
-    date: NaiveDate,
+    /// The dates this invocation runs in its round.
+    dates: BTreeSet<NaiveDate>,
     round: String,
     full: bool,
     as_of: NaiveDate,
-    reports: Vec<RunReport>,
+    /// Run each phase of the round's dates as one range
+    /// ([`run_layered_range`]) instead of date by date.
+    range: bool,
+    /// Every report of the round's dates, per date, in the order they ran.
+    reports: BTreeMap<NaiveDate, Vec<RunReport>>,
     other_dates: Vec<RunReport>,
     fired: Vec<Fired>,
-    published: Vec<Published>,
+    /// What was published, with the date it is about.
+    published: Vec<(NaiveDate, Published)>,
     /// Upstream changes per (date, round).
     ledgers: BTreeMap<(NaiveDate, String), Ledger>,
-    /// Phases whose trigger this date's round received.
-    phases_run: BTreeSet<Phase>,
+    /// (date, phase) whose trigger this round received.
+    phases_run: BTreeSet<(NaiveDate, Phase)>,
     dead_letters: Vec<DeadLetter>,
     /// Messages this pump published (or re-published) and must see
     /// delivered before the date's chain is known to be finished.
@@ -197,12 +205,17 @@ struct Pump {
 
 impl Pump {
     fn new(date: NaiveDate, round: &str, full: bool, as_of: NaiveDate) -> Self {
+        Self::over(&[date], round, full, as_of, false)
+    }
+
+    fn over(dates: &[NaiveDate], round: &str, full: bool, as_of: NaiveDate, range: bool) -> Self {
         Pump {
-            date,
+            dates: dates.iter().copied().collect(),
             round: round.to_string(),
             full,
             as_of,
-            reports: Vec::new(),
+            range,
+            reports: BTreeMap::new(),
             other_dates: Vec::new(),
             fired: Vec::new(),
             published: Vec::new(),
@@ -211,6 +224,20 @@ impl Pump {
             dead_letters: Vec::new(),
             expected: 0,
             delivered: 0,
+        }
+    }
+
+    /// Whether a run of `date` in `round` belongs to this invocation.
+    fn current(&self, date: NaiveDate, round: &str) -> bool {
+        round == self.round && self.dates.contains(&date)
+    }
+
+    fn push_report(&mut self, report: RunReport) {
+        let date = report.run.game_date;
+        if self.current(date, &report.run.round_id) {
+            self.reports.entry(date).or_default().push(report);
+        } else {
+            self.other_dates.push(report);
         }
     }
 }
@@ -367,7 +394,6 @@ impl Pipeline {
         run: &DateRun,
         round: &str,
     ) -> anyhow::Result<DateOutcome> {
-        let flow_mode = self.flow_mode(date, run.mode);
         let mut pump = Pump::new(
             date,
             round,
@@ -375,48 +401,150 @@ impl Pipeline {
             self.today(),
         );
         let ctx = self.context(date, run.mode, round, format!("{round}/{date}"));
-        self.run_raw(&ctx, flow_mode, &mut pump).await?;
+        self.run_raw(&ctx, self.flow_mode(date, run.mode), &mut pump)
+            .await?;
         self.pump(&mut pump).await?;
-        let processors = self.processors_for(date);
+        let mut outcomes = self.finish(pump, run.mode).await?;
+        Ok(outcomes.remove(0))
+    }
 
-        // Phases whose transition did not fire are recorded as skipped,
-        // with what the transition was waiting for.
-        let mut early_exit = None;
-        for transition in Transition::ALL {
-            let phase = transition.downstream_phase();
-            if pump.phases_run.contains(&phase) {
-                continue;
-            }
-            let reason = self
-                .not_fired_reason(transition, date, flow_mode, round)
-                .await?;
-            if transition == Transition::Phase2To3 {
-                early_exit = Some(reason.clone());
-            }
-            for processor in processors.iter().filter(|p| p.phase() == phase) {
-                pump.reports
-                    .push(skip_report(processor.as_ref(), &ctx, &reason));
-            }
-        }
-        // A layer's early exit (too old, off-season) skipped phase 2 itself:
-        // say that rather than what the transition waited for.
-        let raw_exit = pump
-            .reports
-            .iter()
-            .filter(|r| r.phase() == Some(Phase::Raw))
-            .map(|r| r.run.skip_reason.as_deref().unwrap_or_default())
-            .find(|reason| reason.starts_with("early exit"));
-        if let Some(reason) = raw_exit {
-            early_exit = Some(reason.to_string());
-        }
-        pump.reports.sort_by_key(|r| r.run.phase);
-        let warehouse = self.backends.warehouse.as_ref();
-        let coverage = Coverage::WholeDate {
-            processors: processors.len(),
+    /// Runs every date of `dates` (ascending, distinct) through the event
+    /// flow in one round of full recomputation — the backfill's range path.
+    /// Each phase runs as one range over the dates its transition fired for
+    /// ([`run_layered_range`], each processor's
+    /// [`Processor::process_range`]); the orchestrator still sees every
+    /// date's completions and fires every date's transitions once, and each
+    /// date gets its reports, run history and outcome as
+    /// [`Self::run_date_with`] gives it. The tables end the same as running
+    /// the dates one by one in order. Every date must run the same
+    /// processors ([`Self::processors_for`]): a backfill splits its ranges
+    /// where a model starts to predict.
+    pub async fn run_range(
+        &self,
+        dates: &[NaiveDate],
+        mode: RunMode,
+        round: &str,
+    ) -> anyhow::Result<Vec<DateOutcome>> {
+        let Some(&first) = dates.first() else {
+            return Ok(Vec::new());
         };
-        record_runs(warehouse, date, &pump.reports, coverage)
-            .await
-            .with_context(|| format!("recording run history for {date}"))?;
+        let processors = self.processors_for(first);
+        if let Some(other) = dates
+            .iter()
+            .find(|d| !Arc::ptr_eq(&self.processors_for(**d), &processors))
+        {
+            anyhow::bail!(
+                "a range runs one set of processors: {first} and {other} differ (a model predicts one and not the other); split the range where the model starts"
+            );
+        }
+        let mut pump = Pump::over(dates, round, true, self.today(), true);
+        let days: Vec<RangeDate> = dates
+            .iter()
+            .map(|&date| RangeDate {
+                ctx: self.context(date, mode, round, format!("{round}/{date}")),
+                opts: self.landing_options(date, mode, &pump),
+            })
+            .collect();
+        for processor in processors.iter().filter(|p| p.phase() == Phase::Raw) {
+            self.run_range_one(processor.as_ref(), &days, &mut pump)
+                .await?;
+        }
+        self.pump(&mut pump).await?;
+        self.finish(pump, mode).await
+    }
+
+    /// The end of a date's (or a range's) run: a phase whose transition did
+    /// not fire gets skip reports saying what it waited for, each date's
+    /// reports are ordered by phase, and run history is recorded — every
+    /// date of the pump in one write.
+    async fn finish(&self, mut pump: Pump, mode: RunMode) -> anyhow::Result<Vec<DateOutcome>> {
+        let round = pump.round.clone();
+        let mut outcomes = Vec::with_capacity(pump.dates.len());
+        for &date in &pump.dates {
+            let flow_mode = self.flow_mode(date, mode);
+            let processors = self.processors_for(date);
+            let ctx = self.context(date, mode, &round, format!("{round}/{date}"));
+            let mut reports = pump.reports.remove(&date).unwrap_or_default();
+            // Phases whose transition did not fire are recorded as skipped,
+            // with what the transition was waiting for.
+            let mut early_exit = None;
+            for transition in Transition::ALL {
+                let phase = transition.downstream_phase();
+                if pump.phases_run.contains(&(date, phase)) {
+                    continue;
+                }
+                let reason = self
+                    .not_fired_reason(transition, date, flow_mode, &round)
+                    .await?;
+                if transition == Transition::Phase2To3 {
+                    early_exit = Some(reason.clone());
+                }
+                for processor in processors.iter().filter(|p| p.phase() == phase) {
+                    reports.push(skip_report(processor.as_ref(), &ctx, &reason));
+                }
+            }
+            // A layer's early exit (too old, off-season) skipped phase 2
+            // itself: say that rather than what the transition waited for.
+            let raw_exit = reports
+                .iter()
+                .filter(|r| r.phase() == Some(Phase::Raw))
+                .map(|r| r.run.skip_reason.as_deref().unwrap_or_default())
+                .find(|reason| reason.starts_with("early exit"));
+            if let Some(reason) = raw_exit {
+                early_exit = Some(reason.to_string());
+            }
+            reports.sort_by_key(|r| r.run.phase);
+            let day = date.to_string();
+            // What is about none of the pump's dates goes with the first.
+            let first = outcomes.is_empty();
+            let other = |d: &NaiveDate| first && !pump.dates.contains(d);
+            outcomes.push(DateOutcome {
+                date,
+                round: round.clone(),
+                reports,
+                early_exit,
+                fired: pump
+                    .fired
+                    .iter()
+                    .filter(|f| {
+                        f.key.game_date == day
+                            || NaiveDate::parse_from_str(&f.key.game_date, "%Y-%m-%d")
+                                .is_ok_and(|d| other(&d))
+                    })
+                    .cloned()
+                    .collect(),
+                published: pump
+                    .published
+                    .iter()
+                    .filter(|(d, _)| *d == date || other(d))
+                    .map(|(_, p)| p.clone())
+                    .collect(),
+                other_dates: Vec::new(),
+                dead_letters: Vec::new(),
+            });
+        }
+        let warehouse = self.backends.warehouse.as_ref();
+        let days: Vec<(NaiveDate, &[RunReport], Coverage)> = outcomes
+            .iter()
+            .map(|o| {
+                let processors = self.processors_for(o.date).len();
+                (
+                    o.date,
+                    o.reports.as_slice(),
+                    Coverage::WholeDate { processors },
+                )
+            })
+            .collect();
+        record_date_runs(warehouse, &days).await.with_context(|| {
+            format!(
+                "recording run history for {}",
+                pump.dates
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
         for report in &pump.other_dates {
             let date = report.run.game_date;
             record_runs(
@@ -427,20 +555,26 @@ impl Pipeline {
             )
             .await?;
         }
-        Ok(DateOutcome {
-            date,
-            round: pump.round,
-            reports: pump.reports,
-            early_exit,
-            fired: pump.fired,
-            published: pump.published,
-            other_dates: pump.other_dates,
-            dead_letters: pump.dead_letters,
-        })
+        // What was not about the invocation's own dates goes with the first.
+        if let Some(first) = outcomes.first_mut() {
+            first.other_dates = pump.other_dates;
+            first.dead_letters = pump.dead_letters;
+        }
+        Ok(outcomes)
     }
 
-    /// Runs phase 2 for the pump's date, as a landing-zone notification
-    /// starts it; each completion is published.
+    /// The layer options of a landing notification's phase 2 run.
+    fn landing_options(&self, date: NaiveDate, mode: RunMode, pump: &Pump) -> LayerOptions {
+        LayerOptions {
+            flow_mode: self.flow_mode(date, mode).as_str().to_string(),
+            trigger_id: "landing".to_string(),
+            as_of: pump.as_of,
+            full: pump.full,
+        }
+    }
+
+    /// Runs phase 2 for one date, as a landing-zone notification starts
+    /// it; each completion is published.
     async fn run_raw(
         &self,
         ctx: &ProcessContext,
@@ -497,7 +631,7 @@ impl Pipeline {
     }
 
     async fn served(&self, pump: Pump) -> anyhow::Result<ServedPhase> {
-        let mut reports = pump.reports;
+        let mut reports: Vec<RunReport> = pump.reports.into_values().flatten().collect();
         reports.extend(pump.other_dates);
         let warehouse = self.backends.warehouse.as_ref();
         for report in &reports {
@@ -512,7 +646,7 @@ impl Pipeline {
         }
         Ok(ServedPhase {
             reports,
-            published: pump.published,
+            published: pump.published.into_iter().map(|(_, p)| p).collect(),
         })
     }
 
@@ -534,7 +668,7 @@ impl Pipeline {
             pump.expected += 1;
         }
         self.pump(&mut pump).await?;
-        let mut reports = pump.reports;
+        let mut reports: Vec<RunReport> = pump.reports.into_values().flatten().collect();
         reports.append(&mut pump.other_dates);
         for report in &reports {
             let date = report.run.game_date;
@@ -580,10 +714,43 @@ impl Pipeline {
         pump: &mut Pump,
     ) -> anyhow::Result<()> {
         let key = (ctx.game_date, ctx.execution_id.clone());
-        let ledger = pump.ledgers.entry(key.clone()).or_default().clone();
+        let ledger = pump.ledgers.entry(key).or_default().clone();
         let layered = run_layered(processor, ctx, &ledger, opts).await;
+        self.ran(processor, ctx.game_date, &ctx.execution_id, layered, pump)
+            .await
+    }
+
+    /// [`Self::run_one`] for every date of a range at once
+    /// ([`run_layered_range`]).
+    async fn run_range_one(
+        &self,
+        processor: &dyn Processor,
+        days: &[RangeDate],
+        pump: &mut Pump,
+    ) -> anyhow::Result<()> {
+        for (date, layered) in run_layered_range(processor, days).await {
+            let round = days
+                .iter()
+                .find(|d| d.ctx.game_date == date)
+                .map(|d| d.ctx.execution_id.clone())
+                .unwrap_or_default();
+            self.ran(processor, date, &round, layered, pump).await?;
+        }
+        Ok(())
+    }
+
+    /// Notes a layered run's change in its date's ledger, publishes its
+    /// completion and keeps its report.
+    async fn ran(
+        &self,
+        processor: &dyn Processor,
+        date: NaiveDate,
+        round: &str,
+        layered: LayeredRun,
+        pump: &mut Pump,
+    ) -> anyhow::Result<()> {
         pump.ledgers
-            .entry(key)
+            .entry((date, round.to_string()))
             .or_default()
             .record(processor.name(), layered.change.clone());
         if let Some(completion) = &layered.completion {
@@ -598,18 +765,17 @@ impl Pipeline {
                 .publish(COMPLETIONS_TOPIC, data.clone(), attributes.clone())
                 .await
                 .with_context(|| format!("publishing the completion of {}", processor.name()))?;
-            pump.published.push(Published {
-                topic: COMPLETIONS_TOPIC.to_string(),
-                data,
-                attributes,
-            });
+            pump.published.push((
+                date,
+                Published {
+                    topic: COMPLETIONS_TOPIC.to_string(),
+                    data,
+                    attributes,
+                },
+            ));
             pump.expected += 1;
         }
-        if ctx.game_date == pump.date && ctx.execution_id == pump.round {
-            pump.reports.push(layered.report);
-        } else {
-            pump.other_dates.push(layered.report);
-        }
+        pump.push_report(layered.report);
         Ok(())
     }
 
@@ -632,20 +798,43 @@ impl Pipeline {
             // A nacked completion comes back: it is not delivered yet.
             let nacked = drained.nacked;
             for fired in drained.fired {
-                pump.published.push(Published {
-                    topic: fired.key.transition.trigger_topic().to_string(),
-                    data: Bytes::from(Message::encode_to_vec(&fired.message)),
-                    attributes: BTreeMap::new(),
-                });
+                let date =
+                    NaiveDate::parse_from_str(&fired.key.game_date, "%Y-%m-%d").unwrap_or_default();
+                pump.published.push((
+                    date,
+                    Published {
+                        topic: fired.key.transition.trigger_topic().to_string(),
+                        data: Bytes::from(Message::encode_to_vec(&fired.message)),
+                        attributes: BTreeMap::new(),
+                    },
+                ));
                 pump.fired.push(fired);
                 pump.expected += 1;
             }
             pump.dead_letters.extend(drained.dead_letters);
             for transition in Transition::ALL {
                 let subscription = runner_subscription(transition);
-                for delivery in bus.pull(&subscription, 16).await? {
+                // A range pump gathers every trigger of its own round's dates
+                // on this topic and runs the phase once for all of them.
+                let mut range: Vec<(Trigger, String)> = Vec::new();
+                let mut deliveries = bus.pull(&subscription, 16).await?;
+                while pump.range && !deliveries.is_empty() {
+                    let more = bus.pull(&subscription, 256).await?;
+                    if more.is_empty() {
+                        break;
+                    }
+                    deliveries.extend(more);
+                }
+                for delivery in deliveries {
                     handled += 1;
                     match Trigger::read(transition, &delivery.data) {
+                        Ok(trigger)
+                            if pump.range
+                                && pump.current(trigger.game_date, &trigger.round_id)
+                                && !range.iter().any(|(t, _)| t.game_date == trigger.game_date) =>
+                        {
+                            range.push((trigger, delivery.ack_id));
+                        }
                         Ok(trigger) => {
                             self.run_phase(&trigger, pump).await?;
                             bus.ack(&subscription, &[delivery.ack_id]).await?;
@@ -662,6 +851,12 @@ impl Pipeline {
                             pump.dead_letters.push(letter);
                         }
                     }
+                }
+                if !range.is_empty() {
+                    range.sort_by_key(|(t, _)| t.game_date);
+                    let (triggers, acks): (Vec<Trigger>, Vec<String>) = range.into_iter().unzip();
+                    self.run_phase_range(&triggers, pump).await?;
+                    bus.ack(&subscription, &acks).await?;
                 }
             }
             pump.delivered += handled - nacked;
@@ -700,9 +895,9 @@ impl Pipeline {
     ) -> anyhow::Result<()> {
         let date = trigger.game_date;
         let mode = run_mode_of(trigger.mode);
-        let current = date == pump.date && trigger.round_id == pump.round;
+        let current = pump.current(date, &trigger.round_id);
         if current {
-            pump.phases_run.insert(trigger.phase);
+            pump.phases_run.insert((date, trigger.phase));
         }
         pump.ledgers
             .entry((date, trigger.round_id.clone()))
@@ -731,6 +926,48 @@ impl Pipeline {
             .filter(|p| p.phase() == trigger.phase && only(p.name()))
         {
             self.run_one(processor.as_ref(), &ctx, &opts, pump).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the phase the triggers start (one phase, the pump's own round,
+    /// distinct dates in ascending order) as one range per set of
+    /// processors.
+    async fn run_phase_range(&self, triggers: &[Trigger], pump: &mut Pump) -> anyhow::Result<()> {
+        let mut groups: Vec<(Processors, Vec<RangeDate>)> = Vec::new();
+        for trigger in triggers {
+            let date = trigger.game_date;
+            pump.phases_run.insert((date, trigger.phase));
+            pump.ledgers
+                .entry((date, trigger.round_id.clone()))
+                .or_default()
+                .absorb(&trigger.message);
+            let day = RangeDate {
+                ctx: self.context(
+                    date,
+                    run_mode_of(trigger.mode),
+                    &trigger.round_id,
+                    trigger.message.correlation_id.clone(),
+                ),
+                opts: LayerOptions {
+                    flow_mode: trigger.mode.as_str().to_string(),
+                    trigger_id: trigger.claim_id.clone(),
+                    as_of: pump.as_of,
+                    full: true,
+                },
+            };
+            let processors = self.processors_for(date);
+            match groups.last_mut() {
+                Some((p, days)) if Arc::ptr_eq(p, &processors) => days.push(day),
+                _ => groups.push((processors, vec![day])),
+            }
+        }
+        for (processors, days) in groups {
+            let phase = triggers[0].phase;
+            tracing::debug!(from = %days[0].ctx.game_date, dates = days.len(), %phase, "phase triggered for a range");
+            for processor in processors.iter().filter(|p| p.phase() == phase) {
+                self.run_range_one(processor.as_ref(), &days, pump).await?;
+            }
         }
         Ok(())
     }

@@ -51,7 +51,7 @@
 
 use crate::circuit_breaker::{Breaker, BreakerConfig, Breakers, Outcome};
 use crate::processor::{Phase, ProcessContext, Processor, RunMode, RunStatus, Scope};
-use crate::run::{RunReport, execute_processor, skip_report};
+use crate::run::{RunReport, execute_processor, execute_range, skip_report};
 use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
 use propcast_core::TableDef;
 use propcast_platform::WarehouseError;
@@ -295,6 +295,114 @@ pub async fn run_layered(
     ledger: &Ledger,
     opts: &LayerOptions,
 ) -> LayeredRun {
+    if let Some(duplicate) = duplicate_delivery(processor, ctx, opts).await {
+        return duplicate;
+    }
+    let (ControlFlow::Continue(decided) | ControlFlow::Break(decided)) =
+        inner_layers(processor, ctx, ledger, opts).await;
+    let Decided {
+        report,
+        change,
+        up_to_date,
+    } = decided;
+    store_idempotency_key(processor, ctx, opts, &report).await;
+    let completion = completion(processor, ctx, opts, &report, &change, up_to_date);
+    LayeredRun {
+        report,
+        change,
+        completion: Some(completion),
+    }
+}
+
+/// One date of a range run: its context and its layer options (the
+/// trigger that started it).
+#[derive(Clone)]
+pub struct RangeDate {
+    pub ctx: ProcessContext,
+    pub opts: LayerOptions,
+}
+
+/// Runs `processor` for every date of `days` (ascending) inside the layers,
+/// with its range form ([`Processor::process_range`]) — the backfill path.
+/// Per date, exactly what [`run_layered`] does in a full run: a duplicate
+/// delivery is a recorded no-op, the early exit and the breaker may skip
+/// it, the idempotency key is stored, the hashes of an earlier round are
+/// forgotten, and it gets its report and completion. The breaker is loaded
+/// once and recorded once for the range. When the range fails, its dates
+/// are re-run one by one through [`run_layered`], so a failure lands on its
+/// own date and the others go on. Only full runs have a range form: a
+/// scoped or incremental run goes through [`run_layered`].
+pub async fn run_layered_range(
+    processor: &dyn Processor,
+    days: &[RangeDate],
+) -> Vec<(NaiveDate, LayeredRun)> {
+    let mut done: BTreeMap<NaiveDate, LayeredRun> = BTreeMap::new();
+    let mut todo: Vec<&RangeDate> = Vec::new();
+    for day in days {
+        debug_assert!(day.opts.full, "a range run recomputes whole dates");
+        if let Some(duplicate) = duplicate_delivery(processor, &day.ctx, &day.opts).await {
+            done.insert(day.ctx.game_date, duplicate);
+        } else if let ControlFlow::Break(decided) = exit_early(processor, &day.ctx, &day.opts) {
+            done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+        } else {
+            todo.push(day);
+        }
+    }
+    if let Some(first) = todo.first() {
+        match check_breaker(processor, &first.ctx).await {
+            ControlFlow::Break(decided) => {
+                let reason = decided.report.run.skip_reason.clone().unwrap_or_default();
+                for day in todo {
+                    let decided = Decided::skipped(processor, &day.ctx, &reason);
+                    done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+                }
+            }
+            ControlFlow::Continue(breakers) => {
+                let contexts: Vec<ProcessContext> = todo.iter().map(|d| d.ctx.clone()).collect();
+                match execute_range(processor, &contexts).await {
+                    Ok(reports) => {
+                        if let Some(last) = reports.last() {
+                            record_breaker(processor, &first.ctx, breakers, last).await;
+                        }
+                        for (day, report) in todo.into_iter().zip(reports) {
+                            forget_round(processor, &day.ctx).await;
+                            let decided = Decided {
+                                report,
+                                change: Change::Full,
+                                up_to_date: false,
+                            };
+                            done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            processor = processor.name(),
+                            from = %first.ctx.game_date,
+                            dates = todo.len(),
+                            error = %e,
+                            "the range run failed; running its dates one by one"
+                        );
+                        for day in todo {
+                            let run =
+                                run_layered(processor, &day.ctx, &Ledger::default(), &day.opts)
+                                    .await;
+                            done.insert(day.ctx.game_date, run);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    done.into_iter().collect()
+}
+
+/// The duplicate-delivery skip of [`run_layered`] (layer 1), if the key of
+/// this delivery is stored.
+async fn duplicate_delivery(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    opts: &LayerOptions,
+) -> Option<LayeredRun> {
     let key = idempotency_id(ctx, opts, processor.name());
     match ctx.state.get(IDEMPOTENCY_COLLECTION, &key).await {
         Ok(Some(value)) => {
@@ -306,42 +414,67 @@ pub async fn run_layered(
                 ),
                 None => "duplicate delivery".to_string(),
             };
-            return LayeredRun {
+            Some(LayeredRun {
                 report: skip_report(processor, ctx, &reason),
                 change: Change::unchanged(),
                 completion: None,
-            };
+            })
         }
-        Ok(None) => {}
+        Ok(None) => None,
         Err(e) => {
             tracing::warn!(processor = processor.name(), error = %e, "idempotency key unreadable; running");
+            None
         }
     }
+}
 
-    let (ControlFlow::Continue(decided) | ControlFlow::Break(decided)) =
-        inner_layers(processor, ctx, ledger, opts).await;
+/// The end of [`run_layered`] for a decided run: its idempotency key
+/// stored (unless it failed) and its completion.
+async fn finish(processor: &dyn Processor, day: &RangeDate, decided: Decided) -> LayeredRun {
     let Decided {
         report,
         change,
         up_to_date,
     } = decided;
-
-    if report.status() != RunStatus::Failed {
-        let value = serde_json::to_value(IdempotencyKey {
-            run_id: report.run_id().to_string(),
-            status: report.status().as_str().to_string(),
-            completed_at: Utc::now(),
-        })
-        .expect("key serialises");
-        if let Err(e) = ctx.state.put(IDEMPOTENCY_COLLECTION, &key, &value).await {
-            tracing::warn!(processor = processor.name(), error = %e, "could not store the idempotency key");
-        }
-    }
+    let (ctx, opts) = (&day.ctx, &day.opts);
+    store_idempotency_key(processor, ctx, opts, &report).await;
     let completion = completion(processor, ctx, opts, &report, &change, up_to_date);
     LayeredRun {
         report,
         change,
         completion: Some(completion),
+    }
+}
+
+/// What change detection does after a full run: the previous round's
+/// hashes (and a phase 2 landing fingerprint) are forgotten, so the next
+/// incremental round compares against nothing and recomputes the date.
+async fn forget_round(processor: &dyn Processor, ctx: &ProcessContext) {
+    let hash_id = entity_hash_id(processor.name(), ctx.game_date);
+    forget_hashes(ctx, &hash_id).await;
+    if processor.phase() == Phase::Raw {
+        forget_fingerprint(ctx, &hash_id).await;
+    }
+}
+
+async fn store_idempotency_key(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    opts: &LayerOptions,
+    report: &RunReport,
+) {
+    if report.status() == RunStatus::Failed {
+        return;
+    }
+    let key = idempotency_id(ctx, opts, processor.name());
+    let value = serde_json::to_value(IdempotencyKey {
+        run_id: report.run_id().to_string(),
+        status: report.status().as_str().to_string(),
+        completed_at: Utc::now(),
+    })
+    .expect("key serialises");
+    if let Err(e) = ctx.state.put(IDEMPOTENCY_COLLECTION, &key, &value).await {
+        tracing::warn!(processor = processor.name(), error = %e, "could not store the idempotency key");
     }
 }
 

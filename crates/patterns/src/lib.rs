@@ -33,11 +33,18 @@ pub mod run;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use layers::{Change, LayerOptions, LayeredRun, Ledger, run_layered};
-pub use partition::{Counters, DateSummary, stored_values, write_partition, write_scoped};
+pub use layers::{
+    Change, LayerOptions, LayeredRun, Ledger, RangeDate, run_layered, run_layered_range,
+};
+pub use partition::{
+    Counters, DateSummary, stored_values, write_partition, write_range, write_scoped,
+};
 pub use processor::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RunMode, RunStatus,
-    Scope,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
+    RunMode, RunStatus, Scope,
 };
 pub use quarantine::Quarantine;
-pub use run::{Coverage, RunReport, execute_processor, record_runs, run_processor, skip_report};
+pub use run::{
+    Coverage, RunReport, execute_processor, execute_range, record_date_runs, record_runs,
+    run_processor, skip_report,
+};

@@ -8,7 +8,8 @@
 //! [`stored_values`] to find the in-scope rows already stored and
 //! [`write_scoped`] to replace exactly those.
 
-use crate::{ProcessContext, ProcessError, ProcessOutput, Quarantine};
+use crate::{ProcessContext, ProcessError, ProcessOutput, Quarantine, RangeOutput};
+use chrono::NaiveDate;
 use propcast_core::{Table, TableDef};
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, text_list};
@@ -112,6 +113,61 @@ pub async fn write_partition<T: Table>(
         "partition replaced"
     );
     Ok(summary.into_output(stats.rows_written))
+}
+
+/// The range form of [`write_partition`]: replaces the partitions of every
+/// date of `dates` of `T`'s table with the summaries' rows in one write
+/// ([`propcast_platform::Warehouse::replace_dates`]), verifies the
+/// warehouse wrote exactly as many, and gives each date its output as
+/// [`write_partition`] would have (a date without a summary is written
+/// empty and reports no data).
+pub async fn write_range<T: Table>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    dates: &[NaiveDate],
+    mut summaries: BTreeMap<NaiveDate, DateSummary<T>>,
+) -> Result<RangeOutput, ProcessError> {
+    let mut rows: Vec<T> = Vec::new();
+    let mut counted: Vec<(NaiveDate, usize)> = Vec::with_capacity(dates.len());
+    for date in dates {
+        if let Some(summary) = summaries.get_mut(date) {
+            counted.push((*date, summary.rows.len()));
+            rows.append(&mut summary.rows);
+        }
+    }
+    if let Some(stray) = summaries.keys().find(|d| !dates.contains(d)) {
+        return Err(ProcessError::Permanent(format!(
+            "{processor}: computed rows for {stray}, outside the range being written"
+        )));
+    }
+    let stats = ctx.warehouse.replace_date_rows::<T>(dates, &rows).await?;
+    let expected = rows.len() as u64;
+    if stats.rows_written != expected {
+        return Err(ProcessError::Permanent(format!(
+            "{}: wrote {} rows for {} dates from {} but computed {expected}",
+            T::DEF.qualified(),
+            stats.rows_written,
+            dates.len(),
+            ctx.game_date
+        )));
+    }
+    tracing::info!(
+        processor,
+        from = %ctx.game_date,
+        dates = dates.len(),
+        rows = expected,
+        replaced = stats.rows_deleted,
+        "partitions replaced"
+    );
+    let written: BTreeMap<NaiveDate, usize> = counted.into_iter().collect();
+    Ok(dates
+        .iter()
+        .map(|date| {
+            let summary = summaries.remove(date).unwrap_or_default();
+            let n = written.get(date).copied().unwrap_or_default() as u64;
+            (*date, summary.into_output(n))
+        })
+        .collect())
 }
 
 /// Replaces, in the date's partition of `T`'s table, exactly the rows whose

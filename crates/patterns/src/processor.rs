@@ -54,6 +54,20 @@ pub struct ProcessContext {
     pub scope: Scope,
 }
 
+impl ProcessContext {
+    /// The same context for another date (a range run's date `date`).
+    pub fn on(&self, date: NaiveDate) -> ProcessContext {
+        ProcessContext {
+            game_date: date,
+            ..self.clone()
+        }
+    }
+}
+
+/// What a range run ([`Processor::process_range`]) did, per date: each
+/// date's output as [`Processor::process`] would have reported it.
+pub type RangeOutput = BTreeMap<NaiveDate, ProcessOutput>;
+
 /// The part of a date a run recomputes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Scope {
@@ -207,4 +221,37 @@ pub trait Processor: Send + Sync {
     /// Processes `ctx.game_date` (within `ctx.scope`). Writes must be
     /// idempotent: running twice leaves the same rows.
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError>;
+
+    /// True when [`Processor::process_range`] is set-based (reads its
+    /// inputs once for the whole range and writes each table once) rather
+    /// than this trait's default, which runs [`Processor::process`] date by
+    /// date.
+    fn has_range_form(&self) -> bool {
+        false
+    }
+
+    /// The range form: computes every date of `dates` (ascending, distinct)
+    /// in full and writes them, giving exactly the rows and per-date
+    /// outputs that [`Processor::process`] gives date by date in that order
+    /// — so the row of date D never sees D's later siblings' output or any
+    /// input a run of D alone would not see (point in time holds by
+    /// construction: each date's frame ends before D, or at D for the
+    /// same-date sources the processor declares). It runs after every
+    /// upstream processor has run for the whole range, before any
+    /// downstream one. `ctx` is the context of the first date (its
+    /// `game_date` is `dates[0]`, its scope [`Scope::Full`]). An error fails
+    /// the whole range; the driver then re-runs its dates one by one, so
+    /// the failure lands on its date. This default is that: `process` per
+    /// date, in order.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut out = RangeOutput::new();
+        for &date in dates {
+            out.insert(date, self.process(&ctx.on(date)).await?);
+        }
+        Ok(out)
+    }
 }

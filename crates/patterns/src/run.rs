@@ -97,17 +97,7 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
             )
         }
     };
-    for entry in output.quarantine.entries() {
-        tracing::warn!(
-            processor = name,
-            game_date = %ctx.game_date,
-            file = %entry.source_file,
-            record = %entry.record,
-            field = %entry.field,
-            reason = %entry.reason,
-            "record quarantined"
-        );
-    }
+    log_quarantine(name, ctx, &output);
     let quarantine_rows = output
         .quarantine
         .to_rows(ctx.game_date, name, &run_id, ctx.now);
@@ -135,6 +125,88 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         output,
         run,
         quarantine_rows,
+    }
+}
+
+/// Runs `processor`'s range form over the dates of `contexts` (one context
+/// per date, ascending; they differ only in date and correlation id),
+/// retrying retryable errors, and returns one report per date as
+/// [`execute_processor`] would have written it. A date's `duration_ms` is
+/// its share of the range's time (split evenly). An error fails the whole
+/// range and is returned, so the caller can re-run the dates one by one.
+pub async fn execute_range(
+    processor: &dyn Processor,
+    contexts: &[ProcessContext],
+) -> Result<Vec<RunReport>, ProcessError> {
+    let Some(first) = contexts.first() else {
+        return Ok(Vec::new());
+    };
+    let dates: Vec<NaiveDate> = contexts.iter().map(|c| c.game_date).collect();
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let name = processor.name();
+    let mut outputs = (|| async { processor.process_range(first, &dates).await })
+        .retry(retry_policy())
+        .when(|e: &ProcessError| e.is_retryable())
+        .notify(|e: &ProcessError, delay: Duration| {
+            tracing::warn!(processor = name, from = %first.game_date, dates = dates.len(), error = %e, ?delay, "retrying the range after a transient error");
+        })
+        .await?;
+    let share = clock.elapsed().as_millis() as i64 / contexts.len() as i64;
+    let finished_at = Utc::now();
+    let mut reports = Vec::with_capacity(contexts.len());
+    for ctx in contexts {
+        let output = outputs.remove(&ctx.game_date).ok_or_else(|| {
+            ProcessError::Permanent(format!(
+                "{name}: its range run gave no output for {}",
+                ctx.game_date
+            ))
+        })?;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        log_quarantine(name, ctx, &output);
+        let quarantine_rows = output
+            .quarantine
+            .to_rows(ctx.game_date, name, &run_id, ctx.now);
+        let run = ProcessorRun {
+            run_id,
+            execution_id: ctx.execution_id.clone(),
+            correlation_id: ctx.correlation_id.clone(),
+            processor: name.to_string(),
+            phase: processor.phase().number(),
+            game_date: ctx.game_date,
+            status: output.status(),
+            skip_reason: None,
+            error: None,
+            round_id: ctx.execution_id.clone(),
+            entities_in_scope: None,
+            entities_changed: None,
+            rows_written: output.total_rows() as i64,
+            records_quarantined: output.quarantine.len() as i64,
+            duration_ms: share,
+            mode: ctx.mode.to_string(),
+            started_at,
+            finished_at,
+        };
+        reports.push(RunReport {
+            output,
+            run,
+            quarantine_rows,
+        });
+    }
+    Ok(reports)
+}
+
+fn log_quarantine(name: &str, ctx: &ProcessContext, output: &ProcessOutput) {
+    for entry in output.quarantine.entries() {
+        tracing::warn!(
+            processor = name,
+            game_date = %ctx.game_date,
+            file = %entry.source_file,
+            record = %entry.record,
+            field = %entry.field,
+            reason = %entry.reason,
+            "record quarantined"
+        );
     }
 }
 
@@ -195,30 +267,57 @@ pub async fn record_runs(
     reports: &[RunReport],
     coverage: Coverage,
 ) -> Result<(), WarehouseError> {
-    let ran: Vec<&RunReport> = reports.iter().filter(|r| r.ran()).collect();
-    if coverage
-        == (Coverage::WholeDate {
-            processors: ran.len(),
-        })
-    {
-        let quarantine: Vec<QuarantineRecord> = reports
-            .iter()
-            .flat_map(|r| r.quarantine_rows.iter().cloned())
-            .collect();
-        warehouse.replace_rows(date, &[], &quarantine).await?;
-    } else {
-        for report in ran {
-            warehouse
-                .replace_rows(
-                    date,
-                    &[("processor", report.processor())],
-                    &report.quarantine_rows,
-                )
-                .await?;
+    record_date_runs(warehouse, &[(date, reports, coverage)]).await
+}
+
+/// [`record_runs`] for many dates at once: the quarantine of every date
+/// whose reports cover it whole, with every processor run, is replaced in
+/// one write for all of them, the rest processor by processor; the
+/// `processor_runs` rows of every date go in one merge. What a range run
+/// records instead of a pair of writes per date.
+pub async fn record_date_runs(
+    warehouse: &dyn Warehouse,
+    days: &[(NaiveDate, &[RunReport], Coverage)],
+) -> Result<(), WarehouseError> {
+    let mut whole_dates = Vec::new();
+    let mut whole_rows: Vec<QuarantineRecord> = Vec::new();
+    for (date, reports, coverage) in days {
+        let ran: Vec<&RunReport> = reports.iter().filter(|r| r.ran()).collect();
+        if *coverage
+            == (Coverage::WholeDate {
+                processors: ran.len(),
+            })
+        {
+            whole_dates.push(*date);
+            whole_rows.extend(
+                reports
+                    .iter()
+                    .flat_map(|r| r.quarantine_rows.iter().cloned()),
+            );
+        } else {
+            for report in ran {
+                warehouse
+                    .replace_rows(
+                        *date,
+                        &[("processor", report.processor())],
+                        &report.quarantine_rows,
+                    )
+                    .await?;
+            }
         }
     }
-    let runs: Vec<ProcessorRun> = reports.iter().map(|r| r.run.clone()).collect();
-    warehouse.merge_rows(&runs).await?;
+    if !whole_dates.is_empty() {
+        warehouse
+            .replace_date_rows(&whole_dates, &whole_rows)
+            .await?;
+    }
+    let runs: Vec<ProcessorRun> = days
+        .iter()
+        .flat_map(|(_, reports, _)| reports.iter().map(|r| r.run.clone()))
+        .collect();
+    if !runs.is_empty() {
+        warehouse.merge_rows(&runs).await?;
+    }
     Ok(())
 }
 

@@ -133,6 +133,30 @@ pub trait Warehouse: Send + Sync {
 
     /// Upserts `rows` by the table's primary key, atomically.
     async fn merge(&self, def: &TableDef, rows: Vec<Record>) -> Result<WriteStats, WarehouseError>;
+
+    /// Replaces whole date partitions — every row whose partition column is
+    /// one of `dates` — with `rows`, each of which must lie in one of them
+    /// (a date without rows is emptied). The range form of
+    /// [`Warehouse::replace_partition`]: a backfill writes a table once for
+    /// a chunk of dates instead of once per date. Atomic for the whole
+    /// range where the backend can (DuckDB, BigQuery); this default, for
+    /// any other, replaces date by date, each date atomic.
+    async fn replace_dates(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        let mut by_date = values::records_by_date(def, dates, rows)?;
+        let mut total = WriteStats::default();
+        for date in dates {
+            let rows = by_date.remove(date).unwrap_or_default();
+            let stats = self.replace_partition(def, *date, &[], rows).await?;
+            total.rows_deleted += stats.rows_deleted;
+            total.rows_written += stats.rows_written;
+        }
+        Ok(total)
+    }
 }
 
 /// Typed helpers over any [`Warehouse`].
@@ -167,6 +191,17 @@ pub trait WarehouseExt: Warehouse {
     ) -> Result<WriteStats, WarehouseError> {
         let records = to_records(rows)?;
         self.replace_partition(&T::DEF, date, scope, records).await
+    }
+
+    /// Replaces the partitions of `dates` of `T`'s table with `rows`
+    /// ([`Warehouse::replace_dates`]).
+    async fn replace_date_rows<T: Table>(
+        &self,
+        dates: &[NaiveDate],
+        rows: &[T],
+    ) -> Result<WriteStats, WarehouseError> {
+        let records = to_records(rows)?;
+        self.replace_dates(&T::DEF, dates, records).await
     }
 
     /// Upserts rows of `T` by primary key.

@@ -227,6 +227,49 @@ impl DuckDbWarehouse {
         })
     }
 
+    /// [`Warehouse::replace_dates`] in one transaction: one DELETE for all
+    /// the dates, one Appender for all the rows.
+    fn replace_dates_blocking(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.check_writable(def)?;
+        validate_def(def)?;
+        let checked = values::convert_rows(def, rows)?;
+        values::check_rows_in_dates(def, dates, &checked)?;
+        let converted: Vec<Vec<Value>> = checked
+            .iter()
+            .map(|row| row.iter().map(param_value).collect())
+            .collect();
+        let conn = self.lock();
+        self.ensure_locked(&conn, def)?;
+        let list = dates
+            .iter()
+            .map(|d| format!("DATE '{d}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let delete_sql = format!(
+            "DELETE FROM {} WHERE {} IN ({list})",
+            qualified(def),
+            quote_ident(def.partition)
+        );
+        in_transaction(&conn, || {
+            let deleted = if dates.is_empty() {
+                0
+            } else {
+                conn.execute(&delete_sql, [])
+                    .map_err(|e| map_error(&delete_sql, e))?
+            };
+            let written = append_rows(&conn, def, def.dataset, def.name, &converted)?;
+            Ok(WriteStats {
+                rows_deleted: deleted as u64,
+                rows_written: written,
+            })
+        })
+    }
+
     fn merge_blocking(
         &self,
         def: &TableDef,
@@ -398,6 +441,23 @@ impl Warehouse for DuckDbWarehouse {
             rows_deleted = stats.rows_deleted,
             rows_written = stats.rows_written,
             "replaced warehouse partition"
+        );
+        Ok(stats)
+    }
+
+    async fn replace_dates(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        let stats = run_blocking(|| self.replace_dates_blocking(def, dates, rows))?;
+        tracing::debug!(
+            table = %def.qualified(),
+            dates = dates.len(),
+            rows_deleted = stats.rows_deleted,
+            rows_written = stats.rows_written,
+            "replaced warehouse partitions"
         );
         Ok(stats)
     }

@@ -568,6 +568,47 @@ impl BigQueryWarehouse {
     /// its name and SQL reference. The staging table is never read by
     /// anyone but the transaction that copies it into place, so the
     /// streaming buffer's limits (no DML on streamed rows) do not apply.
+    /// Deletes the rows matching `condition` and inserts `rows` (checked
+    /// to lie inside it) in one multi-statement transaction; large writes
+    /// go through a staging table.
+    async fn replace_where(
+        &self,
+        def: &TableDef,
+        condition: &str,
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.ensure(def).await?;
+        let table = self.table_ref(def.dataset, def.name);
+        let mut inserts = String::new();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            inserts.push_str(&insert_values(&table, def, chunk));
+        }
+        let deleted = if rows.len() <= STAGE_AFTER_ROWS && inserts.len() < MAX_SCRIPT_BYTES {
+            self.run_write(&transaction(
+                &format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
+                &format!("DELETE FROM {table} WHERE {condition};\n{inserts}"),
+            ))
+            .await?
+        } else {
+            let (stage, stage_ref) = self.stage(def, &rows).await?;
+            let result = self
+                .run_write(&transaction(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
+                    &format!(
+                        "DELETE FROM {table} WHERE {condition};\n{}",
+                        insert_from(&table, def, &stage_ref)
+                    ),
+                ))
+                .await;
+            self.drop_stage(def, &stage).await;
+            result?
+        };
+        Ok(WriteStats {
+            rows_deleted: deleted,
+            rows_written: rows.len() as u64,
+        })
+    }
+
     async fn stage(
         &self,
         def: &TableDef,
@@ -749,48 +790,47 @@ impl Warehouse for BigQueryWarehouse {
         let slice = values::partition_slice(def, date, scope)?;
         let rows = values::convert_rows(def, rows)?;
         values::check_rows_in_slice(def, &slice, &rows)?;
-        self.ensure(def).await?;
-
-        let table = self.table_ref(def.dataset, def.name);
         let condition = slice
             .iter()
             .map(|(idx, value)| format!("`{}` = {}", def.columns[*idx].name, literal(value)))
             .collect::<Vec<_>>()
             .join(" AND ");
-        let mut inserts = String::new();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            inserts.push_str(&insert_values(&table, def, chunk));
-        }
-        let deleted = if rows.len() <= STAGE_AFTER_ROWS && inserts.len() < MAX_SCRIPT_BYTES {
-            self.run_write(&transaction(
-                &format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
-                &format!("DELETE FROM {table} WHERE {condition};\n{inserts}"),
-            ))
-            .await?
-        } else {
-            let (stage, stage_ref) = self.stage(def, &rows).await?;
-            let result = self
-                .run_write(&transaction(
-                    &format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
-                    &format!(
-                        "DELETE FROM {table} WHERE {condition};\n{}",
-                        insert_from(&table, def, &stage_ref)
-                    ),
-                ))
-                .await;
-            self.drop_stage(def, &stage).await;
-            result?
-        };
-        let stats = WriteStats {
-            rows_deleted: deleted,
-            rows_written: rows.len() as u64,
-        };
+        let stats = self.replace_where(def, &condition, rows).await?;
         tracing::debug!(
             table = %def.qualified(),
             game_date = %date,
             rows_deleted = stats.rows_deleted,
             rows_written = stats.rows_written,
             "replaced warehouse partition"
+        );
+        Ok(stats)
+    }
+
+    async fn replace_dates(
+        &self,
+        def: &TableDef,
+        dates: &[chrono::NaiveDate],
+        rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        validate_def(def)?;
+        let rows = values::convert_rows(def, rows)?;
+        values::check_rows_in_dates(def, dates, &rows)?;
+        if dates.is_empty() {
+            return Ok(WriteStats::default());
+        }
+        let list = dates
+            .iter()
+            .map(|d| literal(&Param::Date(*d)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let condition = format!("`{}` IN ({list})", def.partition);
+        let stats = self.replace_where(def, &condition, rows).await?;
+        tracing::debug!(
+            table = %def.qualified(),
+            dates = dates.len(),
+            rows_deleted = stats.rows_deleted,
+            rows_written = stats.rows_written,
+            "replaced warehouse partitions"
         );
         Ok(stats)
     }

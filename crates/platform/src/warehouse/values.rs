@@ -208,6 +208,66 @@ pub(crate) fn partition_slice(
     Ok(slice)
 }
 
+/// Records grouped by their partition date, each of which must be one of
+/// `dates` (a record outside them is a `BadValue` naming its row).
+pub(crate) fn records_by_date(
+    def: &TableDef,
+    dates: &[NaiveDate],
+    rows: Vec<Record>,
+) -> Result<std::collections::BTreeMap<NaiveDate, Vec<Record>>, WarehouseError> {
+    let wanted: std::collections::BTreeSet<NaiveDate> = dates.iter().copied().collect();
+    let mut out: std::collections::BTreeMap<NaiveDate, Vec<Record>> = Default::default();
+    for (i, record) in rows.into_iter().enumerate() {
+        let date = record
+            .get(def.partition)
+            .and_then(|v| v.as_str())
+            .and_then(|s| parse_date(s).ok())
+            .filter(|d| wanted.contains(d))
+            .ok_or_else(|| WarehouseError::BadValue {
+                table: def.qualified(),
+                row: i,
+                column: def.partition.to_string(),
+                message: format!(
+                    "{} is not one of the {} dates being replaced",
+                    record.get(def.partition).cloned().unwrap_or_default(),
+                    dates.len()
+                ),
+            })?;
+        out.entry(date).or_default().push(record);
+    }
+    Ok(out)
+}
+
+/// Checks that every converted row's partition value is one of `dates`.
+pub(crate) fn check_rows_in_dates(
+    def: &TableDef,
+    dates: &[NaiveDate],
+    rows: &[Vec<Param>],
+) -> Result<usize, WarehouseError> {
+    let part_idx = def
+        .columns
+        .iter()
+        .position(|c| c.name == def.partition)
+        .ok_or_else(|| schema_error(def, format!("no partition column {}", def.partition)))?;
+    let wanted: std::collections::BTreeSet<NaiveDate> = dates.iter().copied().collect();
+    for (row_idx, row) in rows.iter().enumerate() {
+        let inside = matches!(&row[part_idx], Param::Date(d) if wanted.contains(d));
+        if !inside {
+            return Err(WarehouseError::BadValue {
+                table: def.qualified(),
+                row: row_idx,
+                column: def.partition.to_string(),
+                message: format!(
+                    "{} is outside the {} dates being replaced",
+                    row[part_idx],
+                    dates.len()
+                ),
+            });
+        }
+    }
+    Ok(part_idx)
+}
+
 /// Checks that every row lies in the slice being replaced.
 pub(crate) fn check_rows_in_slice(
     def: &TableDef,
