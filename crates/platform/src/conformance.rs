@@ -161,6 +161,62 @@ pub async fn warehouse_replace_partition_is_idempotent(wh: &dyn Warehouse) {
     );
 }
 
+/// `replace_dates` replaces exactly the partitions of the dates it is
+/// given, in one write: every row of those dates goes, the rows given come
+/// in, a listed date without rows is emptied, and other dates stay; a row
+/// outside the listed dates is refused with nothing written.
+pub async fn warehouse_replace_dates_replaces_exactly_those_dates(wh: &dyn Warehouse) {
+    const T: TableDef = probe_table("replace_dates");
+    wh.ensure_table(&T).await.expect("ensure_table");
+    for (day, player) in [("2025-03-13", 7), ("2025-03-14", 8), ("2025-03-16", 9)] {
+        wh.replace_partition(&T, date(day), &[], vec![row(day, "WAS", player, Some(1))])
+            .await
+            .expect("seed a date");
+    }
+    let dates = [date("2025-03-14"), date("2025-03-15"), date("2025-03-16")];
+    let stats = wh
+        .replace_dates(
+            &T,
+            &dates,
+            vec![
+                row("2025-03-14", "WAS", 1, Some(10)),
+                row("2025-03-14", "DEN", 2, None),
+                row("2025-03-15", "WAS", 3, Some(30)),
+            ],
+        )
+        .await
+        .expect("replace three dates");
+    assert_eq!(stats.rows_deleted, 2, "the rows of 03-14 and 03-16 go");
+    assert_eq!(stats.rows_written, 3);
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-13").await,
+        vec![(7, Some(1))],
+        "a date outside the range stays"
+    );
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-14").await,
+        vec![(1, Some(10)), (2, None)]
+    );
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-15").await,
+        vec![(3, Some(30))]
+    );
+    assert_eq!(
+        points_by_player(wh, &T, "2025-03-16").await,
+        vec![],
+        "a listed date without rows is emptied"
+    );
+    let stray = wh
+        .replace_dates(
+            &T,
+            &[date("2025-03-14")],
+            vec![row("2025-03-13", "WAS", 4, Some(4))],
+        )
+        .await;
+    assert!(stray.is_err(), "a row outside the listed dates is refused");
+    assert_eq!(count(wh, &T, "TRUE").await, 4, "nothing was written");
+}
+
 /// A scoped replace only touches rows whose scope columns match.
 pub async fn warehouse_replace_partition_respects_scope(wh: &dyn Warehouse) {
     const T: TableDef = probe_table("replace_scope");
@@ -646,6 +702,7 @@ pub async fn warehouse_large_write_round_trips(wh: &dyn Warehouse) {
 pub async fn warehouse_all(wh: &dyn Warehouse) {
     warehouse_replace_partition_is_idempotent(wh).await;
     warehouse_replace_partition_respects_scope(wh).await;
+    warehouse_replace_dates_replaces_exactly_those_dates(wh).await;
     warehouse_merge_upserts_by_key(wh).await;
     warehouse_bad_value_rolls_back(wh).await;
     warehouse_values_round_trip(wh).await;

@@ -130,6 +130,12 @@ macro_rules! warehouse_test_suite {
             );
             $crate::__conformance_test!(
                 #[tokio::test]
+                replace_dates_replaces_exactly_those_dates,
+                $factory,
+                |wh, _home| c::warehouse_replace_dates_replaces_exactly_those_dates(&wh).await
+            );
+            $crate::__conformance_test!(
+                #[tokio::test]
                 replace_partition_respects_scope,
                 $factory,
                 |wh, _home| c::warehouse_replace_partition_respects_scope(&wh).await
