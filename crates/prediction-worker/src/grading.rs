@@ -39,7 +39,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::tables::{PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput, Scope,
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, text_list};
@@ -194,71 +194,121 @@ impl Processor for PredictionGrading {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
-        let inputs = match &ctx.scope {
-            Scope::Full => read_inputs(ctx).await?,
+        let mut inputs = match &ctx.scope {
+            Scope::Full => read_inputs(ctx, &[date])
+                .await?
+                .remove(&date)
+                .unwrap_or_default(),
             Scope::Entities(entities) => read_scoped_inputs(ctx, entities).await?,
         };
-        // Only games with results can be graded: a prediction whose team has
-        // no box score on the date (game not played yet, or a game the
-        // player source does not cover) stays ungraded instead of being
-        // voided as "did not play".
-        let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) =
-            inputs
-                .predictions
-                .into_iter()
-                .partition(|p| inputs.teams_with_results.contains(p.team_abbr.as_str()));
-        let rows = grade_predictions(date, &predictions, &inputs.games, ctx.now);
-        let stats = match &inputs.stale {
+        let stale = inputs.stale.take();
+        let (rows, mut output) = grade_date(ctx, date, inputs);
+        let stats = match &stale {
             None => ctx.warehouse.replace_rows(date, &[], &rows).await?,
             Some(stale) => replace_players(ctx, stale, &rows).await?,
         };
-        let expected = rows.len() as u64;
-        if stats.rows_written != expected {
-            return Err(PredictionError::WriteCountMismatch {
-                table: PredictionAccuracy::DEF.qualified(),
-                game_date: date,
-                expected,
-                written: stats.rows_written,
-            }
-            .into());
-        }
-        let summary = crate::accuracy_summary::accuracy_summary(&rows);
-        tracing::info!(
-            processor = NAME,
-            game_date = %date,
-            correlation_id = %ctx.correlation_id,
-            predictions = summary.predictions,
-            graded = summary.graded,
-            correct = summary.correct,
-            pushes = summary.pushes,
-            voided = summary.voided,
-            "predictions graded"
-        );
-
-        let mut output = ProcessOutput {
-            no_data: predictions.is_empty(),
-            ..ProcessOutput::default()
-        };
+        check_written(date, rows.len() as u64, stats.rows_written)?;
         output.wrote(&PredictionAccuracy::DEF, stats.rows_written);
-        output
-            .counters
-            .insert("ungraded_no_results".into(), awaiting.len() as i64);
-        for (name, value) in [
-            ("predictions", summary.predictions),
-            ("graded", summary.graded),
-            ("correct", summary.correct),
-            ("pushes", summary.pushes),
-            ("voided", summary.voided),
-            ("pass", summary.pass),
-            ("no_line", summary.no_line),
-        ] {
-            output.counters.insert(name.into(), value as i64);
-        }
         Ok(output)
+    }
+
+    fn has_range_form(&self) -> bool {
+        true
+    }
+
+    /// Reads the predictions and box scores of every date at once, grades
+    /// each date as [`Processor::process`] does, and replaces the range's
+    /// accuracy partitions in one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut inputs = read_inputs(ctx, dates).await?;
+        let mut all = Vec::new();
+        let mut outputs: BTreeMap<NaiveDate, (usize, ProcessOutput)> = BTreeMap::new();
+        for &date in dates {
+            let (mut rows, output) =
+                grade_date(ctx, date, inputs.remove(&date).unwrap_or_default());
+            outputs.insert(date, (rows.len(), output));
+            all.append(&mut rows);
+        }
+        let stats = ctx.warehouse.replace_date_rows(dates, &all).await?;
+        check_written(ctx.game_date, all.len() as u64, stats.rows_written)?;
+        Ok(outputs
+            .into_iter()
+            .map(|(date, (n, mut output))| {
+                output.wrote(&PredictionAccuracy::DEF, n as u64);
+                (date, output)
+            })
+            .collect())
     }
 }
 
+/// The accuracy rows of one date's inputs and its output, all but the
+/// rows written.
+fn grade_date(
+    ctx: &ProcessContext,
+    date: NaiveDate,
+    inputs: GradingInputs,
+) -> (Vec<PredictionAccuracy>, ProcessOutput) {
+    // Only games with results can be graded: a prediction whose team has
+    // no box score on the date (game not played yet, or a game the
+    // player source does not cover) stays ungraded instead of being
+    // voided as "did not play".
+    let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) = inputs
+        .predictions
+        .into_iter()
+        .partition(|p| inputs.teams_with_results.contains(p.team_abbr.as_str()));
+    let rows = grade_predictions(date, &predictions, &inputs.games, ctx.now);
+    let summary = crate::accuracy_summary::accuracy_summary(&rows);
+    tracing::info!(
+        processor = NAME,
+        game_date = %date,
+        correlation_id = %ctx.correlation_id,
+        predictions = summary.predictions,
+        graded = summary.graded,
+        correct = summary.correct,
+        pushes = summary.pushes,
+        voided = summary.voided,
+        "predictions graded"
+    );
+    let mut output = ProcessOutput {
+        no_data: predictions.is_empty(),
+        ..ProcessOutput::default()
+    };
+    output
+        .counters
+        .insert("ungraded_no_results".into(), awaiting.len() as i64);
+    for (name, value) in [
+        ("predictions", summary.predictions),
+        ("graded", summary.graded),
+        ("correct", summary.correct),
+        ("pushes", summary.pushes),
+        ("voided", summary.voided),
+        ("pass", summary.pass),
+        ("no_line", summary.no_line),
+    ] {
+        output.counters.insert(name.into(), value as i64);
+    }
+    (rows, output)
+}
+
+fn check_written(date: NaiveDate, expected: u64, written: u64) -> Result<(), ProcessError> {
+    if written != expected {
+        return Err(PredictionError::WriteCountMismatch {
+            table: PredictionAccuracy::DEF.qualified(),
+            game_date: date,
+            expected,
+            written,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// What one grading run reads.
+#[derive(Default)]
 struct GradingInputs {
     predictions: Vec<PlayerPropPrediction>,
     games: Vec<PlayerGameSummary>,
@@ -267,29 +317,41 @@ struct GradingInputs {
     stale: Option<BTreeSet<String>>,
 }
 
-async fn read_inputs(ctx: &ProcessContext) -> Result<GradingInputs, ProcessError> {
-    let d = date_literal(ctx.game_date);
+/// The full inputs of every date of `dates`: its predictions and box
+/// scores (one read of each table for all of them).
+async fn read_inputs(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, GradingInputs>, ProcessError> {
+    let listed = dates
+        .iter()
+        .map(|d| date_literal(*d))
+        .collect::<Vec<_>>()
+        .join(", ");
     let predictions: Vec<PlayerPropPrediction> = ctx
         .warehouse
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date = {d}",
+            "SELECT * FROM {} WHERE game_date IN ({listed})",
             PlayerPropPrediction::DEF.qualified(),
         ))
         .await?;
     let games: Vec<PlayerGameSummary> = ctx
         .warehouse
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date = {d}",
+            "SELECT * FROM {} WHERE game_date IN ({listed})",
             PlayerGameSummary::DEF.qualified(),
         ))
         .await?;
-    let teams_with_results = games.iter().map(|g| g.team_abbr.clone()).collect();
-    Ok(GradingInputs {
-        predictions,
-        games,
-        teams_with_results,
-        stale: None,
-    })
+    let mut out: BTreeMap<NaiveDate, GradingInputs> = BTreeMap::new();
+    for p in predictions {
+        out.entry(p.game_date).or_default().predictions.push(p);
+    }
+    for g in games {
+        let day = out.entry(g.game_date).or_default();
+        day.teams_with_results.insert(g.team_abbr.clone());
+        day.games.push(g);
+    }
+    Ok(out)
 }
 
 #[derive(serde::Deserialize)]
