@@ -50,12 +50,12 @@ use propcast_core::tables::{
 };
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::{date_literal, string_literal};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 pub const NAME: &str = "prediction_coordinator";
@@ -625,81 +625,137 @@ impl PredictionCoordinator {
 }
 
 /// Every input of `date`, in one query per table (the coordinator's and a
-/// gRPC worker's).
+/// gRPC worker's): [`load_range_inputs`] of the one date.
 pub async fn load_date_inputs(
     wh: &dyn propcast_platform::Warehouse,
     date: NaiveDate,
 ) -> Result<DateInputs, ProcessError> {
-    let on_date = |def: &TableDef| {
+    let mut inputs = load_range_inputs(wh, &[date]).await?;
+    Ok(inputs.remove(&date).unwrap_or_else(|| DateInputs {
+        game_date: date,
+        ..DateInputs::default()
+    }))
+}
+
+/// Every input of each date of `dates`, in one query per table for all of
+/// them. Each date's inputs are exactly what a read of that date alone
+/// returns: its own rows of the same-date tables, and of the earlier games
+/// only those strictly before it, of its own players, from its previous
+/// season on (the range read is the union, cut per date here).
+pub async fn load_range_inputs(
+    wh: &dyn propcast_platform::Warehouse,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, DateInputs>, ProcessError> {
+    let mut out: BTreeMap<NaiveDate, DateInputs> = BTreeMap::new();
+    let Some(last) = dates.iter().max().copied() else {
+        return Ok(out);
+    };
+    let listed = dates
+        .iter()
+        .map(|d| date_literal(*d))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let on_dates = |def: &TableDef| {
         format!(
-            "SELECT * FROM {} WHERE game_date = {}",
-            def.qualified(),
-            date_literal(date)
+            "SELECT * FROM {} WHERE game_date IN ({listed})",
+            def.qualified()
         )
     };
     let contexts: Vec<UpcomingPlayerGameContext> = wh
-        .query_as(&on_date(&UpcomingPlayerGameContext::DEF))
+        .query_as(&on_dates(&UpcomingPlayerGameContext::DEF))
         .await?;
-    if contexts.is_empty() {
-        return Ok(DateInputs {
-            game_date: date,
-            ..DateInputs::default()
-        });
+    for c in contexts {
+        out.entry(c.game_date)
+            .or_insert_with(|| DateInputs {
+                game_date: c.game_date,
+                ..DateInputs::default()
+            })
+            .contexts
+            .push(c);
     }
-    let cache: Vec<PlayerDailyCache> = wh.query_as(&on_date(&PlayerDailyCache::DEF)).await?;
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let with_context = out
+        .keys()
+        .map(|d| date_literal(*d))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cache: Vec<PlayerDailyCache> = wh.query_as(&on_dates(&PlayerDailyCache::DEF)).await?;
+    for row in cache {
+        if let Some(day) = out.get_mut(&row.game_date) {
+            day.cache.push(row);
+        }
+    }
     let props: Vec<PlayerProp> = wh
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date = {} AND market = {}",
+            "SELECT * FROM {} WHERE game_date IN ({with_context}) AND market = {}",
             PlayerProp::DEF.qualified(),
-            date_literal(date),
             string_literal(PLAYER_POINTS_MARKET)
         ))
         .await?;
-    let feature_rows: Vec<MlFeatureStore> = wh.query_as(&on_date(&MlFeatureStore::DEF)).await?;
-    let mut features = HashMap::new();
+    for row in props {
+        if let Some(day) = out.get_mut(&row.game_date) {
+            day.props.push(row);
+        }
+    }
+    let feature_rows: Vec<MlFeatureStore> = wh.query_as(&on_dates(&MlFeatureStore::DEF)).await?;
     for row in &feature_rows {
+        let Some(day) = out.get_mut(&row.game_date) else {
+            continue;
+        };
         match FeatureVector::from_row(row) {
             Ok(v) => {
-                features.insert(row.player_lookup.clone(), v);
+                day.features.insert(row.player_lookup.clone(), v);
             }
             Err(e) => {
-                tracing::warn!(game_date = %date, player = %row.player_lookup, error = %e, "feature vector unreadable, player predicted without it")
+                tracing::warn!(game_date = %row.game_date, player = %row.player_lookup, error = %e, "feature vector unreadable, player predicted without it")
             }
         }
     }
     let factors: Vec<PlayerCompositeFactors> =
-        wh.query_as(&on_date(&PlayerCompositeFactors::DEF)).await?;
-    let factors = factors
-        .into_iter()
-        .map(|f| (f.player_lookup.clone(), f))
-        .collect();
-    let first_season = contexts.iter().map(|c| c.season).min().unwrap_or(0) - 1;
+        wh.query_as(&on_dates(&PlayerCompositeFactors::DEF)).await?;
+    for f in factors {
+        if let Some(day) = out.get_mut(&f.game_date) {
+            day.factors.insert(f.player_lookup.clone(), f);
+        }
+    }
+    // The earliest season any date reads: each date reads from the season
+    // before its context's earliest.
+    let first_season =
+        |day: &DateInputs| day.contexts.iter().map(|c| c.season).min().unwrap_or(0) - 1;
+    let earliest = out.values().map(first_season).min().unwrap_or(0);
     let games: Vec<PlayerGameRow> = wh
-            .query_as(&format!(
-                "SELECT {PLAYER_GAME_COLUMNS} FROM {} WHERE game_date < {d} AND season >= {first_season} \
-                 AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date = {d})",
-                PlayerGameSummary::DEF.qualified(),
-                UpcomingPlayerGameContext::DEF.qualified(),
-                d = date_literal(date),
-            ))
-            .await?;
+        .query_as(&format!(
+            "SELECT {PLAYER_GAME_COLUMNS} FROM {} WHERE game_date < {last} AND season >= {earliest} \
+             AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date IN ({with_context}))",
+            PlayerGameSummary::DEF.qualified(),
+            UpcomingPlayerGameContext::DEF.qualified(),
+            last = date_literal(last),
+        ))
+        .await?;
     let defense: Vec<TeamDefenseRow> = wh
-            .query_as(&format!(
-                "SELECT {TEAM_DEFENSE_COLUMNS} FROM {} WHERE game_date < {} AND season >= {first_season}",
-                TeamDefenseGameSummary::DEF.qualified(),
-                date_literal(date),
-            ))
-            .await?;
-    let histories = build_histories(&games, &defense, date);
-    Ok(DateInputs {
-        game_date: date,
-        contexts,
-        cache,
-        props,
-        features,
-        factors,
-        histories,
-    })
+        .query_as(&format!(
+            "SELECT {TEAM_DEFENSE_COLUMNS} FROM {} WHERE game_date < {} AND season >= {earliest}",
+            TeamDefenseGameSummary::DEF.qualified(),
+            date_literal(last),
+        ))
+        .await?;
+    for (date, day) in out.iter_mut() {
+        let season = first_season(day);
+        let players: HashSet<&str> = day
+            .contexts
+            .iter()
+            .map(|c| c.player_lookup.as_str())
+            .collect();
+        let own_games = games
+            .iter()
+            .filter(|g| g.season >= season && players.contains(g.player_lookup.as_str()));
+        let own_defense = defense.iter().filter(|d| d.season >= season);
+        // build_histories keeps only rows strictly before the date.
+        day.histories = build_histories(own_games, own_defense, *date);
+    }
+    Ok(out)
 }
 
 impl Default for PredictionCoordinator {
@@ -747,6 +803,96 @@ impl Processor for PredictionCoordinator {
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
         let inputs = self.load_inputs(ctx, date).await?;
+        let (rows, runs, mut output) = self.predict_date(ctx, inputs).await?;
+        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
+        check_count(
+            &PlayerPropPrediction::DEF,
+            date,
+            rows.len(),
+            stats.rows_written,
+        )?;
+        output.wrote(&PlayerPropPrediction::DEF, stats.rows_written);
+        if !runs.is_empty() {
+            let stats = ctx.warehouse.merge_rows(&runs).await?;
+            check_count(
+                &PredictionWorkerRun::DEF,
+                date,
+                runs.len(),
+                stats.rows_written,
+            )?;
+            output.wrote(&PredictionWorkerRun::DEF, stats.rows_written);
+        }
+        Ok(output)
+    }
+
+    fn has_range_form(&self) -> bool {
+        true
+    }
+
+    /// Reads every date's inputs at once ([`load_range_inputs`]), predicts
+    /// the dates in order as [`Processor::process`] does (the breakers carry
+    /// from one date to the next, through the state store, as date by
+    /// date), and writes the predictions of the range in one replace and
+    /// its batch log in one merge.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut inputs = load_range_inputs(ctx.warehouse.as_ref(), dates).await?;
+        let mut all_rows = Vec::new();
+        let mut all_runs = Vec::new();
+        let mut outputs = RangeOutput::new();
+        for &date in dates {
+            let day = inputs.remove(&date).unwrap_or_else(|| DateInputs {
+                game_date: date,
+                ..DateInputs::default()
+            });
+            let (mut rows, mut runs, mut output) = self.predict_date(&ctx.on(date), day).await?;
+            output.wrote(&PlayerPropPrediction::DEF, rows.len() as u64);
+            if !runs.is_empty() {
+                output.wrote(&PredictionWorkerRun::DEF, runs.len() as u64);
+            }
+            all_rows.append(&mut rows);
+            all_runs.append(&mut runs);
+            outputs.insert(date, output);
+        }
+        let stats = ctx.warehouse.replace_date_rows(dates, &all_rows).await?;
+        check_count(
+            &PlayerPropPrediction::DEF,
+            ctx.game_date,
+            all_rows.len(),
+            stats.rows_written,
+        )?;
+        if !all_runs.is_empty() {
+            let stats = ctx.warehouse.merge_rows(&all_runs).await?;
+            check_count(
+                &PredictionWorkerRun::DEF,
+                ctx.game_date,
+                all_runs.len(),
+                stats.rows_written,
+            )?;
+        }
+        Ok(outputs)
+    }
+}
+
+impl PredictionCoordinator {
+    /// One date's predictions and batch log from its inputs, with the
+    /// output's counters (the rows are not written here).
+    async fn predict_date(
+        &self,
+        ctx: &ProcessContext,
+        inputs: DateInputs,
+    ) -> Result<
+        (
+            Vec<PlayerPropPrediction>,
+            Vec<PredictionWorkerRun>,
+            ProcessOutput,
+        ),
+        ProcessError,
+    > {
+        let date = ctx.game_date;
         let mut output = ProcessOutput::default();
         if inputs.contexts.is_empty() {
             tracing::warn!(
@@ -832,24 +978,6 @@ impl Processor for PredictionCoordinator {
             (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id))
         });
 
-        let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
-        check_count(
-            &PlayerPropPrediction::DEF,
-            date,
-            rows.len(),
-            stats.rows_written,
-        )?;
-        output.wrote(&PlayerPropPrediction::DEF, stats.rows_written);
-        if !runs.is_empty() {
-            let stats = ctx.warehouse.merge_rows(&runs).await?;
-            check_count(
-                &PredictionWorkerRun::DEF,
-                date,
-                runs.len(),
-                stats.rows_written,
-            )?;
-            output.wrote(&PredictionWorkerRun::DEF, stats.rows_written);
-        }
         let open: Vec<&str> = ids
             .iter()
             .copied()
@@ -885,7 +1013,7 @@ impl Processor for PredictionCoordinator {
         ] {
             output.counters.insert(name.into(), value);
         }
-        Ok(output)
+        Ok((rows, runs, output))
     }
 }
 

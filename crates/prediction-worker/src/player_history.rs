@@ -56,14 +56,14 @@ fn mean(values: &[f64]) -> Option<f64> {
 }
 
 /// Each player's games strictly before `before`, newest first.
-pub fn build_histories(
-    games: &[PlayerGameRow],
-    defense: &[TeamDefenseRow],
+pub fn build_histories<'a>(
+    games: impl IntoIterator<Item = &'a PlayerGameRow>,
+    defense: impl IntoIterator<Item = &'a TeamDefenseRow>,
     before: NaiveDate,
 ) -> HashMap<String, Vec<HistoricalGame>> {
     // (team, season) → [(date, rating)] ascending by date.
     let mut ratings: HashMap<(&str, i64), Vec<(NaiveDate, f64)>> = HashMap::new();
-    for d in defense.iter().filter(|d| d.game_date < before) {
+    for d in defense.into_iter().filter(|d| d.game_date < before) {
         if let Some(r) = d.defensive_rating.filter(|r| r.is_finite()) {
             ratings
                 .entry((d.defending_team_abbr.as_str(), d.season))
@@ -86,7 +86,7 @@ pub fn build_histories(
 
     let mut by_player: HashMap<&str, Vec<&PlayerGameRow>> = HashMap::new();
     for g in games
-        .iter()
+        .into_iter()
         .filter(|g| g.game_date < before && !g.is_dnp && g.minutes > 0.0)
     {
         by_player
