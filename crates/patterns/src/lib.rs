@@ -29,6 +29,7 @@ pub mod layers;
 pub mod partition;
 pub mod processor;
 pub mod quarantine;
+pub mod range_writes;
 pub mod run;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -241,17 +241,25 @@ pub trait Processor: Send + Sync {
     /// downstream one. `ctx` is the context of the first date (its
     /// `game_date` is `dates[0]`, its scope [`Scope::Full`]). An error fails
     /// the whole range; the driver then re-runs its dates one by one, so
-    /// the failure lands on its date. This default is that: `process` per
-    /// date, in order.
+    /// the failure lands on its date. This default runs `process` per date,
+    /// in order, with its whole-partition writes held and made once per
+    /// table at the end ([`crate::range_writes`]): the same reads and rows,
+    /// one write per table.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
+        let writes = Arc::new(crate::range_writes::RangeWrites::new(ctx.warehouse.clone()));
+        let held = ProcessContext {
+            warehouse: writes.clone(),
+            ..ctx.clone()
+        };
         let mut out = RangeOutput::new();
         for &date in dates {
-            out.insert(date, self.process(&ctx.on(date)).await?);
+            out.insert(date, self.process(&held.on(date)).await?);
         }
+        writes.flush().await?;
         Ok(out)
     }
 }

@@ -33,4 +33,4 @@ pub use config::{
 pub use dead_letter::{DEAD_LETTERS_COLLECTION, DeadLetter, DeadLetterError};
 pub use landing::{LandingError, LandingObject, LandingZone};
 pub use state::{StateError, StateStore, TxDecision};
-pub use warehouse::{Record, Warehouse, WarehouseError, WarehouseExt, WriteStats};
+pub use warehouse::{QueryRows, Record, Warehouse, WarehouseError, WarehouseExt, WriteStats};

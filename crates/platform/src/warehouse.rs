@@ -12,6 +12,51 @@ pub(crate) mod values;
 /// strings, timestamps RFC 3339 strings in UTC, NULL is JSON null.
 pub type Record = serde_json::Map<String, serde_json::Value>;
 
+/// A query's rows by position, with the column names once: what
+/// [`WarehouseExt::query_as`] deserialises from without building a
+/// [`Record`] (a map with its own copy of every column name) per row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl QueryRows {
+    /// The rows of `records` (columns as named by the first).
+    pub fn from_records(records: Vec<Record>) -> Self {
+        let columns: Vec<String> = records
+            .first()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        let rows = records
+            .into_iter()
+            .map(|mut r| {
+                columns
+                    .iter()
+                    .map(|c| r.remove(c).unwrap_or(serde_json::Value::Null))
+                    .collect()
+            })
+            .collect();
+        QueryRows { columns, rows }
+    }
+
+    /// Every row as a [`Record`].
+    pub fn into_records(self) -> Vec<Record> {
+        let columns = self.columns;
+        self.rows
+            .into_iter()
+            .map(|row| columns.iter().cloned().zip(row).collect())
+            .collect()
+    }
+
+    /// Row `i` deserialised into `T`, field by column name.
+    pub fn row_as<T: DeserializeOwned>(&self, i: usize) -> Result<T, serde_json::Error> {
+        let row = &self.rows[i];
+        let cells = self.columns.iter().map(String::as_str).zip(row.iter());
+        T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(cells))
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -117,6 +162,13 @@ pub trait Warehouse: Send + Sync {
         params: &[(&str, Param)],
     ) -> Result<Vec<Record>, WarehouseError>;
 
+    /// [`Warehouse::query`] by position ([`QueryRows`]). This default
+    /// converts the records; a backend that reads rows by position
+    /// overrides it (DuckDB).
+    async fn query_rows(&self, sql: &str) -> Result<QueryRows, WarehouseError> {
+        Ok(QueryRows::from_records(self.query(sql).await?))
+    }
+
     /// Every table, as (dataset, table), sorted.
     async fn tables(&self) -> Result<Vec<(String, String)>, WarehouseError>;
 
@@ -167,16 +219,12 @@ pub trait WarehouseExt: Warehouse {
         &self,
         sql: &str,
     ) -> Result<Vec<T>, WarehouseError> {
-        let records = self.query(sql).await?;
-        records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                serde_json::from_value(serde_json::Value::Object(r)).map_err(|e| {
-                    WarehouseError::Query {
-                        sql: sql.to_string(),
-                        message: format!("row {i} does not fit the expected shape: {e}"),
-                    }
+        let rows = self.query_rows(sql).await?;
+        (0..rows.rows.len())
+            .map(|i| {
+                rows.row_as(i).map_err(|e| WarehouseError::Query {
+                    sql: sql.to_string(),
+                    message: format!("row {i} does not fit the expected shape: {e}"),
                 })
             })
             .collect()

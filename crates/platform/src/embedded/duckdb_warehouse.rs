@@ -9,7 +9,7 @@
 
 use crate::embedded::run_blocking;
 use crate::warehouse::values::{self, SqlPiece, schema_error, validate_def};
-use crate::warehouse::{Param, Record, Warehouse, WarehouseError, WriteStats};
+use crate::warehouse::{Param, QueryRows, Record, Warehouse, WarehouseError, WriteStats};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use duckdb::types::{TimeUnit, Value, ValueRef};
@@ -357,7 +357,7 @@ impl DuckDbWarehouse {
         result
     }
 
-    fn query_blocking(&self, sql: &str, params: &[Value]) -> Result<Vec<Record>, WarehouseError> {
+    fn query_blocking(&self, sql: &str, params: &[Value]) -> Result<QueryRows, WarehouseError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
         let mut rows = stmt
@@ -369,14 +369,17 @@ impl DuckDbWarehouse {
         };
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| map_error(sql, e))? {
-            let mut record = Record::with_capacity(names.len());
-            for (i, name) in names.iter().enumerate() {
+            let mut values = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
                 let value = row.get_ref(i).map_err(|e| map_error(sql, e))?;
-                record.insert(name.clone(), value_ref_to_json(value));
+                values.push(value_ref_to_json(value));
             }
-            out.push(record);
+            out.push(values);
         }
-        Ok(out)
+        Ok(QueryRows {
+            columns: names,
+            rows: out,
+        })
     }
 }
 
@@ -390,6 +393,10 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn query(&self, sql: &str) -> Result<Vec<Record>, WarehouseError> {
+        Ok(self.query_rows(sql).await?.into_records())
+    }
+
+    async fn query_rows(&self, sql: &str) -> Result<QueryRows, WarehouseError> {
         tracing::trace!(sql, "warehouse query");
         run_blocking(|| self.query_blocking(sql, &[]))
     }
@@ -400,7 +407,11 @@ impl Warehouse for DuckDbWarehouse {
         params: &[(&str, Param)],
     ) -> Result<Vec<Record>, WarehouseError> {
         let (bound_sql, values) = bind_params(sql, params)?;
-        run_blocking(|| self.query_blocking(&bound_sql, &values)).map_err(|e| match e {
+        run_blocking(|| {
+            self.query_blocking(&bound_sql, &values)
+                .map(QueryRows::into_records)
+        })
+        .map_err(|e| match e {
             // Name the SQL as the caller wrote it.
             WarehouseError::Query { message, .. } => WarehouseError::Query {
                 sql: sql.to_string(),
@@ -415,7 +426,7 @@ impl Warehouse for DuckDbWarehouse {
                    WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' \
                    AND table_schema NOT IN ('information_schema', 'pg_catalog') \
                    ORDER BY table_schema, table_name";
-        let rows = run_blocking(|| self.query_blocking(sql, &[]))?;
+        let rows = run_blocking(|| self.query_blocking(sql, &[]))?.into_records();
         Ok(rows
             .into_iter()
             .filter_map(|r| {
