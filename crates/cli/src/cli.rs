@@ -43,12 +43,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Rebuild every table for a range of dates: all phases, date by date, in order.
+    /// Rebuild every table for a range of dates: all phases, in date order.
     ///
     /// Visits every date with a payload folder or a scheduled game in the
-    /// landing zone (default: its whole range), prints a summary, and
-    /// optionally writes it as JSON. Re-running is safe: each date's rows are
-    /// replaced, never duplicated.
+    /// landing zone (default: its whole range), in ranges of --chunk-days
+    /// dates (each phase runs once per range; the checkpoint is the range),
+    /// prints a summary, and optionally writes it as JSON. Re-running is
+    /// safe: each date's rows are replaced, never duplicated.
     Backfill {
         /// Landing zone: a folder holding nba-com/ and odds-api/, file://DIR
         /// or gs://BUCKET[/PREFIX] [env PROPCAST_LANDING].

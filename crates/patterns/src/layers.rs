@@ -300,18 +300,7 @@ pub async fn run_layered(
     }
     let (ControlFlow::Continue(decided) | ControlFlow::Break(decided)) =
         inner_layers(processor, ctx, ledger, opts).await;
-    let Decided {
-        report,
-        change,
-        up_to_date,
-    } = decided;
-    store_idempotency_key(processor, ctx, opts, &report).await;
-    let completion = completion(processor, ctx, opts, &report, &change, up_to_date);
-    LayeredRun {
-        report,
-        change,
-        completion: Some(completion),
-    }
+    finish(processor, ctx, opts, decided).await
 }
 
 /// One date of a range run: its context and its layer options (the
@@ -343,7 +332,10 @@ pub async fn run_layered_range(
         if let Some(duplicate) = duplicate_delivery(processor, &day.ctx, &day.opts).await {
             done.insert(day.ctx.game_date, duplicate);
         } else if let ControlFlow::Break(decided) = exit_early(processor, &day.ctx, &day.opts) {
-            done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+            done.insert(
+                day.ctx.game_date,
+                finish(processor, &day.ctx, &day.opts, decided).await,
+            );
         } else {
             todo.push(day);
         }
@@ -354,7 +346,10 @@ pub async fn run_layered_range(
                 let reason = decided.report.run.skip_reason.clone().unwrap_or_default();
                 for day in todo {
                     let decided = Decided::skipped(processor, &day.ctx, &reason);
-                    done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+                    done.insert(
+                        day.ctx.game_date,
+                        finish(processor, &day.ctx, &day.opts, decided).await,
+                    );
                 }
             }
             ControlFlow::Continue(breakers) => {
@@ -371,7 +366,10 @@ pub async fn run_layered_range(
                                 change: Change::Full,
                                 up_to_date: false,
                             };
-                            done.insert(day.ctx.game_date, finish(processor, day, decided).await);
+                            done.insert(
+                                day.ctx.game_date,
+                                finish(processor, &day.ctx, &day.opts, decided).await,
+                            );
                         }
                     }
                     Err(e) => {
@@ -428,15 +426,20 @@ async fn duplicate_delivery(
     }
 }
 
-/// The end of [`run_layered`] for a decided run: its idempotency key
-/// stored (unless it failed) and its completion.
-async fn finish(processor: &dyn Processor, day: &RangeDate, decided: Decided) -> LayeredRun {
+/// The end of [`run_layered`] (and of each date of
+/// [`run_layered_range`]) for a decided run: its idempotency key stored
+/// (unless it failed) and its completion.
+async fn finish(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    opts: &LayerOptions,
+    decided: Decided,
+) -> LayeredRun {
     let Decided {
         report,
         change,
         up_to_date,
     } = decided;
-    let (ctx, opts) = (&day.ctx, &day.opts);
     store_idempotency_key(processor, ctx, opts, &report).await;
     let completion = completion(processor, ctx, opts, &report, &change, up_to_date);
     LayeredRun {

@@ -73,7 +73,6 @@ fn retry_policy() -> ExponentialBuilder {
 /// Runs `processor` for `ctx.game_date`, retrying retryable errors, without
 /// writing run history. A failure is a `Failed` report, not an `Err`.
 pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) -> RunReport {
-    let run_id = uuid::Uuid::new_v4().to_string();
     let started_at = Utc::now();
     let clock = Instant::now();
     let name = processor.name();
@@ -85,18 +84,37 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         })
         .await;
     let duration = clock.elapsed();
-
-    let (status, output, error) = match result {
-        Ok(output) => (output.status(), output, None),
+    let (output, error) = match result {
+        Ok(output) => (output, None),
         Err(e) => {
             tracing::error!(processor = name, game_date = %ctx.game_date, error = %e, "processor failed");
-            (
-                RunStatus::Failed,
-                ProcessOutput::default(),
-                Some(e.to_string()),
-            )
+            (ProcessOutput::default(), Some(e.to_string()))
         }
     };
+    ran_report(
+        processor,
+        ctx,
+        output,
+        error,
+        duration.as_millis() as i64,
+        started_at,
+    )
+}
+
+/// The report of a run that happened: its `processor_runs` row (status
+/// from the output, or failed with `error`) and its quarantine rows, the
+/// quarantined records logged. One home for [`execute_processor`] and
+/// [`execute_range`].
+fn ran_report(
+    processor: &dyn Processor,
+    ctx: &ProcessContext,
+    output: ProcessOutput,
+    error: Option<String>,
+    duration_ms: i64,
+    started_at: chrono::DateTime<Utc>,
+) -> RunReport {
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let name = processor.name();
     log_quarantine(name, ctx, &output);
     let quarantine_rows = output
         .quarantine
@@ -108,7 +126,11 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         processor: name.to_string(),
         phase: processor.phase().number(),
         game_date: ctx.game_date,
-        status,
+        status: if error.is_some() {
+            RunStatus::Failed
+        } else {
+            output.status()
+        },
         skip_reason: None,
         error,
         round_id: ctx.execution_id.clone(),
@@ -116,7 +138,7 @@ pub async fn execute_processor(processor: &dyn Processor, ctx: &ProcessContext) 
         entities_changed: None,
         rows_written: output.total_rows() as i64,
         records_quarantined: output.quarantine.len() as i64,
-        duration_ms: duration.as_millis() as i64,
+        duration_ms,
         mode: ctx.mode.to_string(),
         started_at,
         finished_at: Utc::now(),
@@ -153,7 +175,6 @@ pub async fn execute_range(
         })
         .await?;
     let share = clock.elapsed().as_millis() as i64 / contexts.len() as i64;
-    let finished_at = Utc::now();
     let mut reports = Vec::with_capacity(contexts.len());
     for ctx in contexts {
         let output = outputs.remove(&ctx.game_date).ok_or_else(|| {
@@ -162,36 +183,7 @@ pub async fn execute_range(
                 ctx.game_date
             ))
         })?;
-        let run_id = uuid::Uuid::new_v4().to_string();
-        log_quarantine(name, ctx, &output);
-        let quarantine_rows = output
-            .quarantine
-            .to_rows(ctx.game_date, name, &run_id, ctx.now);
-        let run = ProcessorRun {
-            run_id,
-            execution_id: ctx.execution_id.clone(),
-            correlation_id: ctx.correlation_id.clone(),
-            processor: name.to_string(),
-            phase: processor.phase().number(),
-            game_date: ctx.game_date,
-            status: output.status(),
-            skip_reason: None,
-            error: None,
-            round_id: ctx.execution_id.clone(),
-            entities_in_scope: None,
-            entities_changed: None,
-            rows_written: output.total_rows() as i64,
-            records_quarantined: output.quarantine.len() as i64,
-            duration_ms: share,
-            mode: ctx.mode.to_string(),
-            started_at,
-            finished_at,
-        };
-        reports.push(RunReport {
-            output,
-            run,
-            quarantine_rows,
-        });
+        reports.push(ran_report(processor, ctx, output, None, share, started_at));
     }
     Ok(reports)
 }
