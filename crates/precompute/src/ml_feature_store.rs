@@ -50,7 +50,7 @@
 //! **Speed.** Nine reads per date (the six input partitions, recent games,
 //! head-to-head totals, team records), none per player.
 
-use crate::player_composite_factors::{factor_defaulted, read_date, read_recent_games};
+use crate::player_composite_factors::{factor_defaulted, read_date, read_dates, read_recent_games};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -65,7 +65,7 @@ use propcast_core::tables::{
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
 use std::collections::BTreeMap;
@@ -620,20 +620,83 @@ impl Processor for MlFeatureStoreProcessor {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let players: Vec<UpcomingPlayerGameContext> = read_date(ctx).await?;
-        let mut teams = Vec::new();
-        let mut composites = Vec::new();
-        let mut caches = Vec::new();
-        let mut zones = Vec::new();
-        let mut defenses = Vec::new();
+        let mut same_date = SameDate::default();
+        if !players.is_empty() {
+            same_date = SameDate {
+                teams: read_date(ctx).await?,
+                composites: read_date(ctx).await?,
+                caches: read_date(ctx).await?,
+                zones: read_date(ctx).await?,
+                defenses: read_date(ctx).await?,
+            };
+        }
+        let summary = self.compute(ctx, &players, same_date).await?;
+        propcast_patterns::write_partition(ctx, self.name(), summary).await
+    }
+
+    fn has_range_form(&self) -> bool {
+        true
+    }
+
+    /// The same-date inputs of every date read once for the range
+    /// ([`read_dates`]); the history windows still per date; one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut players = read_dates::<UpcomingPlayerGameContext>(ctx, dates).await?;
+        let mut teams = read_dates::<UpcomingTeamGameContext>(ctx, dates).await?;
+        let mut composites = read_dates::<PlayerCompositeFactors>(ctx, dates).await?;
+        let mut caches = read_dates::<PlayerDailyCache>(ctx, dates).await?;
+        let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
+        let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
+        let mut summaries = BTreeMap::new();
+        for &date in dates {
+            let players = players.remove(&date).unwrap_or_default();
+            // As by date: a date without players reads nothing else.
+            let same_date = if players.is_empty() {
+                SameDate::default()
+            } else {
+                SameDate {
+                    teams: teams.remove(&date).unwrap_or_default(),
+                    composites: composites.remove(&date).unwrap_or_default(),
+                    caches: caches.remove(&date).unwrap_or_default(),
+                    zones: zones.remove(&date).unwrap_or_default(),
+                    defenses: defenses.remove(&date).unwrap_or_default(),
+                }
+            };
+            let summary = self.compute(&ctx.on(date), &players, same_date).await?;
+            summaries.insert(date, summary);
+        }
+        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
+    }
+}
+
+/// The same-date inputs of a date besides its players.
+#[derive(Default)]
+struct SameDate {
+    teams: Vec<UpcomingTeamGameContext>,
+    composites: Vec<PlayerCompositeFactors>,
+    caches: Vec<PlayerDailyCache>,
+    zones: Vec<PlayerShotZoneAnalysis>,
+    defenses: Vec<TeamDefenseZoneAnalysis>,
+}
+
+impl MlFeatureStoreProcessor {
+    /// One date's rows from its same-date inputs; reads the date's history
+    /// windows (recent games, head-to-head, team records) when it has
+    /// players.
+    async fn compute(
+        &self,
+        ctx: &ProcessContext,
+        players: &[UpcomingPlayerGameContext],
+        same_date: SameDate,
+    ) -> Result<DateSummary<MlFeatureStore>, ProcessError> {
         let mut history = BTreeMap::new();
         let mut h2h = Vec::new();
         let mut records = Vec::new();
         if !players.is_empty() {
-            teams = read_date::<UpcomingTeamGameContext>(ctx).await?;
-            composites = read_date::<PlayerCompositeFactors>(ctx).await?;
-            caches = read_date::<PlayerDailyCache>(ctx).await?;
-            zones = read_date::<PlayerShotZoneAnalysis>(ctx).await?;
-            defenses = read_date::<TeamDefenseZoneAnalysis>(ctx).await?;
             history = read_recent_games(ctx).await?;
             ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
             h2h = ctx
@@ -648,11 +711,18 @@ impl Processor for MlFeatureStoreProcessor {
                 .query_as(&recent_games::team_records_sql(ctx.game_date))
                 .await?;
         }
+        let SameDate {
+            teams,
+            composites,
+            caches,
+            zones,
+            defenses,
+        } = same_date;
         if composites.len() != players.len() {
             tracing::warn!(processor = self.name(), game_date = %ctx.game_date, players = players.len(), composites = composites.len(), "composite factors do not cover every context player");
         }
         let inputs = FeatureInputs::new(
-            &players,
+            players,
             &teams,
             &composites,
             &caches,
@@ -671,6 +741,6 @@ impl Processor for MlFeatureStoreProcessor {
                 .count() as i64,
         );
         check_rows(&summary.rows)?;
-        propcast_patterns::write_partition(ctx, self.name(), summary).await
+        Ok(summary)
     }
 }

@@ -549,6 +549,60 @@ pub(crate) async fn read_date<T: Table + serde::de::DeserializeOwned + Send>(
     Ok(ctx.warehouse.query_as(&sql).await?)
 }
 
+/// `SELECT *` of the date partitions of `dates` in one query, by date,
+/// each in key order (exactly what [`read_date`] returns for the date).
+pub(crate) async fn read_dates<T: Table + serde::de::DeserializeOwned + Send>(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
+    ctx.warehouse.ensure_table(&T::DEF).await?;
+    let listed = dates
+        .iter()
+        .map(|d| date_literal(*d))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT * FROM {} WHERE {} IN ({listed}) ORDER BY {}",
+        T::DEF.qualified(),
+        T::DEF.partition,
+        T::DEF.primary_key.join(", ")
+    );
+    let rows = ctx.warehouse.query_rows(&sql).await?;
+    let at = rows
+        .columns
+        .iter()
+        .position(|c| c == T::DEF.partition)
+        .ok_or_else(|| {
+            ProcessError::Permanent(format!(
+                "{}: no {} column",
+                T::DEF.qualified(),
+                T::DEF.partition
+            ))
+        })?;
+    let mut out: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
+    for (i, row) in rows.rows.iter().enumerate() {
+        let date = row[at]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .ok_or_else(|| {
+                ProcessError::Permanent(format!(
+                    "{} row {i}: {} is not a date: {}",
+                    T::DEF.qualified(),
+                    T::DEF.partition,
+                    row[at]
+                ))
+            })?;
+        let value = rows.row_as(i).map_err(|e| {
+            ProcessError::Permanent(format!(
+                "{} row {i} does not fit the expected shape: {e}",
+                T::DEF.qualified()
+            ))
+        })?;
+        out.entry(date).or_default().push(value);
+    }
+    Ok(out)
+}
+
 /// The recent games of the date's universe (one query).
 pub(crate) async fn read_recent_games(
     ctx: &ProcessContext,
