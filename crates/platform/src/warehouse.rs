@@ -284,6 +284,19 @@ pub fn date_literal(date: NaiveDate) -> String {
     format!("DATE '{}'", date.format("%Y-%m-%d"))
 }
 
+/// A parenthesised list of SQL date literals for `IN`:
+/// `(DATE '2025-01-01', DATE '2025-01-02')`, and `(NULL)` when `dates` is
+/// empty, so `x IN (NULL)` matches nothing. Portable across DuckDB and
+/// BigQuery.
+pub fn date_list<'a>(dates: impl IntoIterator<Item = &'a NaiveDate>) -> String {
+    let items: Vec<String> = dates.into_iter().map(|d| date_literal(*d)).collect();
+    if items.is_empty() {
+        "(NULL)".to_string()
+    } else {
+        format!("({})", items.join(", "))
+    }
+}
+
 /// A SQL string literal with quotes escaped.
 pub fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))

@@ -50,7 +50,9 @@
 //! **Speed.** Nine reads per date (the six input partitions, recent games,
 //! head-to-head totals, team records), none per player.
 
-use crate::player_composite_factors::{factor_defaulted, read_date, read_dates, read_recent_games};
+use crate::player_composite_factors::{
+    factor_defaulted, read_date, read_dates, read_recent_games, read_recent_games_range,
+};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -628,6 +630,7 @@ impl Processor for MlFeatureStoreProcessor {
                 caches: read_date(ctx).await?,
                 zones: read_date(ctx).await?,
                 defenses: read_date(ctx).await?,
+                history: read_recent_games(ctx).await?,
             };
         }
         let summary = self.compute(ctx, &players, same_date).await?;
@@ -638,8 +641,9 @@ impl Processor for MlFeatureStoreProcessor {
         true
     }
 
-    /// The same-date inputs of every date read once for the range
-    /// ([`read_dates`]); the history windows still per date; one write.
+    /// The same-date inputs and the recent games of every date read once
+    /// for the range ([`read_dates`], [`read_recent_games_range`]); the
+    /// head-to-head and team-record windows still per date; one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
@@ -651,6 +655,7 @@ impl Processor for MlFeatureStoreProcessor {
         let mut caches = read_dates::<PlayerDailyCache>(ctx, dates).await?;
         let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
         let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
+        let mut history = read_recent_games_range(ctx, dates).await?;
         let mut summaries = BTreeMap::new();
         for &date in dates {
             let players = players.remove(&date).unwrap_or_default();
@@ -664,6 +669,7 @@ impl Processor for MlFeatureStoreProcessor {
                     caches: caches.remove(&date).unwrap_or_default(),
                     zones: zones.remove(&date).unwrap_or_default(),
                     defenses: defenses.remove(&date).unwrap_or_default(),
+                    history: history.remove(&date).unwrap_or_default(),
                 }
             };
             let summary = self.compute(&ctx.on(date), &players, same_date).await?;
@@ -673,7 +679,8 @@ impl Processor for MlFeatureStoreProcessor {
     }
 }
 
-/// The same-date inputs of a date besides its players.
+/// The inputs of a date besides its players: its same-date rows and its
+/// players' recent games.
 #[derive(Default)]
 struct SameDate {
     teams: Vec<UpcomingTeamGameContext>,
@@ -681,23 +688,21 @@ struct SameDate {
     caches: Vec<PlayerDailyCache>,
     zones: Vec<PlayerShotZoneAnalysis>,
     defenses: Vec<TeamDefenseZoneAnalysis>,
+    history: BTreeMap<i64, PlayerHistory>,
 }
 
 impl MlFeatureStoreProcessor {
-    /// One date's rows from its same-date inputs; reads the date's history
-    /// windows (recent games, head-to-head, team records) when it has
-    /// players.
+    /// One date's rows from its inputs; reads the date's head-to-head and
+    /// team-record windows when it has players.
     async fn compute(
         &self,
         ctx: &ProcessContext,
         players: &[UpcomingPlayerGameContext],
         same_date: SameDate,
     ) -> Result<DateSummary<MlFeatureStore>, ProcessError> {
-        let mut history = BTreeMap::new();
         let mut h2h = Vec::new();
         let mut records = Vec::new();
         if !players.is_empty() {
-            history = read_recent_games(ctx).await?;
             ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
             h2h = ctx
                 .warehouse
@@ -717,6 +722,7 @@ impl MlFeatureStoreProcessor {
             caches,
             zones,
             defenses,
+            history,
         } = same_date;
         if composites.len() != players.len() {
             tracing::warn!(processor = self.name(), game_date = %ctx.game_date, players = players.len(), composites = composites.len(), "composite factors do not cover every context player");

@@ -56,10 +56,10 @@ use propcast_core::tables::{
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
-use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
+use propcast_platform::{QueryRows, WarehouseExt};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -556,29 +556,29 @@ pub(crate) async fn read_dates<T: Table + serde::de::DeserializeOwned + Send>(
     dates: &[NaiveDate],
 ) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
     ctx.warehouse.ensure_table(&T::DEF).await?;
-    let listed = dates
-        .iter()
-        .map(|d| date_literal(*d))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
-        "SELECT * FROM {} WHERE {} IN ({listed}) ORDER BY {}",
+        "SELECT * FROM {} WHERE {} IN {} ORDER BY {}",
         T::DEF.qualified(),
         T::DEF.partition,
+        propcast_platform::warehouse::date_list(dates),
         T::DEF.primary_key.join(", ")
     );
     let rows = ctx.warehouse.query_rows(&sql).await?;
+    by_date(rows, T::DEF.partition, &T::DEF.qualified())
+}
+
+/// The rows of a query grouped by the date in `column`, each deserialised
+/// into `T` (which may leave that column out), in the query's order.
+pub(crate) fn by_date<T: serde::de::DeserializeOwned>(
+    rows: QueryRows,
+    column: &str,
+    what: &str,
+) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
     let at = rows
         .columns
         .iter()
-        .position(|c| c == T::DEF.partition)
-        .ok_or_else(|| {
-            ProcessError::Permanent(format!(
-                "{}: no {} column",
-                T::DEF.qualified(),
-                T::DEF.partition
-            ))
-        })?;
+        .position(|c| c == column)
+        .ok_or_else(|| ProcessError::Permanent(format!("{what}: no {column} column")))?;
     let mut out: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
     for (i, row) in rows.rows.iter().enumerate() {
         let date = row[at]
@@ -586,21 +586,39 @@ pub(crate) async fn read_dates<T: Table + serde::de::DeserializeOwned + Send>(
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .ok_or_else(|| {
                 ProcessError::Permanent(format!(
-                    "{} row {i}: {} is not a date: {}",
-                    T::DEF.qualified(),
-                    T::DEF.partition,
+                    "{what} row {i}: {column} is not a date: {}",
                     row[at]
                 ))
             })?;
         let value = rows.row_as(i).map_err(|e| {
             ProcessError::Permanent(format!(
-                "{} row {i} does not fit the expected shape: {e}",
-                T::DEF.qualified()
+                "{what} row {i} does not fit the expected shape: {e}"
             ))
         })?;
         out.entry(date).or_default().push(value);
     }
     Ok(out)
+}
+
+/// [`read_recent_games`] of every date of `dates` in one query
+/// ([`recent_games::recent_games_range_sql`]).
+pub(crate) async fn read_recent_games_range(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, BTreeMap<i64, PlayerHistory>>, ProcessError> {
+    ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+    ctx.warehouse
+        .ensure_table(&UpcomingPlayerGameContext::DEF)
+        .await?;
+    let rows = ctx
+        .warehouse
+        .query_rows(&recent_games::recent_games_range_sql(dates))
+        .await?;
+    let grouped: BTreeMap<NaiveDate, Vec<RecentGameRow>> = by_date(rows, "day", "recent games")?;
+    Ok(grouped
+        .into_iter()
+        .map(|(day, rows)| (day, recent_games::group_recent(rows)))
+        .collect())
 }
 
 /// The recent games of the date's universe (one query).
@@ -667,10 +685,58 @@ impl Processor for PlayerCompositeFactorsProcessor {
             )
         };
         let inputs = CompositeInputs::new(&players, &teams, &zones, &defenses, &history);
-        let summary = build_player_composite_factors(ctx.game_date, &inputs);
-        check_ranges(&summary.rows).inspect_err(|e| {
-            tracing::error!(processor = self.name(), game_date = %ctx.game_date, error = %e, "composite factor range check failed; nothing written");
-        })?;
+        let summary = self.compute(ctx.game_date, &inputs)?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
+    }
+
+    fn has_range_form(&self) -> bool {
+        true
+    }
+
+    /// Every input of the range read once ([`read_dates`],
+    /// [`read_recent_games_range`]), each date computed as by date, one
+    /// write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut players = read_dates::<UpcomingPlayerGameContext>(ctx, dates).await?;
+        let mut teams = read_dates::<UpcomingTeamGameContext>(ctx, dates).await?;
+        let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
+        let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
+        let mut history = read_recent_games_range(ctx, dates).await?;
+        let mut summaries = BTreeMap::new();
+        for &date in dates {
+            let players = players.remove(&date).unwrap_or_default();
+            let (teams, zones, defenses, history) = if players.is_empty() {
+                Default::default()
+            } else {
+                (
+                    teams.remove(&date).unwrap_or_default(),
+                    zones.remove(&date).unwrap_or_default(),
+                    defenses.remove(&date).unwrap_or_default(),
+                    history.remove(&date).unwrap_or_default(),
+                )
+            };
+            let inputs = CompositeInputs::new(&players, &teams, &zones, &defenses, &history);
+            summaries.insert(date, self.compute(date, &inputs)?);
+        }
+        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
+    }
+}
+
+impl PlayerCompositeFactorsProcessor {
+    /// One date's rows, range-checked before anything is written.
+    fn compute(
+        &self,
+        date: NaiveDate,
+        inputs: &CompositeInputs<'_>,
+    ) -> Result<DateSummary<PlayerCompositeFactors>, ProcessError> {
+        let summary = build_player_composite_factors(date, inputs);
+        check_ranges(&summary.rows).inspect_err(|e| {
+            tracing::error!(processor = self.name(), game_date = %date, error = %e, "composite factor range check failed; nothing written");
+        })?;
+        Ok(summary)
     }
 }

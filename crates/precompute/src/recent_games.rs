@@ -170,6 +170,51 @@ pub fn recent_games_sql(date: NaiveDate) -> String {
     )
 }
 
+/// [`recent_games_sql`] for every date of `dates` in one query: the same
+/// rows per date, each with its date as `day`, ordered by day, player and
+/// recency. Each date keeps its own window (its season's first day, its
+/// universe, games strictly before it).
+pub fn recent_games_range_sql(dates: &[NaiveDate]) -> String {
+    let days = if dates.is_empty() {
+        "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS DATE) AS first_day".to_string()
+    } else {
+        dates
+            .iter()
+            .map(|d| {
+                format!(
+                    "SELECT {} AS day, {} AS first_day",
+                    date_literal(*d),
+                    date_literal(Season::of(*d).first_day())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
+    format!(
+        "WITH days AS ({days}), \
+         universe AS (\
+           SELECT DISTINCT d.day AS day, d.first_day AS first_day, u.player_id AS player_id \
+           FROM {ctx} AS u JOIN days AS d ON u.game_date = d.day\
+         ) \
+         SELECT day, player_id, game_date, opponent_abbr, points, minutes, ftm, usage_rate, recency, \
+           season_games, season_points, season_minutes \
+         FROM (\
+           SELECT u.day AS day, p.player_id AS player_id, p.game_date AS game_date, \
+             p.opponent_abbr AS opponent_abbr, p.points AS points, p.minutes AS minutes, p.ftm AS ftm, \
+             p.usage_rate AS usage_rate, \
+             ROW_NUMBER() OVER (PARTITION BY u.day, p.player_id ORDER BY p.game_date DESC) AS recency, \
+             COUNT(*) OVER (PARTITION BY u.day, p.player_id) AS season_games, \
+             CAST(SUM(p.points) OVER (PARTITION BY u.day, p.player_id) AS BIGINT) AS season_points, \
+             SUM(p.minutes) OVER (PARTITION BY u.day, p.player_id) AS season_minutes \
+           FROM {table} AS p JOIN universe AS u ON p.player_id = u.player_id \
+           WHERE p.game_date >= u.first_day AND p.game_date < u.day AND NOT p.is_dnp\
+         ) AS g WHERE recency <= {n} ORDER BY day, player_id, recency",
+        ctx = UpcomingPlayerGameContext::DEF.qualified(),
+        table = PlayerGameSummary::DEF.qualified(),
+        n = RECENT_GAMES,
+    )
+}
+
 /// A player's played games against his opponent of D over this and the
 /// previous season before D.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -53,7 +53,7 @@ use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, string_literal};
+use propcast_platform::warehouse::{date_list, date_literal, string_literal};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
@@ -650,14 +650,10 @@ pub async fn load_range_inputs(
     let Some(last) = dates.iter().max().copied() else {
         return Ok(out);
     };
-    let listed = dates
-        .iter()
-        .map(|d| date_literal(*d))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = date_list(dates);
     let on_dates = |def: &TableDef| {
         format!(
-            "SELECT * FROM {} WHERE game_date IN ({listed})",
+            "SELECT * FROM {} WHERE game_date IN {listed}",
             def.qualified()
         )
     };
@@ -676,11 +672,7 @@ pub async fn load_range_inputs(
     if out.is_empty() {
         return Ok(out);
     }
-    let with_context = out
-        .keys()
-        .map(|d| date_literal(*d))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let with_context = date_list(out.keys());
     let cache: Vec<PlayerDailyCache> = wh.query_as(&on_dates(&PlayerDailyCache::DEF)).await?;
     for row in cache {
         if let Some(day) = out.get_mut(&row.game_date) {
@@ -689,7 +681,7 @@ pub async fn load_range_inputs(
     }
     let props: Vec<PlayerProp> = wh
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date IN ({with_context}) AND market = {}",
+            "SELECT * FROM {} WHERE game_date IN {with_context} AND market = {}",
             PlayerProp::DEF.qualified(),
             string_literal(PLAYER_POINTS_MARKET)
         ))
@@ -728,7 +720,7 @@ pub async fn load_range_inputs(
     let games: Vec<PlayerGameRow> = wh
         .query_as(&format!(
             "SELECT {PLAYER_GAME_COLUMNS} FROM {} WHERE game_date < {last} AND season >= {earliest} \
-             AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date IN ({with_context}))",
+             AND player_lookup IN (SELECT player_lookup FROM {} WHERE game_date IN {with_context})",
             PlayerGameSummary::DEF.qualified(),
             UpcomingPlayerGameContext::DEF.qualified(),
             last = date_literal(last),

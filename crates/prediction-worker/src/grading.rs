@@ -42,7 +42,7 @@ use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput, Scope,
 };
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, text_list};
+use propcast_platform::warehouse::{date_list, date_literal, text_list};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const NAME: &str = "prediction_grading";
@@ -323,22 +323,18 @@ async fn read_inputs(
     ctx: &ProcessContext,
     dates: &[NaiveDate],
 ) -> Result<BTreeMap<NaiveDate, GradingInputs>, ProcessError> {
-    let listed = dates
-        .iter()
-        .map(|d| date_literal(*d))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = date_list(dates);
     let predictions: Vec<PlayerPropPrediction> = ctx
         .warehouse
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date IN ({listed})",
+            "SELECT * FROM {} WHERE game_date IN {listed}",
             PlayerPropPrediction::DEF.qualified(),
         ))
         .await?;
     let games: Vec<PlayerGameSummary> = ctx
         .warehouse
         .query_as(&format!(
-            "SELECT * FROM {} WHERE game_date IN ({listed})",
+            "SELECT * FROM {} WHERE game_date IN {listed}",
             PlayerGameSummary::DEF.qualified(),
         ))
         .await?;
