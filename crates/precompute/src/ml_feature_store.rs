@@ -50,9 +50,7 @@
 //! **Speed.** Nine reads per date (the six input partitions, recent games,
 //! head-to-head totals, team records), none per player.
 
-use crate::player_composite_factors::{
-    factor_defaulted, read_date, read_dates, read_recent_games, read_recent_games_range,
-};
+use crate::player_composite_factors::{PlayerDay, factor_defaulted, read_date, read_dates};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -621,19 +619,13 @@ impl Processor for MlFeatureStoreProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let players: Vec<UpcomingPlayerGameContext> = read_date(ctx).await?;
-        let mut same_date = SameDate::default();
-        if !players.is_empty() {
-            same_date = SameDate {
-                teams: read_date(ctx).await?,
-                composites: read_date(ctx).await?,
-                caches: read_date(ctx).await?,
-                zones: read_date(ctx).await?,
-                defenses: read_date(ctx).await?,
-                history: read_recent_games(ctx).await?,
-            };
+        let day = PlayerDay::read(ctx).await?;
+        let (mut composites, mut caches) = (Vec::new(), Vec::new());
+        if !day.players.is_empty() {
+            composites = read_date(ctx).await?;
+            caches = read_date(ctx).await?;
         }
-        let summary = self.compute(ctx, &players, same_date).await?;
+        let summary = self.compute(ctx, day, composites, caches).await?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 
@@ -642,53 +634,31 @@ impl Processor for MlFeatureStoreProcessor {
     }
 
     /// The same-date inputs and the recent games of every date read once
-    /// for the range ([`read_dates`], [`read_recent_games_range`]); the
+    /// for the range ([`PlayerDay::read_range`], [`read_dates`]); the
     /// head-to-head and team-record windows still per date; one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let mut players = read_dates::<UpcomingPlayerGameContext>(ctx, dates).await?;
-        let mut teams = read_dates::<UpcomingTeamGameContext>(ctx, dates).await?;
         let mut composites = read_dates::<PlayerCompositeFactors>(ctx, dates).await?;
         let mut caches = read_dates::<PlayerDailyCache>(ctx, dates).await?;
-        let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
-        let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
-        let mut history = read_recent_games_range(ctx, dates).await?;
         let mut summaries = BTreeMap::new();
-        for &date in dates {
-            let players = players.remove(&date).unwrap_or_default();
+        for (date, day) in PlayerDay::read_range(ctx, dates).await? {
             // As by date: a date without players reads nothing else.
-            let same_date = if players.is_empty() {
-                SameDate::default()
+            let (composites, caches) = if day.players.is_empty() {
+                Default::default()
             } else {
-                SameDate {
-                    teams: teams.remove(&date).unwrap_or_default(),
-                    composites: composites.remove(&date).unwrap_or_default(),
-                    caches: caches.remove(&date).unwrap_or_default(),
-                    zones: zones.remove(&date).unwrap_or_default(),
-                    defenses: defenses.remove(&date).unwrap_or_default(),
-                    history: history.remove(&date).unwrap_or_default(),
-                }
+                (
+                    composites.remove(&date).unwrap_or_default(),
+                    caches.remove(&date).unwrap_or_default(),
+                )
             };
-            let summary = self.compute(&ctx.on(date), &players, same_date).await?;
+            let summary = self.compute(&ctx.on(date), day, composites, caches).await?;
             summaries.insert(date, summary);
         }
         propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
-}
-
-/// The inputs of a date besides its players: its same-date rows and its
-/// players' recent games.
-#[derive(Default)]
-struct SameDate {
-    teams: Vec<UpcomingTeamGameContext>,
-    composites: Vec<PlayerCompositeFactors>,
-    caches: Vec<PlayerDailyCache>,
-    zones: Vec<PlayerShotZoneAnalysis>,
-    defenses: Vec<TeamDefenseZoneAnalysis>,
-    history: BTreeMap<i64, PlayerHistory>,
 }
 
 impl MlFeatureStoreProcessor {
@@ -697,9 +667,17 @@ impl MlFeatureStoreProcessor {
     async fn compute(
         &self,
         ctx: &ProcessContext,
-        players: &[UpcomingPlayerGameContext],
-        same_date: SameDate,
+        day: PlayerDay,
+        composites: Vec<PlayerCompositeFactors>,
+        caches: Vec<PlayerDailyCache>,
     ) -> Result<DateSummary<MlFeatureStore>, ProcessError> {
+        let PlayerDay {
+            players,
+            teams,
+            zones,
+            defenses,
+            history,
+        } = day;
         let mut h2h = Vec::new();
         let mut records = Vec::new();
         if !players.is_empty() {
@@ -716,19 +694,11 @@ impl MlFeatureStoreProcessor {
                 .query_as(&recent_games::team_records_sql(ctx.game_date))
                 .await?;
         }
-        let SameDate {
-            teams,
-            composites,
-            caches,
-            zones,
-            defenses,
-            history,
-        } = same_date;
         if composites.len() != players.len() {
             tracing::warn!(processor = self.name(), game_date = %ctx.game_date, players = players.len(), composites = composites.len(), "composite factors do not cover every context player");
         }
         let inputs = FeatureInputs::new(
-            players,
+            &players,
             &teams,
             &composites,
             &caches,

@@ -633,6 +633,77 @@ pub(crate) async fn read_recent_games(
     Ok(recent_games::group_recent(rows))
 }
 
+/// A date's context players and what both phase 4 player processors read
+/// with them: the teams' context, the players' shot zones, the opponents'
+/// zone defense and the players' recent games. A date without players reads
+/// nothing else.
+#[derive(Debug, Default)]
+pub(crate) struct PlayerDay {
+    pub players: Vec<UpcomingPlayerGameContext>,
+    pub teams: Vec<UpcomingTeamGameContext>,
+    pub zones: Vec<PlayerShotZoneAnalysis>,
+    pub defenses: Vec<TeamDefenseZoneAnalysis>,
+    pub history: BTreeMap<i64, PlayerHistory>,
+}
+
+impl PlayerDay {
+    /// The inputs of `ctx.game_date`.
+    pub(crate) async fn read(ctx: &ProcessContext) -> Result<Self, ProcessError> {
+        let players: Vec<UpcomingPlayerGameContext> = read_date(ctx).await?;
+        if players.is_empty() {
+            return Ok(PlayerDay::default());
+        }
+        Ok(PlayerDay {
+            players,
+            teams: read_date(ctx).await?,
+            zones: read_date(ctx).await?,
+            defenses: read_date(ctx).await?,
+            history: read_recent_games(ctx).await?,
+        })
+    }
+
+    /// The inputs of every date of `dates`, one query per table for all of
+    /// them; each date's exactly what [`PlayerDay::read`] gives it.
+    pub(crate) async fn read_range(
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<BTreeMap<NaiveDate, Self>, ProcessError> {
+        let mut players = read_dates::<UpcomingPlayerGameContext>(ctx, dates).await?;
+        let mut teams = read_dates::<UpcomingTeamGameContext>(ctx, dates).await?;
+        let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
+        let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
+        let mut history = read_recent_games_range(ctx, dates).await?;
+        Ok(dates
+            .iter()
+            .map(|date| {
+                let players = players.remove(date).unwrap_or_default();
+                let day = if players.is_empty() {
+                    PlayerDay::default()
+                } else {
+                    PlayerDay {
+                        players,
+                        teams: teams.remove(date).unwrap_or_default(),
+                        zones: zones.remove(date).unwrap_or_default(),
+                        defenses: defenses.remove(date).unwrap_or_default(),
+                        history: history.remove(date).unwrap_or_default(),
+                    }
+                };
+                (*date, day)
+            })
+            .collect())
+    }
+
+    fn composite_inputs(&self) -> CompositeInputs<'_> {
+        CompositeInputs::new(
+            &self.players,
+            &self.teams,
+            &self.zones,
+            &self.defenses,
+            &self.history,
+        )
+    }
+}
+
 /// Phase 4 processor writing `nba_precompute.player_composite_factors`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlayerCompositeFactorsProcessor;
@@ -673,19 +744,8 @@ impl Processor for PlayerCompositeFactorsProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let players: Vec<UpcomingPlayerGameContext> = read_date(ctx).await?;
-        let (teams, zones, defenses, history) = if players.is_empty() {
-            Default::default()
-        } else {
-            (
-                read_date::<UpcomingTeamGameContext>(ctx).await?,
-                read_date::<PlayerShotZoneAnalysis>(ctx).await?,
-                read_date::<TeamDefenseZoneAnalysis>(ctx).await?,
-                read_recent_games(ctx).await?,
-            )
-        };
-        let inputs = CompositeInputs::new(&players, &teams, &zones, &defenses, &history);
-        let summary = self.compute(ctx.game_date, &inputs)?;
+        let day = PlayerDay::read(ctx).await?;
+        let summary = self.compute(ctx.game_date, &day.composite_inputs())?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 
@@ -693,34 +753,16 @@ impl Processor for PlayerCompositeFactorsProcessor {
         true
     }
 
-    /// Every input of the range read once ([`read_dates`],
-    /// [`read_recent_games_range`]), each date computed as by date, one
-    /// write.
+    /// Every input of the range read once ([`PlayerDay::read_range`]), each
+    /// date computed as by date, one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let mut players = read_dates::<UpcomingPlayerGameContext>(ctx, dates).await?;
-        let mut teams = read_dates::<UpcomingTeamGameContext>(ctx, dates).await?;
-        let mut zones = read_dates::<PlayerShotZoneAnalysis>(ctx, dates).await?;
-        let mut defenses = read_dates::<TeamDefenseZoneAnalysis>(ctx, dates).await?;
-        let mut history = read_recent_games_range(ctx, dates).await?;
         let mut summaries = BTreeMap::new();
-        for &date in dates {
-            let players = players.remove(&date).unwrap_or_default();
-            let (teams, zones, defenses, history) = if players.is_empty() {
-                Default::default()
-            } else {
-                (
-                    teams.remove(&date).unwrap_or_default(),
-                    zones.remove(&date).unwrap_or_default(),
-                    defenses.remove(&date).unwrap_or_default(),
-                    history.remove(&date).unwrap_or_default(),
-                )
-            };
-            let inputs = CompositeInputs::new(&players, &teams, &zones, &defenses, &history);
-            summaries.insert(date, self.compute(date, &inputs)?);
+        for (date, day) in PlayerDay::read_range(ctx, dates).await? {
+            summaries.insert(date, self.compute(date, &day.composite_inputs())?);
         }
         propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
