@@ -50,7 +50,9 @@
 //! **Speed.** Nine reads per date (the six input partitions, recent games,
 //! head-to-head totals, team records), none per player.
 
-use crate::player_composite_factors::{PlayerDay, factor_defaulted, read_date, read_dates};
+use crate::player_composite_factors::{
+    PlayerDay, by_date, factor_defaulted, read_date, read_dates,
+};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -620,12 +622,26 @@ impl Processor for MlFeatureStoreProcessor {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let day = PlayerDay::read(ctx).await?;
-        let (mut composites, mut caches) = (Vec::new(), Vec::new());
+        let mut windows = Windows::default();
         if !day.players.is_empty() {
-            composites = read_date(ctx).await?;
-            caches = read_date(ctx).await?;
+            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+            ctx.warehouse
+                .ensure_table(&TeamOffenseGameSummary::DEF)
+                .await?;
+            windows = Windows {
+                composites: read_date(ctx).await?,
+                caches: read_date(ctx).await?,
+                h2h: ctx
+                    .warehouse
+                    .query_as(&recent_games::opponent_history_sql(ctx.game_date))
+                    .await?,
+                records: ctx
+                    .warehouse
+                    .query_as(&recent_games::team_records_sql(ctx.game_date))
+                    .await?,
+            };
         }
-        let summary = self.compute(ctx, day, composites, caches).await?;
+        let summary = self.compute(ctx, day, windows)?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 
@@ -633,9 +649,9 @@ impl Processor for MlFeatureStoreProcessor {
         true
     }
 
-    /// The same-date inputs and the recent games of every date read once
-    /// for the range ([`PlayerDay::read_range`], [`read_dates`]); the
-    /// head-to-head and team-record windows still per date; one write.
+    /// Every input of every date read once for the range
+    /// ([`PlayerDay::read_range`], [`read_dates`], the head-to-head and
+    /// team-record windows of all the dates in one query each); one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
@@ -643,33 +659,61 @@ impl Processor for MlFeatureStoreProcessor {
     ) -> Result<RangeOutput, ProcessError> {
         let mut composites = read_dates::<PlayerCompositeFactors>(ctx, dates).await?;
         let mut caches = read_dates::<PlayerDailyCache>(ctx, dates).await?;
+        ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+        ctx.warehouse
+            .ensure_table(&TeamOffenseGameSummary::DEF)
+            .await?;
+        let mut h2h: BTreeMap<NaiveDate, Vec<OpponentHistoryRow>> = by_date(
+            ctx.warehouse
+                .query_rows(&recent_games::opponent_history_range_sql(dates))
+                .await?,
+            "day",
+            "head-to-head",
+        )?;
+        let mut records: BTreeMap<NaiveDate, Vec<TeamRecordRow>> = by_date(
+            ctx.warehouse
+                .query_rows(&recent_games::team_records_range_sql(dates))
+                .await?,
+            "day",
+            "team records",
+        )?;
         let mut summaries = BTreeMap::new();
         for (date, day) in PlayerDay::read_range(ctx, dates).await? {
             // As by date: a date without players reads nothing else.
-            let (composites, caches) = if day.players.is_empty() {
-                Default::default()
+            let windows = if day.players.is_empty() {
+                Windows::default()
             } else {
-                (
-                    composites.remove(&date).unwrap_or_default(),
-                    caches.remove(&date).unwrap_or_default(),
-                )
+                Windows {
+                    composites: composites.remove(&date).unwrap_or_default(),
+                    caches: caches.remove(&date).unwrap_or_default(),
+                    h2h: h2h.remove(&date).unwrap_or_default(),
+                    records: records.remove(&date).unwrap_or_default(),
+                }
             };
-            let summary = self.compute(&ctx.on(date), day, composites, caches).await?;
-            summaries.insert(date, summary);
+            summaries.insert(date, self.compute(&ctx.on(date), day, windows)?);
         }
         propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
 }
 
+/// What the feature store reads for a date besides its [`PlayerDay`]:
+/// the date's composite factors and daily cache, its players' head-to-head
+/// totals and the teams' records (all empty for a date without players).
+#[derive(Default)]
+struct Windows {
+    composites: Vec<PlayerCompositeFactors>,
+    caches: Vec<PlayerDailyCache>,
+    h2h: Vec<OpponentHistoryRow>,
+    records: Vec<TeamRecordRow>,
+}
+
 impl MlFeatureStoreProcessor {
-    /// One date's rows from its inputs; reads the date's head-to-head and
-    /// team-record windows when it has players.
-    async fn compute(
+    /// One date's rows from its inputs.
+    fn compute(
         &self,
         ctx: &ProcessContext,
         day: PlayerDay,
-        composites: Vec<PlayerCompositeFactors>,
-        caches: Vec<PlayerDailyCache>,
+        windows: Windows,
     ) -> Result<DateSummary<MlFeatureStore>, ProcessError> {
         let PlayerDay {
             players,
@@ -678,22 +722,12 @@ impl MlFeatureStoreProcessor {
             defenses,
             history,
         } = day;
-        let mut h2h = Vec::new();
-        let mut records = Vec::new();
-        if !players.is_empty() {
-            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
-            h2h = ctx
-                .warehouse
-                .query_as(&recent_games::opponent_history_sql(ctx.game_date))
-                .await?;
-            ctx.warehouse
-                .ensure_table(&TeamOffenseGameSummary::DEF)
-                .await?;
-            records = ctx
-                .warehouse
-                .query_as(&recent_games::team_records_sql(ctx.game_date))
-                .await?;
-        }
+        let Windows {
+            composites,
+            caches,
+            h2h,
+            records,
+        } = windows;
         if composites.len() != players.len() {
             tracing::warn!(processor = self.name(), game_date = %ctx.game_date, players = players.len(), composites = composites.len(), "composite factors do not cover every context player");
         }

@@ -170,26 +170,32 @@ pub fn recent_games_sql(date: NaiveDate) -> String {
     )
 }
 
+/// A portable SQL table of one row per date of `dates`: `day` and the first
+/// day of its window, `first_day` (`first` of the date). Without dates, one
+/// row that no game date can match.
+fn days_table(dates: &[NaiveDate], first: impl Fn(NaiveDate) -> NaiveDate) -> String {
+    if dates.is_empty() {
+        return "SELECT DATE '1900-01-01' AS day, DATE '1900-01-01' AS first_day".to_string();
+    }
+    dates
+        .iter()
+        .map(|d| {
+            format!(
+                "SELECT {} AS day, {} AS first_day",
+                date_literal(*d),
+                date_literal(first(*d))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
 /// [`recent_games_sql`] for every date of `dates` in one query: the same
 /// rows per date, each with its date as `day`, ordered by day, player and
 /// recency. Each date keeps its own window (its season's first day, its
 /// universe, games strictly before it).
 pub fn recent_games_range_sql(dates: &[NaiveDate]) -> String {
-    let days = if dates.is_empty() {
-        "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS DATE) AS first_day".to_string()
-    } else {
-        dates
-            .iter()
-            .map(|d| {
-                format!(
-                    "SELECT {} AS day, {} AS first_day",
-                    date_literal(*d),
-                    date_literal(Season::of(*d).first_day())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ")
-    };
+    let days = days_table(dates, |d| Season::of(d).first_day());
     format!(
         "WITH days AS ({days}), \
          universe AS (\
@@ -279,6 +285,25 @@ pub fn opponent_history_sql(date: NaiveDate) -> String {
     )
 }
 
+/// [`opponent_history_sql`] for every date of `dates` in one query: the
+/// same rows per date, each with its date as `day`, ordered by day and
+/// player.
+pub fn opponent_history_range_sql(dates: &[NaiveDate]) -> String {
+    format!(
+        "WITH days AS ({days}) \
+         SELECT u.game_date AS day, u.player_id AS player_id, COUNT(*) AS games, \
+           CAST(SUM(p.points) AS BIGINT) AS points \
+         FROM {games} AS p JOIN {ctx} AS u \
+           ON p.player_id = u.player_id AND p.opponent_abbr = u.opponent_abbr \
+         JOIN days AS d ON u.game_date = d.day \
+         WHERE p.game_date >= d.first_day AND p.game_date < d.day AND NOT p.is_dnp \
+         GROUP BY u.game_date, u.player_id ORDER BY day, player_id",
+        days = days_table(dates, previous_season_start),
+        games = PlayerGameSummary::DEF.qualified(),
+        ctx = UpcomingPlayerGameContext::DEF.qualified(),
+    )
+}
+
 /// A team's decided games this season before D.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TeamRecordRow {
@@ -300,6 +325,21 @@ pub fn team_records_sql(date: NaiveDate) -> String {
     )
 }
 
+/// [`team_records_sql`] for every date of `dates` in one query: the same
+/// rows per date, each with its date as `day`, ordered by day and team.
+pub fn team_records_range_sql(dates: &[NaiveDate]) -> String {
+    format!(
+        "WITH days AS ({days}) \
+         SELECT d.day AS day, t.team_abbr AS team_abbr, COUNT(*) AS games, \
+           COUNT(CASE WHEN t.win_flag THEN 1 END) AS wins \
+         FROM {table} AS t JOIN days AS d ON t.game_date >= d.first_day AND t.game_date < d.day \
+         WHERE t.win_flag IS NOT NULL \
+         GROUP BY d.day, t.team_abbr ORDER BY day, team_abbr",
+        days = days_table(dates, |d| Season::of(d).first_day()),
+        table = TeamOffenseGameSummary::DEF.qualified(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +355,22 @@ mod tests {
             sql.contains("p.game_date >= DATE '2024-08-01' AND p.game_date < DATE '2025-11-04'")
         );
         assert!(team_records_sql(d).contains("game_date < DATE '2025-11-04'"));
+    }
+
+    #[test]
+    fn range_queries_keep_each_dates_own_window() {
+        // A range across a season boundary: each date its own season start.
+        let june = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        let nov = NaiveDate::from_ymd_opt(2025, 11, 4).unwrap();
+        let sql = recent_games_range_sql(&[june, nov]);
+        assert!(sql.contains("SELECT DATE '2025-06-01' AS day, DATE '2024-08-01' AS first_day"));
+        assert!(sql.contains("SELECT DATE '2025-11-04' AS day, DATE '2025-08-01' AS first_day"));
+        assert!(sql.contains("p.game_date >= u.first_day AND p.game_date < u.day"));
+        let sql = opponent_history_range_sql(&[nov]);
+        assert!(sql.contains("SELECT DATE '2025-11-04' AS day, DATE '2024-08-01' AS first_day"));
+        assert!(sql.contains("p.game_date >= d.first_day AND p.game_date < d.day"));
+        let sql = team_records_range_sql(&[june]);
+        assert!(sql.contains("SELECT DATE '2025-06-01' AS day, DATE '2024-08-01' AS first_day"));
+        assert!(sql.contains("t.game_date >= d.first_day AND t.game_date < d.day"));
     }
 }
