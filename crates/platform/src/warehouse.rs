@@ -289,7 +289,11 @@ pub fn date_literal(date: NaiveDate) -> String {
 /// empty, so `x IN (NULL)` matches nothing. Portable across DuckDB and
 /// BigQuery.
 pub fn date_list<'a>(dates: impl IntoIterator<Item = &'a NaiveDate>) -> String {
-    let items: Vec<String> = dates.into_iter().map(|d| date_literal(*d)).collect();
+    in_list(dates.into_iter().map(|d| date_literal(*d)).collect())
+}
+
+/// `(a, b)` of SQL literals for `IN`, `(NULL)` when there are none.
+fn in_list(items: Vec<String>) -> String {
     if items.is_empty() {
         "(NULL)".to_string()
     } else {
@@ -310,15 +314,12 @@ where
     I: IntoIterator,
     I::Item: AsRef<str>,
 {
-    let items: Vec<String> = values
-        .into_iter()
-        .map(|v| string_literal(v.as_ref()))
-        .collect();
-    if items.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        format!("({})", items.join(", "))
-    }
+    in_list(
+        values
+            .into_iter()
+            .map(|v| string_literal(v.as_ref()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -58,7 +58,6 @@ use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
-use propcast_platform::warehouse::date_literal;
 use propcast_platform::{QueryRows, WarehouseExt};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -535,22 +534,17 @@ pub fn check_ranges(rows: &[PlayerCompositeFactors]) -> Result<(), CompositeFact
 
 // -------------------------------------------------------------- processor
 
-/// `SELECT *` of a table's date partition, in key order.
+/// `SELECT *` of a table's date partition, in key order: [`read_dates`]
+/// of the one date.
 pub(crate) async fn read_date<T: Table + serde::de::DeserializeOwned + Send>(
     ctx: &ProcessContext,
 ) -> Result<Vec<T>, ProcessError> {
-    ctx.warehouse.ensure_table(&T::DEF).await?;
-    let sql = format!(
-        "SELECT * FROM {} WHERE game_date = {} ORDER BY {}",
-        T::DEF.qualified(),
-        date_literal(ctx.game_date),
-        T::DEF.primary_key.join(", ")
-    );
-    Ok(ctx.warehouse.query_as(&sql).await?)
+    let mut rows = read_dates(ctx, &[ctx.game_date]).await?;
+    Ok(rows.remove(&ctx.game_date).unwrap_or_default())
 }
 
 /// `SELECT *` of the date partitions of `dates` in one query, by date,
-/// each in key order (exactly what [`read_date`] returns for the date).
+/// each in key order.
 pub(crate) async fn read_dates<T: Table + serde::de::DeserializeOwned + Send>(
     ctx: &ProcessContext,
     dates: &[NaiveDate],

@@ -113,6 +113,16 @@ pub struct DateInputs {
     pub histories: HashMap<String, Vec<HistoricalGame>>,
 }
 
+impl DateInputs {
+    /// A date with no inputs (no upcoming player context).
+    pub fn empty(game_date: NaiveDate) -> Self {
+        DateInputs {
+            game_date,
+            ..DateInputs::default()
+        }
+    }
+}
+
 /// A player chosen for prediction, with his line.
 #[derive(Debug, Clone)]
 pub struct SelectedPlayer<'a> {
@@ -631,10 +641,9 @@ pub async fn load_date_inputs(
     date: NaiveDate,
 ) -> Result<DateInputs, ProcessError> {
     let mut inputs = load_range_inputs(wh, &[date]).await?;
-    Ok(inputs.remove(&date).unwrap_or_else(|| DateInputs {
-        game_date: date,
-        ..DateInputs::default()
-    }))
+    Ok(inputs
+        .remove(&date)
+        .unwrap_or_else(|| DateInputs::empty(date)))
 }
 
 /// Every input of each date of `dates`, in one query per table for all of
@@ -662,10 +671,7 @@ pub async fn load_range_inputs(
         .await?;
     for c in contexts {
         out.entry(c.game_date)
-            .or_insert_with(|| DateInputs {
-                game_date: c.game_date,
-                ..DateInputs::default()
-            })
+            .or_insert_with(|| DateInputs::empty(c.game_date))
             .contexts
             .push(c);
     }
@@ -836,10 +842,9 @@ impl Processor for PredictionCoordinator {
         let mut all_runs = Vec::new();
         let mut outputs = RangeOutput::new();
         for &date in dates {
-            let day = inputs.remove(&date).unwrap_or_else(|| DateInputs {
-                game_date: date,
-                ..DateInputs::default()
-            });
+            let day = inputs
+                .remove(&date)
+                .unwrap_or_else(|| DateInputs::empty(date));
             let (mut rows, mut runs, mut output) = self.predict_date(&ctx.on(date), day).await?;
             output.wrote(&PlayerPropPrediction::DEF, rows.len() as u64);
             if !runs.is_empty() {

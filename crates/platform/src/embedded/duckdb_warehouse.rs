@@ -245,23 +245,17 @@ impl DuckDbWarehouse {
             .collect();
         let conn = self.lock();
         self.ensure_locked(&conn, def)?;
-        let list = dates
-            .iter()
-            .map(|d| format!("DATE '{d}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let delete_sql = format!(
-            "DELETE FROM {} WHERE {} IN ({list})",
+            "DELETE FROM {} WHERE {} IN {}",
             qualified(def),
-            quote_ident(def.partition)
+            quote_ident(def.partition),
+            crate::warehouse::date_list(dates)
         );
         in_transaction(&conn, || {
-            let deleted = if dates.is_empty() {
-                0
-            } else {
-                conn.execute(&delete_sql, [])
-                    .map_err(|e| map_error(&delete_sql, e))?
-            };
+            // No dates: `IN (NULL)` deletes nothing.
+            let deleted = conn
+                .execute(&delete_sql, [])
+                .map_err(|e| map_error(&delete_sql, e))?;
             let written = append_rows(&conn, def, def.dataset, def.name, &converted)?;
             Ok(WriteStats {
                 rows_deleted: deleted as u64,
