@@ -568,12 +568,17 @@ pub(crate) fn by_date<T: serde::de::DeserializeOwned>(
     column: &str,
     what: &str,
 ) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
+    let mut out: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
+    // No rows, no columns to look for: a backend that builds rows from
+    // records (BigQuery) cannot name the columns of an empty result.
+    if rows.rows.is_empty() {
+        return Ok(out);
+    }
     let at = rows
         .columns
         .iter()
         .position(|c| c == column)
         .ok_or_else(|| ProcessError::Permanent(format!("{what}: no {column} column")))?;
-    let mut out: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
     for (i, row) in rows.rows.iter().enumerate() {
         let date = row[at]
             .as_str()
