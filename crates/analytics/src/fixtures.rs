@@ -14,7 +14,7 @@ use propcast_core::universe;
 use propcast_patterns::Counters;
 use propcast_patterns::{ProcessContext, ProcessError};
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::date_literal;
+use propcast_platform::warehouse::date_list;
 use std::collections::BTreeMap;
 
 /// Season types that are not competitive games: they count for nothing in
@@ -73,15 +73,21 @@ pub(crate) const SCHEDULE_COLUMNS: &str = "game_date, game_id, game_code, season
      game_status, home_team_abbr, away_team_abbr, home_team_id, away_team_id, home_score, \
      away_score, tipoff_time, arena_name, source_file";
 
-/// The schedule rows of the context's date (any status), with tip-off times.
-pub(crate) async fn read_schedule_of_date(
+/// The schedule rows of each of `dates` (any status), with tip-off times,
+/// by date in game code order.
+pub(crate) async fn read_schedule_of_dates(
     ctx: &ProcessContext,
-) -> Result<Vec<ScheduleGame>, ProcessError> {
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<ScheduleGame>>, ProcessError> {
     ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
     let sql = format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM {} WHERE game_date = {} ORDER BY game_code",
+        "SELECT {SCHEDULE_COLUMNS} FROM {} WHERE game_date IN {} ORDER BY game_date, game_code",
         ScheduleGame::DEF.qualified(),
-        date_literal(ctx.game_date)
+        date_list(dates)
     );
-    Ok(ctx.warehouse.query_as(&sql).await?)
+    let mut by_date: BTreeMap<NaiveDate, Vec<ScheduleGame>> = BTreeMap::new();
+    for game in ctx.warehouse.query_as::<ScheduleGame>(&sql).await? {
+        by_date.entry(game.game_date).or_default().push(game);
+    }
+    Ok(by_date)
 }

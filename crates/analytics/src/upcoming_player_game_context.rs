@@ -37,11 +37,12 @@
 //! **Quality**: `high` with ≥ 10 games and both teams' pace known,
 //! `medium` with 1–9 games (or ≥ 10 without team context), `low` with none.
 
-use crate::fixtures::{self, int_list};
-use crate::upcoming_team_game_context::{build_upcoming_team_context, mean, read_team_inputs};
+use crate::fixtures;
+use crate::upcoming_team_game_context::{TeamInputs, mean, read_team_inputs};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use propcast_core::prop_lines::{BookLine, PLAYER_POINTS_MARKET, book_lines};
+use propcast_core::season_games::{PlayerGame, SeasonGames};
 use propcast_core::tables::{
     PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
@@ -49,13 +50,12 @@ use propcast_core::universe::{LastTeamGame, PropPlayer, is_universe_prop, univer
 use propcast_core::{Season, Table, TableDef};
 use propcast_patterns::DateSummary;
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
+use propcast_platform::warehouse::date_list;
 use propcast_platform::warehouse::date_literal;
-use propcast_platform::warehouse::text_list;
 use serde::Deserialize;
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The most recent games the player history keeps.
@@ -93,15 +93,6 @@ impl From<&PlayerGameSummary> for PlayerPriorGame {
     }
 }
 
-/// A row of [`history_sql`]: one of the 10 most recent games of a universe
-/// player, with his number of games this season before D.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct HistoryRow {
-    #[serde(flatten)]
-    pub game: PlayerPriorGame,
-    pub season_games: i64,
-}
-
 /// A player's season before D.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayerSeason {
@@ -114,10 +105,6 @@ pub struct PlayerSeason {
     pub recent: Vec<PlayerPriorGame>,
 }
 
-fn newest_first(a: &PlayerPriorGame, b: &PlayerPriorGame) -> Ordering {
-    (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id))
-}
-
 impl PlayerSeason {
     /// The definition: each player's season before `date` from game rows of
     /// any dates (games of D's season strictly before D; others ignored).
@@ -125,38 +112,22 @@ impl PlayerSeason {
         date: NaiveDate,
         games: impl IntoIterator<Item = PlayerPriorGame>,
     ) -> BTreeMap<i64, PlayerSeason> {
-        let first = Season::of(date).first_day();
-        let mut by_player: BTreeMap<i64, Vec<PlayerPriorGame>> = BTreeMap::new();
-        for g in games {
-            if g.game_date >= first && g.game_date < date {
-                by_player.entry(g.player_id).or_default().push(g);
-            }
-        }
-        by_player
-            .into_iter()
-            .map(|(id, mut games)| {
-                games.sort_by(newest_first);
-                let n = games.len() as i64;
-                games.truncate(RECENT_GAMES);
-                (id, PlayerSeason::of(n, games))
-            })
-            .collect()
+        PlayerSeason::before(&SeasonGames::new(games), date, |_, _| true)
     }
 
-    /// The rows of [`history_sql`] by player.
-    pub fn from_history(rows: Vec<HistoryRow>) -> BTreeMap<i64, PlayerSeason> {
-        let mut by_player: BTreeMap<i64, (i64, Vec<PlayerPriorGame>)> = BTreeMap::new();
-        for r in rows {
-            let entry = by_player.entry(r.game.player_id).or_default();
-            entry.0 = r.season_games;
-            entry.1.push(r.game);
-        }
-        by_player
-            .into_iter()
-            .map(|(id, (n, mut games))| {
-                games.sort_by(newest_first);
-                games.truncate(RECENT_GAMES);
-                (id, PlayerSeason::of(n, games))
+    /// Each player's season before `date` for the players `keep` accepts,
+    /// given their id and most recent game.
+    pub fn before(
+        games: &SeasonGames<PlayerPriorGame>,
+        date: NaiveDate,
+        keep: impl Fn(i64, &PlayerPriorGame) -> bool,
+    ) -> BTreeMap<i64, PlayerSeason> {
+        games
+            .before(date)
+            .filter(|(id, season)| season.last().is_some_and(|latest| keep(*id, latest)))
+            .map(|(id, season)| {
+                let recent = season.iter().rev().take(RECENT_GAMES).cloned().collect();
+                (id, PlayerSeason::of(season.len() as i64, recent))
             })
             .collect()
     }
@@ -170,6 +141,18 @@ impl PlayerSeason {
             games,
             recent,
         }
+    }
+}
+
+impl PlayerGame for PlayerPriorGame {
+    fn player_id(&self) -> i64 {
+        self.player_id
+    }
+    fn game_date(&self) -> NaiveDate {
+        self.game_date
+    }
+    fn game_id(&self) -> &str {
+        &self.game_id
     }
 }
 
@@ -367,46 +350,84 @@ pub fn build_upcoming_player_context(
     summary
 }
 
-/// The player history query of `date`: the 10 most recent games of D's
-/// season before D of every player whose latest game was for one of
-/// `teams` or whose id is in `prop_ids`, with his season game count.
-/// `player_game_summary` holds one game per player and date.
-pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String {
-    let first = Season::of(date).first_day();
+/// Every player's games of `[first, end)`: the player history of each date
+/// of a range is cut from them ([`PlayerSeason::before`]).
+pub fn games_sql(first: NaiveDate, end: NaiveDate) -> String {
     format!(
-        "WITH season_games AS (\
-           SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, minutes, usage_rate, \
-             ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY game_date DESC, game_id DESC) AS recency, \
-             COUNT(*) OVER (PARTITION BY player_id) AS season_games \
-           FROM {table} WHERE game_date >= {first} AND game_date < {end}\
-         ), universe AS (\
-           SELECT player_id FROM season_games WHERE recency = 1 \
-             AND (team_abbr IN {teams} OR player_id IN {props})\
-         ) \
-         SELECT s.player_id, s.player_lookup, s.player_name, s.team_abbr, s.game_id, s.game_date, \
-           s.minutes, s.usage_rate, s.season_games \
-         FROM season_games AS s JOIN universe AS u ON u.player_id = s.player_id \
-         WHERE s.recency <= {n} ORDER BY s.player_id, s.recency",
+        "SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, minutes, usage_rate \
+         FROM {table} WHERE game_date >= {first} AND game_date < {end} \
+         ORDER BY player_id, game_date, game_id",
         table = PlayerGameSummary::DEF.qualified(),
         first = date_literal(first),
-        end = date_literal(date),
-        teams = text_list(teams),
-        props = int_list(prop_ids),
-        n = RECENT_GAMES,
+        end = date_literal(end),
     )
 }
 
-/// The date's resolved `player_points` rows snapshotted before tip-off.
-async fn read_props(ctx: &ProcessContext) -> Result<Vec<PlayerProp>, ProcessError> {
+/// The resolved `player_points` rows of each of `dates` snapshotted before
+/// tip-off, by date.
+async fn read_props(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<PlayerProp>>, ProcessError> {
     ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
     let sql = format!(
-        "SELECT * FROM {} WHERE game_date = {} AND market = '{PLAYER_POINTS_MARKET}' \
+        "SELECT * FROM {} WHERE game_date IN {} AND market = '{PLAYER_POINTS_MARKET}' \
          AND player_id IS NOT NULL AND minutes_before_tipoff >= 0 \
-         ORDER BY player_id, bookmaker, snapshot_time, event_id, line",
+         ORDER BY game_date, player_id, bookmaker, snapshot_time, event_id, line",
         PlayerProp::DEF.qualified(),
-        date_literal(ctx.game_date)
+        date_list(dates)
     );
-    Ok(ctx.warehouse.query_as(&sql).await?)
+    let mut by_date: BTreeMap<NaiveDate, Vec<PlayerProp>> = BTreeMap::new();
+    for prop in ctx.warehouse.query_as::<PlayerProp>(&sql).await? {
+        by_date.entry(prop.game_date).or_default().push(prop);
+    }
+    Ok(by_date)
+}
+
+/// Everything the contexts of a range of dates are computed from, read once
+/// (one date on the daily path): the team inputs, each date's props, and
+/// the player games of the range's seasons before its last date.
+struct RangeInputs {
+    teams: TeamInputs,
+    props: BTreeMap<NaiveDate, Vec<PlayerProp>>,
+    games: SeasonGames<PlayerPriorGame>,
+}
+
+impl RangeInputs {
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
+        let teams = read_team_inputs(ctx, dates).await?;
+        let props = read_props(ctx, dates).await?;
+        let first = dates.iter().map(|d| Season::of(*d).first_day()).min();
+        let games = match (first, dates.iter().max()) {
+            (Some(first), Some(end)) => {
+                ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+                let rows: Vec<PlayerPriorGame> =
+                    ctx.warehouse.query_as(&games_sql(first, *end)).await?;
+                SeasonGames::new(rows)
+            }
+            _ => SeasonGames::default(),
+        };
+        Ok(RangeInputs {
+            teams,
+            props,
+            games,
+        })
+    }
+
+    /// The contexts of `date`: the seasons of the players whose latest game
+    /// was for a team playing on D or who have a line on D (the others are
+    /// not in the universe).
+    fn build(&self, date: NaiveDate) -> DateSummary<UpcomingPlayerGameContext> {
+        let schedule = self.teams.schedule_of(date);
+        let team_rows = self.teams.build(date).rows;
+        let props = self.props.get(&date).map_or(&[][..], Vec::as_slice);
+        let teams: BTreeSet<&str> = team_rows.iter().map(|t| t.team_abbr.as_str()).collect();
+        let prop_ids: BTreeSet<i64> = props.iter().filter_map(|p| p.player_id).collect();
+        let seasons = PlayerSeason::before(&self.games, date, |id, latest| {
+            teams.contains(latest.team_abbr.as_str()) || prop_ids.contains(&id)
+        });
+        build_upcoming_player_context(date, schedule, props, &seasons, &team_rows)
+    }
 }
 
 /// Phase 3 processor writing `nba_analytics.upcoming_player_game_context`.
@@ -444,32 +465,20 @@ impl Processor for UpcomingPlayerGameContextProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let date = ctx.game_date;
-        let inputs = read_team_inputs(ctx).await?;
-        let team_rows =
-            build_upcoming_team_context(date, &inputs.schedule, &inputs.history, &inputs.ratings)
-                .rows;
-        let props = read_props(ctx).await?;
-        let teams: Vec<&str> = team_rows.iter().map(|t| t.team_abbr.as_str()).collect();
-        let prop_ids: Vec<i64> = props
-            .iter()
-            .filter_map(|p| p.player_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let seasons = if teams.is_empty() && prop_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
-            let rows: Vec<HistoryRow> = ctx
-                .warehouse
-                .query_as(&history_sql(date, &teams, &prop_ids))
-                .await?;
-            PlayerSeason::from_history(rows)
-        };
-        let summary =
-            build_upcoming_player_context(date, &inputs.schedule, &props, &seasons, &team_rows);
-        propcast_patterns::write_partition(ctx, self.name(), summary).await
+        let inputs = RangeInputs::read(ctx, &[ctx.game_date]).await?;
+        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+    }
+
+    /// Every input of the range read once ([`RangeInputs`]), each date
+    /// built as by date, one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let inputs = RangeInputs::read(ctx, dates).await?;
+        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
+        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
 }
 
@@ -477,6 +486,7 @@ impl Processor for UpcomingPlayerGameContextProcessor {
 mod tests {
     use super::*;
     use crate::real_data::{date, points_props_2025_26};
+    use crate::upcoming_team_game_context::build_upcoming_team_context;
     use crate::upcoming_team_game_context::testing::{
         final_schedule, player_games_2025_26, ratings_2025_26, schedule_on,
     };
@@ -795,10 +805,8 @@ mod tests {
     }
 
     #[test]
-    fn history_query_reads_only_the_season_before_the_date() {
-        let sql = history_sql(date("2025-11-10"), &["DET", "WAS"], &[1630595]);
+    fn games_query_reads_only_the_window_before_the_last_date() {
+        let sql = games_sql(date("2025-08-01"), date("2025-11-10"));
         assert!(sql.contains("game_date >= DATE '2025-08-01' AND game_date < DATE '2025-11-10'"));
-        assert!(sql.contains("team_abbr IN ('DET', 'WAS') OR player_id IN (1630595)"));
-        assert!(sql.contains("recency <= 10"));
     }
 }

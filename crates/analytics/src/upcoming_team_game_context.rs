@@ -38,7 +38,7 @@ use propcast_core::tables::{
 use propcast_core::{Season, Table, TableDef};
 use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
@@ -166,6 +166,10 @@ pub fn team_forms(
     ratings: &[TeamRatingGame],
     counters: &mut Counters,
 ) -> BTreeMap<String, TeamForm> {
+    if teams.is_empty() {
+        // No team plays: nothing is looked for, nothing counted.
+        return BTreeMap::new();
+    }
     let ratings: Vec<&TeamRatingGame> = ratings
         .iter()
         .filter(|r| in_window(date, r.game_date) && counts_in_history(&r.season_type))
@@ -321,15 +325,23 @@ pub fn build_upcoming_team_context(
     summary
 }
 
-/// Final schedule rows of D's season before D that can concern `teams`
-/// (either side is one of them, or the row names one team twice).
-pub fn history_sql(date: NaiveDate, teams: &[&str]) -> String {
-    let (first, end) = history_window(date);
-    let list = text_list(teams);
+/// The half-open window of dates whose games inform some date of `dates`:
+/// the first date's season start to the last date. Each date keeps only its
+/// own season before it ([`history_window`]), so a wider window changes
+/// nothing.
+fn range_window(dates: &[NaiveDate]) -> Option<(NaiveDate, NaiveDate)> {
+    let first = dates.iter().map(|d| history_window(*d).0).min()?;
+    let end = dates.iter().max()?;
+    Some((first, *end))
+}
+
+/// Every final competitive schedule row of `[first, end)`, whichever teams
+/// it names; [`team_forms`] keeps those of D's season before D that concern
+/// D's teams.
+pub fn history_sql(first: NaiveDate, end: NaiveDate) -> String {
     format!(
         "SELECT {cols} FROM {table} WHERE game_date >= {first} AND game_date < {end} \
          AND game_status = 3 AND season_type NOT IN {exhibitions} \
-         AND (home_team_abbr IN {list} OR away_team_abbr IN {list} OR home_team_abbr = away_team_abbr) \
          ORDER BY game_date, game_code",
         cols = fixtures::SCHEDULE_COLUMNS,
         table = ScheduleGame::DEF.qualified(),
@@ -339,70 +351,67 @@ pub fn history_sql(date: NaiveDate, teams: &[&str]) -> String {
     )
 }
 
-/// The rating rows [`team_forms`] needs for `teams` on `date`: each team's
-/// 10 most recent counted games of the season before D, plus its rows of
-/// the games in `repair_ids` (schedule rows naming one team twice).
-pub fn ratings_sql(date: NaiveDate, teams: &[&str], repair_ids: &[&str]) -> String {
-    let (first, end) = history_window(date);
+/// Every team's competitive games of `[first, end)` with their ratings;
+/// [`team_forms`] keeps each of D's teams' 10 most recent of D's season
+/// before D, and the rows that repair a schedule row naming one team twice.
+pub fn ratings_sql(first: NaiveDate, end: NaiveDate) -> String {
     format!(
-        "SELECT game_date, game_id, season_type, team_abbr, opponent_abbr, points, opponent_points, \
-           pace, offensive_rating, defensive_rating FROM (\
-           SELECT o.game_date, o.game_id, o.season_type, o.team_abbr, o.opponent_abbr, o.points, \
-             o.opponent_points, o.pace, o.offensive_rating, d.defensive_rating, \
-             ROW_NUMBER() OVER (PARTITION BY o.team_abbr ORDER BY o.game_date DESC, o.game_id DESC) AS recency \
-           FROM {offense} AS o LEFT JOIN {defense} AS d \
-             ON d.game_date = o.game_date AND d.game_id = o.game_id AND d.defending_team_abbr = o.team_abbr \
-           WHERE o.game_date >= {first} AND o.game_date < {end} \
-             AND o.season_type NOT IN {exhibitions} AND o.team_abbr IN {teams}\
-         ) AS team_games WHERE recency <= {n} OR game_id IN {repair} \
-         ORDER BY team_abbr, game_date, game_id",
+        "SELECT o.game_date, o.game_id, o.season_type, o.team_abbr, o.opponent_abbr, o.points, \
+           o.opponent_points, o.pace, o.offensive_rating, d.defensive_rating \
+         FROM {offense} AS o LEFT JOIN {defense} AS d \
+           ON d.game_date = o.game_date AND d.game_id = o.game_id AND d.defending_team_abbr = o.team_abbr \
+         WHERE o.game_date >= {first} AND o.game_date < {end} \
+           AND o.season_type NOT IN {exhibitions} \
+         ORDER BY o.team_abbr, o.game_date, o.game_id",
         offense = TeamOffenseGameSummary::DEF.qualified(),
         defense = TeamDefenseGameSummary::DEF.qualified(),
         first = date_literal(first),
         end = date_literal(end),
         exhibitions = text_list(fixtures::EXHIBITION_SEASON_TYPES),
-        teams = text_list(teams),
-        n = RATING_GAMES,
-        repair = text_list(repair_ids),
     )
 }
 
-/// What both upcoming contexts read for the team side of date D.
+/// What both upcoming contexts read for the team side of a range of dates
+/// (one date on the daily path): each date's schedule rows, and the final
+/// games and rating rows of the range's seasons before its last date. Each
+/// date's build keeps only its own season before it, so every date sees
+/// exactly what a read of that date alone would give it.
 pub(crate) struct TeamInputs {
-    pub schedule: Vec<ScheduleGame>,
+    pub schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>>,
     pub history: Vec<ScheduleGame>,
     pub ratings: Vec<TeamRatingGame>,
 }
 
-pub(crate) async fn read_team_inputs(ctx: &ProcessContext) -> Result<TeamInputs, ProcessError> {
-    let date = ctx.game_date;
-    let schedule = fixtures::read_schedule_of_date(ctx).await?;
-    let teams: BTreeSet<&str> = schedule
-        .iter()
-        .filter(|g| fixtures::consistent(g))
-        .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
-        .collect();
-    if teams.is_empty() {
-        return Ok(TeamInputs {
-            schedule,
-            history: Vec::new(),
-            ratings: Vec::new(),
-        });
+impl TeamInputs {
+    /// The schedule rows of `date` (none when it has no games).
+    pub fn schedule_of(&self, date: NaiveDate) -> &[ScheduleGame] {
+        self.schedule.get(&date).map_or(&[], Vec::as_slice)
     }
-    let teams: Vec<&str> = teams.into_iter().collect();
-    for def in [TeamOffenseGameSummary::DEF, TeamDefenseGameSummary::DEF] {
-        ctx.warehouse.ensure_table(&def).await?;
+
+    /// The team contexts of `date`.
+    pub fn build(&self, date: NaiveDate) -> DateSummary<UpcomingTeamGameContext> {
+        build_upcoming_team_context(date, self.schedule_of(date), &self.history, &self.ratings)
     }
-    let history: Vec<ScheduleGame> = ctx.warehouse.query_as(&history_sql(date, &teams)).await?;
-    let repair: Vec<&str> = history
-        .iter()
-        .filter(|g| !fixtures::consistent(g))
-        .filter_map(|g| g.game_id.as_deref())
-        .collect();
-    let ratings: Vec<TeamRatingGame> = ctx
-        .warehouse
-        .query_as(&ratings_sql(date, &teams, &repair))
-        .await?;
+}
+
+pub(crate) async fn read_team_inputs(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<TeamInputs, ProcessError> {
+    let schedule = fixtures::read_schedule_of_dates(ctx, dates).await?;
+    let any_fixture = schedule.values().flatten().any(fixtures::consistent);
+    let (history, ratings) = match range_window(dates) {
+        Some((first, end)) if any_fixture => {
+            for def in [TeamOffenseGameSummary::DEF, TeamDefenseGameSummary::DEF] {
+                ctx.warehouse.ensure_table(&def).await?;
+            }
+            (
+                ctx.warehouse.query_as(&history_sql(first, end)).await?,
+                ctx.warehouse.query_as(&ratings_sql(first, end)).await?,
+            )
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     Ok(TeamInputs {
         schedule,
         history,
@@ -443,14 +452,20 @@ impl Processor for UpcomingTeamGameContextProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let inputs = read_team_inputs(ctx).await?;
-        let summary = build_upcoming_team_context(
-            ctx.game_date,
-            &inputs.schedule,
-            &inputs.history,
-            &inputs.ratings,
-        );
-        propcast_patterns::write_partition(ctx, self.name(), summary).await
+        let inputs = read_team_inputs(ctx, &[ctx.game_date]).await?;
+        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+    }
+
+    /// The team inputs of the range read once ([`read_team_inputs`]), each
+    /// date built as by date, one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let inputs = read_team_inputs(ctx, dates).await?;
+        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
+        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
 }
 
@@ -693,12 +708,16 @@ mod tests {
     }
 
     #[test]
-    fn sql_reads_the_season_before_the_date_only() {
-        let sql = history_sql(date("2025-11-10"), &["DET", "WAS"]);
-        assert!(sql.contains("game_date >= DATE '2025-08-01' AND game_date < DATE '2025-11-10'"));
-        assert!(sql.contains("home_team_abbr = away_team_abbr"));
-        let sql = ratings_sql(date("2025-11-10"), &["DET"], &[]);
-        assert!(sql.contains("recency <= 10 OR game_id IN (NULL)"));
-        assert!(sql.contains("NOT IN ('Preseason', 'All-Star')"));
+    fn a_range_reads_its_first_dates_season_to_its_last_date_only() {
+        let dates = [date("2025-04-10"), date("2025-10-22"), date("2025-11-10")];
+        let (first, end) = range_window(&dates).unwrap();
+        assert_eq!((first, end), (date("2024-08-01"), date("2025-11-10")));
+        assert_eq!(range_window(&dates[2..]).unwrap().0, date("2025-08-01"));
+        assert_eq!(range_window(&[]), None);
+        for sql in [history_sql(first, end), ratings_sql(first, end)] {
+            assert!(sql.contains("game_date >= DATE '2024-08-01' AND"), "{sql}");
+            assert!(sql.contains("game_date < DATE '2025-11-10'"), "{sql}");
+            assert!(sql.contains("NOT IN ('Preseason', 'All-Star')"), "{sql}");
+        }
     }
 }

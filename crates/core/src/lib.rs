@@ -19,6 +19,7 @@ pub mod phase;
 pub mod player_lookup;
 pub mod prop_lines;
 pub mod run_status;
+pub mod season_games;
 pub mod tables;
 pub mod universe;
 

@@ -25,27 +25,27 @@
 //! `games_played_season`), `none` with 0. `game_id` is the schedule's game
 //! id, or its game code while the id is not known (upcoming games).
 //!
-//! **Speed.** Three reads per date: the schedule, the resolved points
-//! lines, and one history query ([`history_sql`]) returning one row per
-//! universe player (identity, season totals, last game date, games in the
-//! last 7 days, and the points/minutes of the 10 most recent games pivoted
-//! into columns); averages and the deviation are computed here.
-//! [`SeasonToDate::from_games`] is the same reduction over plain game rows:
-//! the definition the query is tested against. What a full backfill of the
-//! cache costs: `benches/backfill.rs`, results in docs/BENCHMARKS.md.
+//! **Speed.** Three reads per range of dates (one date on the daily path):
+//! the dates' schedule rows, their resolved points lines, and every player
+//! game of the range's seasons before its last date ([`games_sql`]). Each
+//! date's seasons are cut from those games in memory by the one rule of
+//! [`propcast_core::season_games`] ([`SeasonToDate::before`]), so a date
+//! computed in a range gets exactly the rows it gets alone. What a full
+//! backfill of the cache costs: docs/BENCHMARKS.md.
 
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
+use propcast_core::season_games::{PlayerGame, SeasonGames};
 use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, ScheduleGame};
 pub use propcast_core::universe::PropPlayer;
 use propcast_core::universe::{LastTeamGame, fixtures, universe};
 use propcast_core::{Season, Table, TableDef};
 use propcast_patterns::DateSummary;
 use propcast_patterns::{
-    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
+    Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
 use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::{date_literal, text_list};
+use propcast_platform::warehouse::{date_list, date_literal};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,6 +119,18 @@ fn week_start(date: NaiveDate) -> NaiveDate {
     date - Duration::days(7)
 }
 
+impl PlayerGame for PriorGame {
+    fn player_id(&self) -> i64 {
+        self.player_id
+    }
+    fn game_date(&self) -> NaiveDate {
+        self.game_date
+    }
+    fn game_id(&self) -> &str {
+        &self.game_id
+    }
+}
+
 impl SeasonToDate {
     /// The definition: reduces game rows of any dates to each player's
     /// season before `date` (games of `date`'s season strictly before
@@ -127,32 +139,35 @@ impl SeasonToDate {
         date: NaiveDate,
         games: impl IntoIterator<Item = PriorGame>,
     ) -> BTreeMap<i64, SeasonToDate> {
-        let (first, end) = history_window(date);
-        let mut by_player: BTreeMap<i64, Vec<PriorGame>> = BTreeMap::new();
-        for g in games {
-            if g.game_date >= first && g.game_date < end {
-                by_player.entry(g.player_id).or_default().push(g);
-            }
-        }
-        by_player
-            .into_iter()
-            .filter_map(|(id, mut games)| {
-                games.sort_by(|a, b| (b.game_date, &b.game_id).cmp(&(a.game_date, &a.game_id)));
-                let latest = games.first()?.clone();
-                let season = SeasonToDate {
-                    player_lookup: latest.player_lookup,
-                    player_name: latest.player_name,
-                    team_abbr: latest.team_abbr,
-                    games: games.len() as i64,
-                    points: games.iter().map(|g| g.points).sum(),
-                    minutes: games.iter().map(|g| g.minutes).sum(),
+        SeasonToDate::before(&SeasonGames::new(games), date, |_, _| true)
+    }
+
+    /// Each player's season before `date` for the players `keep` accepts,
+    /// given their id and most recent game.
+    pub fn before(
+        games: &SeasonGames<PriorGame>,
+        date: NaiveDate,
+        keep: impl Fn(i64, &PriorGame) -> bool,
+    ) -> BTreeMap<i64, SeasonToDate> {
+        games
+            .before(date)
+            .filter_map(|(id, season)| {
+                let latest = season.last().filter(|latest| keep(id, latest))?;
+                let to_date = SeasonToDate {
+                    player_lookup: latest.player_lookup.clone(),
+                    player_name: latest.player_name.clone(),
+                    team_abbr: latest.team_abbr.clone(),
+                    games: season.len() as i64,
+                    points: season.iter().map(|g| g.points).sum(),
+                    minutes: season.iter().map(|g| g.minutes).sum(),
                     last_game_date: latest.game_date,
-                    games_last_7_days: games
+                    games_last_7_days: season
                         .iter()
                         .filter(|g| g.game_date >= week_start(date))
                         .count() as i64,
-                    recent: games
+                    recent: season
                         .iter()
+                        .rev()
                         .take(RECENT_GAMES)
                         .map(|g| RecentGame {
                             points: g.points,
@@ -160,111 +175,9 @@ impl SeasonToDate {
                         })
                         .collect(),
                 };
-                Some((id, season))
+                Some((id, to_date))
             })
             .collect()
-    }
-
-    /// The rows of [`history_sql`] by player.
-    pub fn from_history(rows: Vec<HistoryRow>) -> BTreeMap<i64, SeasonToDate> {
-        rows.into_iter()
-            .filter_map(|r| {
-                let recent: Vec<RecentGame> = r
-                    .recent_points()
-                    .into_iter()
-                    .zip(r.recent_minutes())
-                    .map_while(|(p, m)| {
-                        Some(RecentGame {
-                            points: p?,
-                            minutes: m?,
-                        })
-                    })
-                    .collect();
-                if recent.is_empty() {
-                    return None;
-                }
-                let season = SeasonToDate {
-                    player_lookup: r.player_lookup.unwrap_or_default(),
-                    player_name: r.player_name.unwrap_or_default(),
-                    team_abbr: r.team_abbr.unwrap_or_default(),
-                    games: r.season_games,
-                    points: r.season_points,
-                    minutes: r.season_minutes,
-                    last_game_date: r.last_game_date,
-                    games_last_7_days: r.games_last_7_days,
-                    recent,
-                };
-                Some((r.player_id, season))
-            })
-            .collect()
-    }
-}
-
-/// One row of [`history_sql`]: a player's season before the cache date,
-/// with the points and minutes of the 10 most recent games pivoted into
-/// columns (`points_1` = the most recent; NULL past the games played).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct HistoryRow {
-    pub player_id: i64,
-    pub player_lookup: Option<String>,
-    pub player_name: Option<String>,
-    pub team_abbr: Option<String>,
-    pub season_games: i64,
-    pub season_points: i64,
-    pub season_minutes: f64,
-    pub last_game_date: NaiveDate,
-    pub games_last_7_days: i64,
-    pub points_1: Option<i64>,
-    pub points_2: Option<i64>,
-    pub points_3: Option<i64>,
-    pub points_4: Option<i64>,
-    pub points_5: Option<i64>,
-    pub points_6: Option<i64>,
-    pub points_7: Option<i64>,
-    pub points_8: Option<i64>,
-    pub points_9: Option<i64>,
-    pub points_10: Option<i64>,
-    pub minutes_1: Option<f64>,
-    pub minutes_2: Option<f64>,
-    pub minutes_3: Option<f64>,
-    pub minutes_4: Option<f64>,
-    pub minutes_5: Option<f64>,
-    pub minutes_6: Option<f64>,
-    pub minutes_7: Option<f64>,
-    pub minutes_8: Option<f64>,
-    pub minutes_9: Option<f64>,
-    pub minutes_10: Option<f64>,
-}
-
-impl HistoryRow {
-    fn recent_points(&self) -> [Option<i64>; RECENT_GAMES] {
-        [
-            self.points_1,
-            self.points_2,
-            self.points_3,
-            self.points_4,
-            self.points_5,
-            self.points_6,
-            self.points_7,
-            self.points_8,
-            self.points_9,
-            self.points_10,
-        ]
-    }
-
-    fn recent_minutes(&self) -> [Option<f64>; RECENT_GAMES] {
-        [
-            self.minutes_1,
-            self.minutes_2,
-            self.minutes_3,
-            self.minutes_4,
-            self.minutes_5,
-            self.minutes_6,
-            self.minutes_7,
-            self.minutes_8,
-            self.minutes_9,
-            self.minutes_10,
-        ]
     }
 }
 
@@ -371,58 +284,16 @@ pub fn build_player_daily_cache(
     summary
 }
 
-fn int_list(values: &[i64]) -> String {
-    if values.is_empty() {
-        "(NULL)".to_string()
-    } else {
-        let items: Vec<String> = values.iter().map(i64::to_string).collect();
-        format!("({})", items.join(", "))
-    }
-}
-
-/// The history query of `date`: one row per player whose last game this
-/// season (before `date`) was for one of `teams`, or whose id is in
-/// `prop_ids`: identity as of that last game, season totals, the last game
-/// date, games in the 7 days before `date`, and the points and minutes of
-/// the 10 most recent games pivoted into columns. One window (recency) and
-/// one aggregate over the season's rows; the universe filter is a HAVING on
-/// the last game's team. `IN (NULL)` matches nothing. Portable SQL (DuckDB,
-/// BigQuery). `player_game_summary` holds one game per player and date, so
-/// the recency order needs no tie-break.
-pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String {
-    let (first, end) = history_window(date);
-    let latest = |column: &str| format!("MAX(CASE WHEN recency = 1 THEN {column} END)");
-    let mut pivot = Vec::with_capacity(2 * RECENT_GAMES);
-    for column in ["points", "minutes"] {
-        for k in 1..=RECENT_GAMES {
-            pivot.push(format!(
-                "MAX(CASE WHEN recency = {k} THEN {column} END) AS {column}_{k}"
-            ));
-        }
-    }
+/// Every player's games of `[first, end)`: the seasons of each date of a
+/// range are cut from them ([`SeasonToDate::before`]).
+pub fn games_sql(first: NaiveDate, end: NaiveDate) -> String {
     format!(
-        "SELECT player_id, {lookup} AS player_lookup, {name} AS player_name, {team} AS team_abbr, \
-           COUNT(*) AS season_games, CAST(SUM(points) AS BIGINT) AS season_points, \
-           SUM(minutes) AS season_minutes, MAX(game_date) AS last_game_date, \
-           COUNT(CASE WHEN game_date >= {week} THEN 1 END) AS games_last_7_days, {pivot} \
-         FROM (\
-           SELECT player_id, player_lookup, player_name, team_abbr, game_date, points, minutes, \
-             ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY game_date DESC) AS recency \
-           FROM {table} WHERE game_date >= {first} AND game_date < {end}\
-         ) AS season_games \
-         GROUP BY player_id \
-         HAVING {team} IN {teams} OR player_id IN {props} \
-         ORDER BY player_id",
-        lookup = latest("player_lookup"),
-        name = latest("player_name"),
-        team = latest("team_abbr"),
-        week = date_literal(week_start(date)),
-        pivot = pivot.join(", "),
+        "SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, points, minutes \
+         FROM {table} WHERE game_date >= {first} AND game_date < {end} \
+         ORDER BY player_id, game_date, game_id",
         table = PlayerGameSummary::DEF.qualified(),
         first = date_literal(first),
         end = date_literal(end),
-        teams = text_list(teams),
-        props = int_list(prop_ids),
     )
 }
 
@@ -430,31 +301,84 @@ pub fn history_sql(date: NaiveDate, teams: &[&str], prop_ids: &[i64]) -> String 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlayerDailyCacheProcessor;
 
-async fn read_schedule(ctx: &ProcessContext) -> Result<Vec<ScheduleGame>, ProcessError> {
-    ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
-    let sql = format!(
-        "SELECT game_date, game_id, game_code, season, season_type, game_status, home_team_abbr, \
-         away_team_abbr, home_team_id, away_team_id, home_score, away_score, arena_name, source_file \
-         FROM {} WHERE game_date = {} ORDER BY game_code",
-        ScheduleGame::DEF.qualified(),
-        date_literal(ctx.game_date)
-    );
-    Ok(ctx.warehouse.query_as(&sql).await?)
+/// Everything the caches of a range of dates are computed from, read once
+/// (one date on the daily path): each date's schedule rows and players
+/// with a resolved points line taken before tip-off, and the player games
+/// of the range's seasons before its last date.
+struct RangeInputs {
+    schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>>,
+    props: BTreeMap<NaiveDate, Vec<PropPlayer>>,
+    games: SeasonGames<PriorGame>,
 }
 
-/// Players with a resolved points line on the date, from snapshots taken
-/// before tip-off.
-async fn read_prop_players(ctx: &ProcessContext) -> Result<Vec<PropPlayer>, ProcessError> {
-    ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
-    let sql = format!(
-        "SELECT DISTINCT player_id, team_abbr, player_lookup, player_name FROM {} \
-         WHERE game_date = {} AND market = 'player_points' AND player_id IS NOT NULL \
-         AND minutes_before_tipoff >= 0 \
-         ORDER BY player_id, team_abbr, player_lookup, player_name",
-        PlayerProp::DEF.qualified(),
-        date_literal(ctx.game_date)
-    );
-    Ok(ctx.warehouse.query_as(&sql).await?)
+impl RangeInputs {
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
+        ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
+        let sql = format!(
+            "SELECT game_date, game_id, game_code, season, season_type, game_status, home_team_abbr, \
+             away_team_abbr, home_team_id, away_team_id, home_score, away_score, arena_name, source_file \
+             FROM {} WHERE game_date IN {} ORDER BY game_date, game_code",
+            ScheduleGame::DEF.qualified(),
+            date_list(dates)
+        );
+        let mut schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>> = BTreeMap::new();
+        for game in ctx.warehouse.query_as::<ScheduleGame>(&sql).await? {
+            schedule.entry(game.game_date).or_default().push(game);
+        }
+        ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
+        let sql = format!(
+            "SELECT DISTINCT game_date, player_id, team_abbr, player_lookup, player_name FROM {} \
+             WHERE game_date IN {} AND market = 'player_points' AND player_id IS NOT NULL \
+             AND minutes_before_tipoff >= 0 \
+             ORDER BY game_date, player_id, team_abbr, player_lookup, player_name",
+            PlayerProp::DEF.qualified(),
+            date_list(dates)
+        );
+        let mut props: BTreeMap<NaiveDate, Vec<PropPlayer>> = BTreeMap::new();
+        for row in ctx.warehouse.query_as::<DatedPropPlayer>(&sql).await? {
+            props.entry(row.game_date).or_default().push(row.player);
+        }
+        let first = dates.iter().map(|d| history_window(*d).0).min();
+        let games = match (first, dates.iter().max()) {
+            (Some(first), Some(end)) if !schedule.is_empty() || !props.is_empty() => {
+                ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
+                let rows: Vec<PriorGame> = ctx.warehouse.query_as(&games_sql(first, *end)).await?;
+                SeasonGames::new(rows)
+            }
+            _ => SeasonGames::default(),
+        };
+        Ok(RangeInputs {
+            schedule,
+            props,
+            games,
+        })
+    }
+
+    /// The cache of `date`: the seasons of the players whose latest game
+    /// was for a team on D's schedule or who have a line on D (the others
+    /// are not in the universe).
+    fn build(&self, date: NaiveDate) -> DateSummary<PlayerDailyCache> {
+        let schedule = self.schedule.get(&date).map_or(&[][..], Vec::as_slice);
+        let props = self.props.get(&date).map_or(&[][..], Vec::as_slice);
+        let teams: BTreeSet<&str> = schedule
+            .iter()
+            .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
+            .filter(|t| !t.is_empty())
+            .collect();
+        let prop_ids: BTreeSet<i64> = props.iter().map(|p| p.player_id).collect();
+        let seasons = SeasonToDate::before(&self.games, date, |id, latest| {
+            teams.contains(latest.team_abbr.as_str()) || prop_ids.contains(&id)
+        });
+        build_player_daily_cache(date, schedule, props, &seasons)
+    }
+}
+
+/// A [`PropPlayer`] with the date of its line.
+#[derive(Deserialize)]
+struct DatedPropPlayer {
+    game_date: NaiveDate,
+    #[serde(flatten)]
+    player: PropPlayer,
 }
 
 #[async_trait]
@@ -487,29 +411,20 @@ impl Processor for PlayerDailyCacheProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let date = ctx.game_date;
-        let schedule = read_schedule(ctx).await?;
-        let props = read_prop_players(ctx).await?;
-        let teams: BTreeSet<&str> = schedule
-            .iter()
-            .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
-            .filter(|t| !t.is_empty())
-            .collect();
-        let prop_ids: BTreeSet<i64> = props.iter().map(|p| p.player_id).collect();
-        let seasons = if teams.is_empty() && prop_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            ctx.warehouse.ensure_table(&PlayerGameSummary::DEF).await?;
-            let teams: Vec<&str> = teams.into_iter().collect();
-            let prop_ids: Vec<i64> = prop_ids.into_iter().collect();
-            let rows: Vec<HistoryRow> = ctx
-                .warehouse
-                .query_as(&history_sql(date, &teams, &prop_ids))
-                .await?;
-            SeasonToDate::from_history(rows)
-        };
-        let summary = build_player_daily_cache(date, &schedule, &props, &seasons);
-        propcast_patterns::write_partition(ctx, self.name(), summary).await
+        let inputs = RangeInputs::read(ctx, &[ctx.game_date]).await?;
+        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+    }
+
+    /// Every input of the range read once ([`RangeInputs`]), each date
+    /// built as by date, one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let inputs = RangeInputs::read(ctx, dates).await?;
+        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
+        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
     }
 }
 
@@ -781,15 +696,8 @@ mod tests {
     }
 
     #[test]
-    fn history_query_reads_only_the_season_before_the_date() {
-        let sql = history_sql(date("2025-03-15"), &["GSW", "NYK"], &[201939]);
+    fn games_query_reads_only_the_window_before_the_last_date() {
+        let sql = games_sql(date("2024-08-01"), date("2025-03-15"));
         assert!(sql.contains("game_date >= DATE '2024-08-01' AND game_date < DATE '2025-03-15'"));
-        assert!(sql.contains("END) IN ('GSW', 'NYK') OR player_id IN (201939)"));
-        assert!(
-            sql.contains("game_date >= DATE '2025-03-08'"),
-            "the 7-day window"
-        );
-        assert!(sql.contains("MAX(CASE WHEN recency = 10 THEN minutes END) AS minutes_10"));
-        assert!(history_sql(date("2025-03-15"), &[], &[]).contains("IN (NULL)"));
     }
 }
