@@ -37,6 +37,15 @@ impl std::fmt::Debug for DuckDbWarehouse {
     }
 }
 
+/// The most memory DuckDB's buffer pool may hold for a warehouse file.
+/// DuckDB's default (80 % of the machine's memory) keeps every page it has
+/// read, so a process's memory grows with the warehouse: a backfill of the
+/// shared seasons repeated 4× peaked at 1.6 GiB, 922 MiB with this cap and
+/// the same time (docs/BENCHMARKS.md, scale curve). Pages beyond it are
+/// read again from the file; larger intermediate results spill to a
+/// temporary directory beside it.
+pub const MEMORY_LIMIT: &str = "256MB";
+
 impl DuckDbWarehouse {
     /// Opens (or creates) a database file for reading and writing; creates
     /// missing parent directories.
@@ -49,6 +58,7 @@ impl DuckDbWarehouse {
         }
         let config = Config::default()
             .access_mode(AccessMode::ReadWrite)
+            .and_then(|c| c.max_memory(MEMORY_LIMIT))
             .map_err(open_error)?;
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
         tracing::debug!(path = %path.display(), "opened duckdb warehouse");
@@ -72,6 +82,7 @@ impl DuckDbWarehouse {
         }
         let config = Config::default()
             .access_mode(AccessMode::ReadOnly)
+            .and_then(|c| c.max_memory(MEMORY_LIMIT))
             .map_err(open_error)?;
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
         Ok(Self::from_connection(
