@@ -3,10 +3,11 @@
 //! per-date [`crate::Processor::process`] against.
 //!
 //! [`RangeWrites`] is a [`Warehouse`] over another. A whole-partition
-//! replace (`replace_partition` with no scope) is kept in memory, a later
+//! replace (`replace_partition` or `replace_partition_values` with no
+//! scope) is kept in memory as given, a later
 //! replace of the same date superseding it as it would in the warehouse;
 //! [`RangeWrites::flush`] writes every held table with one
-//! [`Warehouse::replace_dates`] of the dates held. Everything else passes
+//! [`Warehouse::replace_dates_values`] of the dates held. Everything else passes
 //! through, and a read never sees a state the unbuffered run would not:
 //! before a query whose SQL names a held table, that table is flushed;
 //! before a scoped replace, a merge or a `replace_dates` of a held table,
@@ -15,8 +16,9 @@
 //! table instead of one per date.
 //!
 //! The stats of a held replace report the rows given as written and none
-//! as deleted (the deleted count is only logged); the rows are checked
-//! against the table when flushed, and an error there fails the range (the
+//! as deleted (the deleted count is only logged); records are checked
+//! against the table when flushed (typed rows were checked when made into
+//! column values), and an error there fails the range (the
 //! driver then re-runs its dates one by one, so the error lands on its
 //! date).
 
@@ -24,7 +26,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use propcast_core::TableDef;
 use propcast_platform::warehouse::{
-    Param, QueryRows, Record, Warehouse, WarehouseError, WriteStats,
+    Param, QueryRows, Record, Warehouse, WarehouseError, WriteStats, column_values,
 };
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +34,22 @@ use std::sync::{Arc, Mutex};
 /// Held partitions of one table.
 struct Held {
     def: TableDef,
-    dates: BTreeMap<NaiveDate, Vec<Record>>,
+    dates: BTreeMap<NaiveDate, Rows>,
+}
+
+/// One held partition's rows, as they were given.
+enum Rows {
+    Records(Vec<Record>),
+    Values(Vec<Vec<Param>>),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Records(r) => r.len(),
+            Rows::Values(v) => v.len(),
+        }
+    }
 }
 
 /// A warehouse that holds whole-partition replaces until [`RangeWrites::flush`].
@@ -61,9 +78,18 @@ impl RangeWrites {
     async fn write(&self, tables: Vec<Held>) -> Result<(), WarehouseError> {
         for held in tables {
             let dates: Vec<NaiveDate> = held.dates.keys().copied().collect();
-            let rows: Vec<Record> = held.dates.into_values().flatten().collect();
+            let mut rows: Vec<Vec<Param>> = Vec::new();
+            for given in held.dates.into_values() {
+                match given {
+                    Rows::Values(mut v) => rows.append(&mut v),
+                    Rows::Records(r) => rows.append(&mut column_values(&held.def, r)?),
+                }
+            }
             let expected = rows.len() as u64;
-            let stats = self.inner.replace_dates(&held.def, &dates, rows).await?;
+            let stats = self
+                .inner
+                .replace_dates_values(&held.def, &dates, rows)
+                .await?;
             if stats.rows_written != expected {
                 return Err(WarehouseError::Other(format!(
                     "{}: wrote {} rows for {} dates but was given {expected}",
@@ -74,6 +100,31 @@ impl RangeWrites {
             }
         }
         Ok(())
+    }
+
+    /// Holds a whole-partition replace of `date`.
+    async fn hold(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        rows: Rows,
+    ) -> Result<WriteStats, WarehouseError> {
+        // Created now, as an unheld write would, so a read of the table
+        // between here and the flush finds it.
+        self.inner.ensure_table(def).await?;
+        let written = rows.len() as u64;
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.entry(def.qualified())
+            .or_insert_with(|| Held {
+                def: *def,
+                dates: BTreeMap::new(),
+            })
+            .dates
+            .insert(date, rows);
+        Ok(WriteStats {
+            rows_deleted: 0,
+            rows_written: written,
+        })
     }
 
     /// Writes the held partitions of the tables `sql` names.
@@ -126,27 +177,28 @@ impl Warehouse for RangeWrites {
         scope: &[(&str, &str)],
         rows: Vec<Record>,
     ) -> Result<WriteStats, WarehouseError> {
-        let name = def.qualified();
         if !scope.is_empty() {
-            self.flush_named(&name).await?;
+            self.flush_named(&def.qualified()).await?;
             return self.inner.replace_partition(def, date, scope, rows).await;
         }
-        // Created now, as an unheld write would, so a read of the table
-        // between here and the flush finds it.
-        self.inner.ensure_table(def).await?;
-        let written = rows.len() as u64;
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.entry(name)
-            .or_insert_with(|| Held {
-                def: *def,
-                dates: BTreeMap::new(),
-            })
-            .dates
-            .insert(date, rows);
-        Ok(WriteStats {
-            rows_deleted: 0,
-            rows_written: written,
-        })
+        self.hold(def, date, Rows::Records(rows)).await
+    }
+
+    async fn replace_partition_values(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
+        if !scope.is_empty() {
+            self.flush_named(&def.qualified()).await?;
+            return self
+                .inner
+                .replace_partition_values(def, date, scope, rows)
+                .await;
+        }
+        self.hold(def, date, Rows::Values(rows)).await
     }
 
     async fn merge(&self, def: &TableDef, rows: Vec<Record>) -> Result<WriteStats, WarehouseError> {
@@ -162,5 +214,15 @@ impl Warehouse for RangeWrites {
     ) -> Result<WriteStats, WarehouseError> {
         self.flush_named(&def.qualified()).await?;
         self.inner.replace_dates(def, dates, rows).await
+    }
+
+    async fn replace_dates_values(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.flush_named(&def.qualified()).await?;
+        self.inner.replace_dates_values(def, dates, rows).await
     }
 }

@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use propcast_core::{ColumnType, Table, TableDef};
 use serde::de::DeserializeOwned;
 
+mod typed;
 pub(crate) mod values;
+
+pub use typed::{records_of, typed_rows};
 
 /// One row as a JSON object: column name → value. Dates are `YYYY-MM-DD`
 /// strings, timestamps RFC 3339 strings in UTC, NULL is JSON null.
@@ -183,6 +186,21 @@ pub trait Warehouse: Send + Sync {
         rows: Vec<Record>,
     ) -> Result<WriteStats, WarehouseError>;
 
+    /// [`Warehouse::replace_partition`] with rows already as column values
+    /// in catalog order ([`typed_rows`], [`column_values`]). This default
+    /// makes the records back ([`records_of`]); a backend that writes
+    /// column values overrides it (DuckDB).
+    async fn replace_partition_values(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.replace_partition(def, date, scope, records_of(def, rows))
+            .await
+    }
+
     /// Upserts `rows` by the table's primary key, atomically.
     async fn merge(&self, def: &TableDef, rows: Vec<Record>) -> Result<WriteStats, WarehouseError>;
 
@@ -208,6 +226,19 @@ pub trait Warehouse: Send + Sync {
             total.rows_written += stats.rows_written;
         }
         Ok(total)
+    }
+
+    /// [`Warehouse::replace_dates`] with rows already as column values in
+    /// catalog order ([`typed_rows`]), so no JSON record is built per row.
+    /// This default makes the records back ([`records_of`]); a backend that
+    /// writes column values overrides it (DuckDB).
+    async fn replace_dates_values(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
+        self.replace_dates(def, dates, records_of(def, rows)).await
     }
 }
 
@@ -237,8 +268,9 @@ pub trait WarehouseExt: Warehouse {
         scope: &[(&str, &str)],
         rows: &[T],
     ) -> Result<WriteStats, WarehouseError> {
-        let records = to_records(rows)?;
-        self.replace_partition(&T::DEF, date, scope, records).await
+        let values = typed_rows(&T::DEF, rows)?;
+        self.replace_partition_values(&T::DEF, date, scope, values)
+            .await
     }
 
     /// Replaces the partitions of `dates` of `T`'s table with `rows`
@@ -248,8 +280,8 @@ pub trait WarehouseExt: Warehouse {
         dates: &[NaiveDate],
         rows: &[T],
     ) -> Result<WriteStats, WarehouseError> {
-        let records = to_records(rows)?;
-        self.replace_dates(&T::DEF, dates, records).await
+        let values = typed_rows(&T::DEF, rows)?;
+        self.replace_dates_values(&T::DEF, dates, values).await
     }
 
     /// Upserts rows of `T` by primary key.
@@ -260,6 +292,16 @@ pub trait WarehouseExt: Warehouse {
 }
 
 impl<W: Warehouse + ?Sized> WarehouseExt for W {}
+
+/// Records as column values in catalog order, each value checked against
+/// its column as every warehouse checks a record it writes: a `BadValue`
+/// names the first row and column that does not fit.
+pub fn column_values(
+    def: &TableDef,
+    records: Vec<Record>,
+) -> Result<Vec<Vec<Param>>, WarehouseError> {
+    values::convert_rows(def, records)
+}
 
 /// Serialises typed rows into records.
 pub fn to_records<T: Table>(rows: &[T]) -> Result<Vec<Record>, WarehouseError> {

@@ -201,14 +201,13 @@ impl DuckDbWarehouse {
         def: &TableDef,
         date: NaiveDate,
         scope: &[(&str, &str)],
-        rows: Vec<Record>,
+        checked: Vec<Vec<Param>>,
     ) -> Result<WriteStats, WarehouseError> {
         self.check_writable(def)?;
         validate_def(def)?;
 
         // The slice being replaced: partition = date and each scope column = value.
         let slice = values::partition_slice(def, date, scope)?;
-        let checked = values::convert_rows(def, rows)?;
         values::check_rows_in_slice(def, &slice, &checked)?;
         let converted: Vec<Vec<Value>> = checked
             .iter()
@@ -244,11 +243,10 @@ impl DuckDbWarehouse {
         &self,
         def: &TableDef,
         dates: &[NaiveDate],
-        rows: Vec<Record>,
+        checked: Vec<Vec<Param>>,
     ) -> Result<WriteStats, WarehouseError> {
         self.check_writable(def)?;
         validate_def(def)?;
-        let checked = values::convert_rows(def, rows)?;
         values::check_rows_in_dates(def, dates, &checked)?;
         let converted: Vec<Vec<Value>> = checked
             .iter()
@@ -450,6 +448,18 @@ impl Warehouse for DuckDbWarehouse {
         scope: &[(&str, &str)],
         rows: Vec<Record>,
     ) -> Result<WriteStats, WarehouseError> {
+        let checked = values::convert_rows(def, rows)?;
+        self.replace_partition_values(def, date, scope, checked)
+            .await
+    }
+
+    async fn replace_partition_values(
+        &self,
+        def: &TableDef,
+        date: NaiveDate,
+        scope: &[(&str, &str)],
+        rows: Vec<Vec<Param>>,
+    ) -> Result<WriteStats, WarehouseError> {
         let stats = run_blocking(|| self.replace_partition_blocking(def, date, scope, rows))?;
         tracing::debug!(
             table = %def.qualified(),
@@ -466,6 +476,16 @@ impl Warehouse for DuckDbWarehouse {
         def: &TableDef,
         dates: &[NaiveDate],
         rows: Vec<Record>,
+    ) -> Result<WriteStats, WarehouseError> {
+        let checked = values::convert_rows(def, rows)?;
+        self.replace_dates_values(def, dates, checked).await
+    }
+
+    async fn replace_dates_values(
+        &self,
+        def: &TableDef,
+        dates: &[NaiveDate],
+        rows: Vec<Vec<Param>>,
     ) -> Result<WriteStats, WarehouseError> {
         let stats = run_blocking(|| self.replace_dates_blocking(def, dates, rows))?;
         tracing::debug!(
