@@ -6,41 +6,62 @@
 use crate::fixtures::int_list;
 use propcast_core::Table;
 use propcast_core::tables::{PlayerBoxscore, ScheduleGame, TeamBoxscore};
+use chrono::NaiveDate;
+use propcast_patterns::reads::read_dates_as;
 use propcast_patterns::{ProcessContext, ProcessError};
+use std::collections::BTreeMap;
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::warehouse::text_list;
 
-async fn read<T: Table>(
-    ctx: &ProcessContext,
-    columns: &str,
-    order: &str,
-) -> Result<Vec<T>, ProcessError> {
-    ctx.warehouse.ensure_table(&T::DEF).await?;
-    let sql = format!(
-        "SELECT {columns} FROM {} WHERE game_date = {} ORDER BY {order}",
-        T::DEF.qualified(),
-        date_literal(ctx.game_date)
-    );
-    Ok(ctx.warehouse.query_as::<T>(&sql).await?)
+/// The rows of `date` of a read by date (none when it has none).
+pub(crate) fn of_date<T>(rows: &mut BTreeMap<NaiveDate, Vec<T>>, date: NaiveDate) -> Vec<T> {
+    rows.remove(&date).unwrap_or_default()
 }
 
 pub(crate) async fn team_boxscores(
     ctx: &ProcessContext,
 ) -> Result<Vec<TeamBoxscore>, ProcessError> {
-    read(ctx, "*", "game_id, team_abbr").await
+    let d = ctx.game_date;
+    Ok(of_date(&mut team_boxscores_of_dates(ctx, &[d]).await?, d))
+}
+
+/// The team box scores of each of `dates`, in game and team order.
+pub(crate) async fn team_boxscores_of_dates(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<TeamBoxscore>>, ProcessError> {
+    read_dates_as(ctx, dates, "*", "game_id, team_abbr").await
 }
 
 pub(crate) async fn player_boxscores(
     ctx: &ProcessContext,
 ) -> Result<Vec<PlayerBoxscore>, ProcessError> {
-    read(ctx, "*", "game_id, player_id").await
+    let d = ctx.game_date;
+    Ok(of_date(&mut player_boxscores_of_dates(ctx, &[d]).await?, d))
+}
+
+/// The player box scores of each of `dates`, in game and player order.
+pub(crate) async fn player_boxscores_of_dates(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<PlayerBoxscore>>, ProcessError> {
+    read_dates_as(ctx, dates, "*", "game_id, player_id").await
 }
 
 /// The date's schedule. The tip-off instant is not needed here and not read
 /// (it deserialises as NULL).
 pub(crate) async fn schedule(ctx: &ProcessContext) -> Result<Vec<ScheduleGame>, ProcessError> {
-    read(ctx, SUMMARY_SCHEDULE_COLUMNS, "game_code").await
+    let d = ctx.game_date;
+    Ok(of_date(&mut schedule_of_dates(ctx, &[d]).await?, d))
+}
+
+/// The schedule of each of `dates`, in game code order, as [`schedule`].
+pub(crate) async fn schedule_of_dates(
+    ctx: &ProcessContext,
+    dates: &[NaiveDate],
+) -> Result<BTreeMap<NaiveDate, Vec<ScheduleGame>>, ProcessError> {
+    read_dates_as(ctx, dates, SUMMARY_SCHEDULE_COLUMNS, "game_code").await
 }
 
 /// The schedule columns the summaries read (no tip-off instant).

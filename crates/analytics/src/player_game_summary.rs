@@ -29,8 +29,10 @@ use chrono::NaiveDate;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerBoxscore, PlayerGameSummary, ScheduleGame, TeamBoxscore};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Counters, DateSummary, write_partition, write_scoped};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Scope};
+use propcast_patterns::{Counters, DateSummary, write_partition, write_range, write_scoped};
+use propcast_patterns::{
+    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput, Scope,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The final result of `team_abbr` from the schedule alone.
@@ -288,6 +290,28 @@ impl Processor for PlayerGameSummaryProcessor {
             summary,
         )
         .await
+    }
+
+    /// The range's player and team box scores and schedule read once, each
+    /// date summarised as by date, one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut player_rows = inputs::player_boxscores_of_dates(ctx, dates).await?;
+        let mut team_rows = inputs::team_boxscores_of_dates(ctx, dates).await?;
+        let mut schedule = inputs::schedule_of_dates(ctx, dates).await?;
+        let summaries = dates
+            .iter()
+            .map(|&d| {
+                let players = inputs::of_date(&mut player_rows, d);
+                let teams = inputs::of_date(&mut team_rows, d);
+                let games = inputs::of_date(&mut schedule, d);
+                (d, summarize_player_games(d, &players, &teams, &games))
+            })
+            .collect();
+        write_range(ctx, self.name(), dates, summaries).await
     }
 }
 

@@ -26,7 +26,7 @@ use propcast_core::TableDef;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore};
 use propcast_patterns::{
     Counters, DateSummary, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
-    Quarantine, Scope, stored_values, write_partition, write_scoped,
+    Quarantine, RangeOutput, Scope, stored_values, write_partition, write_range, write_scoped,
 };
 use propcast_platform::warehouse::{Record, date_literal};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -291,6 +291,25 @@ impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
         summary.rows.retain(|r| entities.contains(r.team()));
         let stale = stored_values(ctx, &T::DEF, T::TEAM_COLUMN, &teams).await?;
         write_scoped(ctx, self.name(), T::TEAM_COLUMN, T::team, stale, summary).await
+    }
+
+    /// The range's team box scores and schedule read once, each date
+    /// summarised as by date, one write.
+    async fn process_range(
+        &self,
+        ctx: &ProcessContext,
+        dates: &[NaiveDate],
+    ) -> Result<RangeOutput, ProcessError> {
+        let mut team_rows = inputs::team_boxscores_of_dates(ctx, dates).await?;
+        let mut schedule = inputs::schedule_of_dates(ctx, dates).await?;
+        let summaries = dates
+            .iter()
+            .map(|&d| {
+                let rows = inputs::of_date(&mut team_rows, d);
+                (d, T::summarize(d, &rows, &inputs::of_date(&mut schedule, d)))
+            })
+            .collect();
+        write_range(ctx, self.name(), dates, summaries).await
     }
 }
 

@@ -30,6 +30,7 @@ pub mod partition;
 pub mod processor;
 pub mod quarantine;
 pub mod range_writes;
+pub mod reads;
 pub mod run;
 #[cfg(feature = "testing")]
 pub mod testing;

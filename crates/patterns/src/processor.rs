@@ -222,14 +222,6 @@ pub trait Processor: Send + Sync {
     /// idempotent: running twice leaves the same rows.
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError>;
 
-    /// True when [`Processor::process_range`] is set-based (reads its
-    /// inputs once for the whole range and writes each table once) rather
-    /// than this trait's default, which runs [`Processor::process`] date by
-    /// date.
-    fn has_range_form(&self) -> bool {
-        false
-    }
-
     /// The range form: computes every date of `dates` (ascending, distinct)
     /// in full and writes them, giving exactly the rows and per-date
     /// outputs that [`Processor::process`] gives date by date in that order

@@ -51,7 +51,7 @@
 //! head-to-head totals, team records), none per player.
 
 use crate::player_composite_factors::{
-    PlayerDay, by_date, factor_defaulted, read_date, read_dates,
+    PlayerDay, factor_defaulted,
 };
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
@@ -69,6 +69,7 @@ use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
+use propcast_patterns::reads::{by_date, read_date, read_dates};
 use propcast_platform::WarehouseExt;
 use std::collections::BTreeMap;
 
@@ -645,9 +646,6 @@ impl Processor for MlFeatureStoreProcessor {
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 
-    fn has_range_form(&self) -> bool {
-        true
-    }
 
     /// Every input of every date read once for the range
     /// ([`PlayerDay::read_range`], [`read_dates`], the head-to-head and

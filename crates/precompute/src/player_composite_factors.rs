@@ -58,7 +58,8 @@ use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
-use propcast_platform::{QueryRows, WarehouseExt};
+use propcast_patterns::reads::{by_date, read_date, read_dates};
+use propcast_platform::WarehouseExt;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -534,71 +535,6 @@ pub fn check_ranges(rows: &[PlayerCompositeFactors]) -> Result<(), CompositeFact
 
 // -------------------------------------------------------------- processor
 
-/// `SELECT *` of a table's date partition, in key order: [`read_dates`]
-/// of the one date.
-pub(crate) async fn read_date<T: Table + serde::de::DeserializeOwned + Send>(
-    ctx: &ProcessContext,
-) -> Result<Vec<T>, ProcessError> {
-    let mut rows = read_dates(ctx, &[ctx.game_date]).await?;
-    Ok(rows.remove(&ctx.game_date).unwrap_or_default())
-}
-
-/// `SELECT *` of the date partitions of `dates` in one query, by date,
-/// each in key order.
-pub(crate) async fn read_dates<T: Table + serde::de::DeserializeOwned + Send>(
-    ctx: &ProcessContext,
-    dates: &[NaiveDate],
-) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
-    ctx.warehouse.ensure_table(&T::DEF).await?;
-    let sql = format!(
-        "SELECT * FROM {} WHERE {} IN {} ORDER BY {}",
-        T::DEF.qualified(),
-        T::DEF.partition,
-        propcast_platform::warehouse::date_list(dates),
-        T::DEF.primary_key.join(", ")
-    );
-    let rows = ctx.warehouse.query_rows(&sql).await?;
-    by_date(rows, T::DEF.partition, &T::DEF.qualified())
-}
-
-/// The rows of a query grouped by the date in `column`, each deserialised
-/// into `T` (which may leave that column out), in the query's order.
-pub(crate) fn by_date<T: serde::de::DeserializeOwned>(
-    rows: QueryRows,
-    column: &str,
-    what: &str,
-) -> Result<BTreeMap<NaiveDate, Vec<T>>, ProcessError> {
-    let mut out: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
-    // No rows, no columns to look for: a backend that builds rows from
-    // records (BigQuery) cannot name the columns of an empty result.
-    if rows.rows.is_empty() {
-        return Ok(out);
-    }
-    let at = rows
-        .columns
-        .iter()
-        .position(|c| c == column)
-        .ok_or_else(|| ProcessError::Permanent(format!("{what}: no {column} column")))?;
-    for (i, row) in rows.rows.iter().enumerate() {
-        let date = row[at]
-            .as_str()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .ok_or_else(|| {
-                ProcessError::Permanent(format!(
-                    "{what} row {i}: {column} is not a date: {}",
-                    row[at]
-                ))
-            })?;
-        let value = rows.row_as(i).map_err(|e| {
-            ProcessError::Permanent(format!(
-                "{what} row {i} does not fit the expected shape: {e}"
-            ))
-        })?;
-        out.entry(date).or_default().push(value);
-    }
-    Ok(out)
-}
-
 /// [`read_recent_games`] of every date of `dates` in one query
 /// ([`recent_games::recent_games_range_sql`]).
 pub(crate) async fn read_recent_games_range(
@@ -748,9 +684,6 @@ impl Processor for PlayerCompositeFactorsProcessor {
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
 
-    fn has_range_form(&self) -> bool {
-        true
-    }
 
     /// Every input of the range read once ([`PlayerDay::read_range`]), each
     /// date computed as by date, one write.

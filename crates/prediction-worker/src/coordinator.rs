@@ -823,9 +823,6 @@ impl Processor for PredictionCoordinator {
         Ok(output)
     }
 
-    fn has_range_form(&self) -> bool {
-        true
-    }
 
     /// Reads every date's inputs at once ([`load_range_inputs`]), predicts
     /// the dates in order as [`Processor::process`] does (the breakers carry

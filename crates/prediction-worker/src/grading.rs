@@ -212,9 +212,6 @@ impl Processor for PredictionGrading {
         Ok(output)
     }
 
-    fn has_range_form(&self) -> bool {
-        true
-    }
 
     /// Reads the predictions and box scores of every date at once, grades
     /// each date as [`Processor::process`] does, and replaces the range's
