@@ -4,15 +4,15 @@
 //! never landed reads as empty instead of failing on a missing table.
 
 use crate::fixtures::int_list;
+use chrono::NaiveDate;
 use propcast_core::Table;
 use propcast_core::tables::{PlayerBoxscore, ScheduleGame, TeamBoxscore};
-use chrono::NaiveDate;
 use propcast_patterns::reads::read_dates_as;
 use propcast_patterns::{ProcessContext, ProcessError};
-use std::collections::BTreeMap;
 use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::warehouse::text_list;
+use std::collections::BTreeMap;
 
 /// The rows of `date` of a read by date (none when it has none).
 pub(crate) fn of_date<T>(rows: &mut BTreeMap<NaiveDate, Vec<T>>, date: NaiveDate) -> Vec<T> {

@@ -306,7 +306,10 @@ impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
             .iter()
             .map(|&d| {
                 let rows = inputs::of_date(&mut team_rows, d);
-                (d, T::summarize(d, &rows, &inputs::of_date(&mut schedule, d)))
+                (
+                    d,
+                    T::summarize(d, &rows, &inputs::of_date(&mut schedule, d)),
+                )
             })
             .collect();
         write_range(ctx, self.name(), dates, summaries).await

@@ -302,6 +302,12 @@ pub async fn run_dates_with(
         };
         let mut last_valid = None;
         let mut chunk_invalid = Vec::new();
+        let mut checked =
+            validate::validate_dates(warehouse.as_ref(), &ran, &execution_id, Utc::now())
+                .await
+                .with_context(|| format!("validating {from} → {to}"))?;
+        let mut validated = Vec::new();
+        let mut results = Vec::new();
         for outcome in ran {
             let date = outcome.date;
             if let Some(reason) = outcome
@@ -311,18 +317,19 @@ pub async fn run_dates_with(
             {
                 progress.suspend(|| eprintln!("propcast {command}: {date}: {reason}"));
             }
-            let checks =
-                validate::validate_date(warehouse.as_ref(), &outcome, &execution_id, Utc::now())
-                    .await
-                    .with_context(|| format!("validating {date}"))?;
-            validate::record(warehouse.as_ref(), date, &checks).await?;
-            let failed = validate::failed(&checks);
+            let checks = checked.remove(&date).unwrap_or_default();
+            let failed: Vec<(String, String)> = validate::failed(&checks)
+                .iter()
+                .map(|c| (c.check_name.clone(), c.detail.clone()))
+                .collect();
+            validated.push(date);
+            results.extend(checks);
             outcomes.push(outcome);
             progress.inc(1);
             if !failed.is_empty() {
                 let reasons: Vec<String> = failed
                     .iter()
-                    .map(|c| format!("{}: {}", c.check_name, c.detail))
+                    .map(|(check, detail)| format!("{check}: {detail}"))
                     .collect();
                 tracing::warn!(game_date = %date, checks = %reasons.join("; "), "date failed validation");
                 invalid_dates.push(InvalidDate {
@@ -337,6 +344,7 @@ pub async fn run_dates_with(
             }
             last_valid = Some(date);
         }
+        validate::record(warehouse.as_ref(), &validated, &results).await?;
         if options.checkpoint
             && let Some(done) = last_valid
         {

@@ -13,16 +13,119 @@ use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::Table;
 use propcast_core::tables::ValidationResult;
 use propcast_patterns::{Phase, RunStatus};
-use propcast_platform::warehouse::date_literal;
+use propcast_platform::warehouse::{date_list, date_literal};
 use propcast_platform::{Warehouse, WarehouseError, WarehouseExt};
+use std::collections::{BTreeMap, HashMap};
 
-/// The checks of one date, from its outcome and what the warehouse holds.
-pub async fn validate_date(
+/// The row counts the volume check compares, by name and table.
+const VOLUME: [(&str, &str); 6] = [
+    ("boxscores", "nba_raw.player_boxscores"),
+    ("summaries", "nba_analytics.player_game_summary"),
+    ("contexts", "nba_analytics.upcoming_player_game_context"),
+    ("factors", "nba_precompute.player_composite_factors"),
+    ("cache", "nba_precompute.player_daily_cache"),
+    ("features", "nba_precompute.ml_feature_store"),
+];
+
+/// The values the quality check counts outside their range: name, what a
+/// person reads, table, condition.
+const QUALITY: [(&str, &str, &str, &str); 5] = [
+    (
+        "fatigue",
+        "fatigue outside 0–100",
+        "nba_precompute.player_composite_factors",
+        "fatigue_score < 0 OR fatigue_score > 100",
+    ),
+    (
+        "points",
+        "predicted points outside 0–60",
+        "nba_predictions.player_prop_predictions",
+        "predicted_points < 0 OR predicted_points > 60",
+    ),
+    (
+        "confidence",
+        "confidence outside 0–1",
+        "nba_predictions.player_prop_predictions",
+        "confidence < 0 OR confidence > 1",
+    ),
+    (
+        "feature_quality",
+        "feature quality outside 0–100",
+        "nba_precompute.ml_feature_store",
+        "feature_quality_score < 0 OR feature_quality_score > 100",
+    ),
+    (
+        "missing_line",
+        "real-line predictions without a line",
+        "nba_predictions.player_prop_predictions",
+        "line_source = 'ACTUAL_PROP' AND line_value IS NULL",
+    ),
+];
+
+/// Every count of [`VOLUME`] and [`QUALITY`] for every date of `dates`, in
+/// one query (portable SQL: a grouped count per table, `UNION ALL`).
+fn counts_sql(dates: &[NaiveDate]) -> String {
+    let list = date_list(dates);
+    let volume = VOLUME.iter().map(|(name, table)| (*name, *table, "TRUE"));
+    let quality = QUALITY
+        .iter()
+        .map(|(name, _, table, condition)| (*name, *table, *condition));
+    volume
+        .chain(quality)
+        .map(|(name, table, condition)| {
+            format!(
+                "SELECT '{name}' AS count_name, game_date, COUNT(*) AS n FROM {table} \
+                 WHERE game_date IN {list} AND ({condition}) GROUP BY game_date"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+#[derive(serde::Deserialize)]
+struct Count {
+    count_name: String,
+    game_date: NaiveDate,
+    n: i64,
+}
+
+/// The checks of every date of `outcomes`, from the outcomes and what the
+/// warehouse holds, by date. The counts of all the dates come from one
+/// query, so a range costs what a date costs.
+pub async fn validate_dates(
     warehouse: &dyn Warehouse,
-    outcome: &DateOutcome,
+    outcomes: &[DateOutcome],
     execution_id: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<ValidationResult>, WarehouseError> {
+) -> Result<BTreeMap<NaiveDate, Vec<ValidationResult>>, WarehouseError> {
+    let dates: Vec<NaiveDate> = outcomes.iter().map(|o| o.date).collect();
+    let mut counts: HashMap<(NaiveDate, String), i64> = HashMap::new();
+    if !dates.is_empty() {
+        for c in warehouse.query_as::<Count>(&counts_sql(&dates)).await? {
+            counts.insert((c.game_date, c.count_name), c.n);
+        }
+    }
+    Ok(outcomes
+        .iter()
+        .map(|outcome| {
+            let n = |name: &str| {
+                counts
+                    .get(&(outcome.date, name.to_string()))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            (outcome.date, checks(outcome, n, execution_id, now))
+        })
+        .collect())
+}
+
+/// The checks of one date, given its outcome and its counts by name.
+fn checks(
+    outcome: &DateOutcome,
+    n: impl Fn(&str) -> i64,
+    execution_id: &str,
+    now: DateTime<Utc>,
+) -> Vec<ValidationResult> {
     let date = outcome.date;
     let result = |check: &str, ok: bool, detail: String| ValidationResult {
         game_date: date,
@@ -77,117 +180,41 @@ pub async fn validate_date(
         },
     ));
 
-    let count = |table: &str| {
+    let [boxscores, summaries, contexts, factors, cache, features] =
+        VOLUME.map(|(name, _)| n(name));
+    results.push(result(
+        "volume",
+        boxscores == summaries && contexts == factors && contexts == cache && contexts == features,
         format!(
-            "(SELECT COUNT(*) FROM {table} WHERE game_date = {})",
-            date_literal(date)
-        )
-    };
-    #[derive(serde::Deserialize)]
-    struct Volume {
-        boxscores: i64,
-        summaries: i64,
-        contexts: i64,
-        factors: i64,
-        cache: i64,
-        features: i64,
-    }
-    let volume: Vec<Volume> = warehouse
-        .query_as(&format!(
-            "SELECT {} AS boxscores, {} AS summaries, {} AS contexts, {} AS factors, {} AS cache, {} AS features",
-            count("nba_raw.player_boxscores"),
-            count("nba_analytics.player_game_summary"),
-            count("nba_analytics.upcoming_player_game_context"),
-            count("nba_precompute.player_composite_factors"),
-            count("nba_precompute.player_daily_cache"),
-            count("nba_precompute.ml_feature_store"),
-        ))
-        .await?;
-    if let Some(v) = volume.first() {
-        let ok = v.boxscores == v.summaries
-            && v.contexts == v.factors
-            && v.contexts == v.cache
-            && v.contexts == v.features;
-        results.push(result(
-            "volume",
-            ok,
-            format!(
-                "box scores {} → summaries {}; contexts {}, factors {}, daily cache {}, features {}",
-                v.boxscores, v.summaries, v.contexts, v.factors, v.cache, v.features
-            ),
-        ));
-    }
+            "box scores {boxscores} → summaries {summaries}; contexts {contexts}, factors {factors}, daily cache {cache}, features {features}"
+        ),
+    ));
 
-    let d = date_literal(date);
-    let violations = |table: &str, condition: &str| {
-        format!("(SELECT COUNT(*) FROM {table} WHERE game_date = {d} AND ({condition}))")
-    };
-    #[derive(serde::Deserialize)]
-    struct Quality {
-        fatigue: i64,
-        points: i64,
-        confidence: i64,
-        feature_quality: i64,
-        missing_line: i64,
-    }
-    let quality: Vec<Quality> = warehouse
-        .query_as(&format!(
-            "SELECT {} AS fatigue, {} AS points, {} AS confidence, {} AS feature_quality, {} AS missing_line",
-            violations(
-                "nba_precompute.player_composite_factors",
-                "fatigue_score < 0 OR fatigue_score > 100"
-            ),
-            violations(
-                "nba_predictions.player_prop_predictions",
-                "predicted_points < 0 OR predicted_points > 60"
-            ),
-            violations(
-                "nba_predictions.player_prop_predictions",
-                "confidence < 0 OR confidence > 1"
-            ),
-            violations(
-                "nba_precompute.ml_feature_store",
-                "feature_quality_score < 0 OR feature_quality_score > 100"
-            ),
-            violations(
-                "nba_predictions.player_prop_predictions",
-                "line_source = 'ACTUAL_PROP' AND line_value IS NULL"
-            ),
-        ))
-        .await?;
-    if let Some(q) = quality.first() {
-        let bad = [
-            ("fatigue outside 0–100", q.fatigue),
-            ("predicted points outside 0–60", q.points),
-            ("confidence outside 0–1", q.confidence),
-            ("feature quality outside 0–100", q.feature_quality),
-            ("real-line predictions without a line", q.missing_line),
-        ];
-        let found: Vec<String> = bad
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(what, n)| format!("{n} {what}"))
-            .collect();
-        results.push(result(
-            "quality",
-            found.is_empty(),
-            if found.is_empty() {
-                "every value within its range".to_string()
-            } else {
-                found.join("; ")
-            },
-        ));
-    }
-    Ok(results)
+    let found: Vec<String> = QUALITY
+        .iter()
+        .map(|(name, what, _, _)| (n(name), what))
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    results.push(result(
+        "quality",
+        found.is_empty(),
+        if found.is_empty() {
+            "every value within its range".to_string()
+        } else {
+            found.join("; ")
+        },
+    ));
+    results
 }
 
-/// Replaces the date's validation results.
+/// Replaces the validation results of `dates` (one write for them all).
 pub async fn record(
     warehouse: &dyn Warehouse,
-    date: NaiveDate,
+    dates: &[NaiveDate],
     results: &[ValidationResult],
 ) -> Result<(), WarehouseError> {
-    warehouse.replace_rows(date, &[], results).await?;
+    warehouse.replace_date_rows(dates, results).await?;
     Ok(())
 }
 

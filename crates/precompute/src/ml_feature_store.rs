@@ -50,9 +50,7 @@
 //! **Speed.** Nine reads per date (the six input partitions, recent games,
 //! head-to-head totals, team records), none per player.
 
-use crate::player_composite_factors::{
-    PlayerDay, factor_defaulted,
-};
+use crate::player_composite_factors::{PlayerDay, factor_defaulted};
 use crate::recent_games::{self, OpponentHistoryRow, PlayerHistory, TeamRecordRow};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -65,11 +63,11 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
+use propcast_patterns::reads::{by_date, read_date, read_dates};
 use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
-use propcast_patterns::reads::{by_date, read_date, read_dates};
 use propcast_platform::WarehouseExt;
 use std::collections::BTreeMap;
 
@@ -645,7 +643,6 @@ impl Processor for MlFeatureStoreProcessor {
         let summary = self.compute(ctx, day, windows)?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
-
 
     /// Every input of every date read once for the range
     /// ([`PlayerDay::read_range`], [`read_dates`], the head-to-head and

@@ -54,11 +54,11 @@ use propcast_core::tables::{
     UpcomingPlayerGameContext, UpcomingTeamGameContext,
 };
 use propcast_core::{Table, TableDef};
+use propcast_patterns::reads::{by_date, read_date, read_dates};
 use propcast_patterns::{Counters, DateSummary};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
-use propcast_patterns::reads::{by_date, read_date, read_dates};
 use propcast_platform::WarehouseExt;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -683,7 +683,6 @@ impl Processor for PlayerCompositeFactorsProcessor {
         let summary = self.compute(ctx.game_date, &day.composite_inputs())?;
         propcast_patterns::write_partition(ctx, self.name(), summary).await
     }
-
 
     /// Every input of the range read once ([`PlayerDay::read_range`]), each
     /// date computed as by date, one write.

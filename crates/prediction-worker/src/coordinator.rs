@@ -823,7 +823,6 @@ impl Processor for PredictionCoordinator {
         Ok(output)
     }
 
-
     /// Reads every date's inputs at once ([`load_range_inputs`]), predicts
     /// the dates in order as [`Processor::process`] does (the breakers carry
     /// from one date to the next, through the state store, as date by

@@ -212,7 +212,6 @@ impl Processor for PredictionGrading {
         Ok(output)
     }
 
-
     /// Reads the predictions and box scores of every date at once, grades
     /// each date as [`Processor::process`] does, and replaces the range's
     /// accuracy partitions in one write.
