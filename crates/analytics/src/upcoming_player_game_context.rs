@@ -48,7 +48,7 @@ use propcast_core::tables::{
 };
 use propcast_core::universe::{LastTeamGame, PropPlayer, is_universe_prop, universe};
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::DateSummary;
+use propcast_patterns::{DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
@@ -387,13 +387,16 @@ async fn read_props(
 /// Everything the contexts of a range of dates are computed from, read once
 /// (one date on the daily path): the team inputs, each date's props, and
 /// the player games of the range's seasons before its last date.
-struct RangeInputs {
+pub(crate) struct ContextInputs {
     teams: TeamInputs,
     props: BTreeMap<NaiveDate, Vec<PlayerProp>>,
     games: SeasonGames<PlayerPriorGame>,
 }
 
-impl RangeInputs {
+#[async_trait]
+impl RangeInputs for ContextInputs {
+    type Row = UpcomingPlayerGameContext;
+
     async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
         let teams = read_team_inputs(ctx, dates).await?;
         let props = read_props(ctx, dates).await?;
@@ -407,7 +410,7 @@ impl RangeInputs {
             }
             _ => SeasonGames::default(),
         };
-        Ok(RangeInputs {
+        Ok(ContextInputs {
             teams,
             props,
             games,
@@ -465,20 +468,17 @@ impl Processor for UpcomingPlayerGameContextProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let inputs = RangeInputs::read(ctx, &[ctx.game_date]).await?;
-        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+        process_date::<ContextInputs>(ctx, self.name()).await
     }
 
-    /// Every input of the range read once ([`RangeInputs`]), each date
+    /// Every input of the range read once ([`ContextInputs`]), each date
     /// built as by date, one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let inputs = RangeInputs::read(ctx, dates).await?;
-        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
-        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
+        process_dates::<ContextInputs>(ctx, self.name(), dates).await
     }
 }
 

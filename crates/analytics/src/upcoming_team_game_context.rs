@@ -36,7 +36,7 @@ use propcast_core::tables::{
     ScheduleGame, TeamDefenseGameSummary, TeamOffenseGameSummary, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::{Counters, DateSummary};
+use propcast_patterns::{Counters, DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
@@ -387,9 +387,18 @@ impl TeamInputs {
     pub fn schedule_of(&self, date: NaiveDate) -> &[ScheduleGame] {
         self.schedule.get(&date).map_or(&[], Vec::as_slice)
     }
+}
+
+#[async_trait]
+impl RangeInputs for TeamInputs {
+    type Row = UpcomingTeamGameContext;
+
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
+        read_team_inputs(ctx, dates).await
+    }
 
     /// The team contexts of `date`.
-    pub fn build(&self, date: NaiveDate) -> DateSummary<UpcomingTeamGameContext> {
+    fn build(&self, date: NaiveDate) -> DateSummary<UpcomingTeamGameContext> {
         build_upcoming_team_context(date, self.schedule_of(date), &self.history, &self.ratings)
     }
 }
@@ -452,8 +461,7 @@ impl Processor for UpcomingTeamGameContextProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let inputs = read_team_inputs(ctx, &[ctx.game_date]).await?;
-        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+        process_date::<TeamInputs>(ctx, self.name()).await
     }
 
     /// The team inputs of the range read once ([`read_team_inputs`]), each
@@ -463,9 +471,7 @@ impl Processor for UpcomingTeamGameContextProcessor {
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let inputs = read_team_inputs(ctx, dates).await?;
-        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
-        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
+        process_dates::<TeamInputs>(ctx, self.name(), dates).await
     }
 }
 

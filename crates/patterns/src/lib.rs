@@ -39,7 +39,8 @@ pub use layers::{
     Change, LayerOptions, LayeredRun, Ledger, RangeDate, run_layered, run_layered_range,
 };
 pub use partition::{
-    Counters, DateSummary, stored_values, write_partition, write_range, write_scoped,
+    Counters, DateSummary, RangeInputs, process_date, process_dates, stored_values,
+    write_partition, write_range, write_scoped,
 };
 pub use processor::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,

@@ -84,6 +84,43 @@ impl<T> DateSummary<T> {
     }
 }
 
+/// What a processor computes its dates from, read for a range of dates at
+/// once (one date on the daily path), each date then computed from it as
+/// a read of that date alone would have it: [`process_date`] and
+/// [`process_dates`] are then the processor's `process` and
+/// `process_range`, the same code on both paths.
+#[async_trait::async_trait]
+pub trait RangeInputs: Sized + Send + Sync {
+    type Row: Table;
+
+    /// Reads the inputs of every date of `dates`.
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError>;
+
+    /// The rows of `date` (one of the dates read).
+    fn build(&self, date: NaiveDate) -> DateSummary<Self::Row>;
+}
+
+/// `process` of a processor whose inputs are `I`: the range of one date.
+pub async fn process_date<I: RangeInputs>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+) -> Result<ProcessOutput, ProcessError> {
+    let inputs = I::read(ctx, &[ctx.game_date]).await?;
+    write_partition(ctx, processor, inputs.build(ctx.game_date)).await
+}
+
+/// `process_range` of a processor whose inputs are `I`: every input read
+/// once, each date built as by date, one write per table.
+pub async fn process_dates<I: RangeInputs>(
+    ctx: &ProcessContext,
+    processor: &'static str,
+    dates: &[NaiveDate],
+) -> Result<RangeOutput, ProcessError> {
+    let inputs = I::read(ctx, dates).await?;
+    let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
+    write_range(ctx, processor, dates, summaries).await
+}
+
 /// Replaces the date's partition of `T`'s table with the summary's rows and
 /// verifies the warehouse wrote exactly that many.
 pub async fn write_partition<T: Table>(

@@ -40,7 +40,7 @@ use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, Sch
 pub use propcast_core::universe::PropPlayer;
 use propcast_core::universe::{LastTeamGame, fixtures, universe};
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::DateSummary;
+use propcast_patterns::{DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
 };
@@ -305,13 +305,16 @@ pub struct PlayerDailyCacheProcessor;
 /// (one date on the daily path): each date's schedule rows and players
 /// with a resolved points line taken before tip-off, and the player games
 /// of the range's seasons before its last date.
-struct RangeInputs {
+struct CacheInputs {
     schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>>,
     props: BTreeMap<NaiveDate, Vec<PropPlayer>>,
     games: SeasonGames<PriorGame>,
 }
 
-impl RangeInputs {
+#[async_trait]
+impl RangeInputs for CacheInputs {
+    type Row = PlayerDailyCache;
+
     async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
         ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
         let sql = format!(
@@ -347,7 +350,7 @@ impl RangeInputs {
             }
             _ => SeasonGames::default(),
         };
-        Ok(RangeInputs {
+        Ok(CacheInputs {
             schedule,
             props,
             games,
@@ -411,20 +414,17 @@ impl Processor for PlayerDailyCacheProcessor {
     }
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
-        let inputs = RangeInputs::read(ctx, &[ctx.game_date]).await?;
-        propcast_patterns::write_partition(ctx, self.name(), inputs.build(ctx.game_date)).await
+        process_date::<CacheInputs>(ctx, self.name()).await
     }
 
-    /// Every input of the range read once ([`RangeInputs`]), each date
+    /// Every input of the range read once ([`CacheInputs`]), each date
     /// built as by date, one write.
     async fn process_range(
         &self,
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let inputs = RangeInputs::read(ctx, dates).await?;
-        let summaries = dates.iter().map(|d| (*d, inputs.build(*d))).collect();
-        propcast_patterns::write_range(ctx, self.name(), dates, summaries).await
+        process_dates::<CacheInputs>(ctx, self.name(), dates).await
     }
 }
 
