@@ -362,12 +362,6 @@ impl DuckDbWarehouse {
 
     fn query_blocking(&self, sql: &str, params: &[Value]) -> Result<QueryRows, WarehouseError> {
         let conn = self.lock();
-        if std::env::var("QLOG").is_ok() {
-            eprintln!(
-                "QLOG {}",
-                sql.chars().take(90).collect::<String>().replace('\n', " ")
-            );
-        }
         let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
         let mut rows = stmt
             .query(duckdb::params_from_iter(params.iter()))
@@ -642,9 +636,6 @@ fn existing_columns(
 ) -> Result<Vec<(String, String)>, WarehouseError> {
     let sql = "SELECT column_name, data_type FROM information_schema.columns \
                WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position";
-    if std::env::var("QLOG").is_ok() {
-        eprintln!("QLOG existing_columns");
-    }
     let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
     let rows = stmt
         .query_map([def.dataset, def.name], |row| {
