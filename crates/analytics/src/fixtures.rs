@@ -8,13 +8,11 @@
 //! skipped rows are counted (`schedule_rows_inconsistent`) and logged.
 
 use chrono::NaiveDate;
-use propcast_core::Table;
 use propcast_core::tables::ScheduleGame;
 use propcast_core::universe;
 use propcast_patterns::Counters;
+use propcast_patterns::reads::read_dates_as;
 use propcast_patterns::{ProcessContext, ProcessError};
-use propcast_platform::WarehouseExt;
-use propcast_platform::warehouse::date_list;
 use std::collections::BTreeMap;
 
 /// Season types that are not competitive games: they count for nothing in
@@ -79,15 +77,5 @@ pub(crate) async fn read_schedule_of_dates(
     ctx: &ProcessContext,
     dates: &[NaiveDate],
 ) -> Result<BTreeMap<NaiveDate, Vec<ScheduleGame>>, ProcessError> {
-    ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
-    let sql = format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM {} WHERE game_date IN {} ORDER BY game_date, game_code",
-        ScheduleGame::DEF.qualified(),
-        date_list(dates)
-    );
-    let mut by_date: BTreeMap<NaiveDate, Vec<ScheduleGame>> = BTreeMap::new();
-    for game in ctx.warehouse.query_as::<ScheduleGame>(&sql).await? {
-        by_date.entry(game.game_date).or_default().push(game);
-    }
-    Ok(by_date)
+    read_dates_as(ctx, dates, SCHEDULE_COLUMNS, "game_code").await
 }

@@ -1,4 +1,5 @@
-//! What Phase 3 reads from `nba_raw` for one date.
+//! What Phase 3 reads from `nba_raw`: for a range of dates (one on the
+//! daily path), or a scope of one date.
 //!
 //! Input tables are ensured first (idempotent), so a date whose raw source
 //! never landed reads as empty instead of failing on a missing table.
@@ -14,31 +15,12 @@ use propcast_platform::warehouse::date_literal;
 use propcast_platform::warehouse::text_list;
 use std::collections::BTreeMap;
 
-/// The rows of `date` of a read by date (none when it has none).
-pub(crate) fn of_date<T>(rows: &mut BTreeMap<NaiveDate, Vec<T>>, date: NaiveDate) -> Vec<T> {
-    rows.remove(&date).unwrap_or_default()
-}
-
-pub(crate) async fn team_boxscores(
-    ctx: &ProcessContext,
-) -> Result<Vec<TeamBoxscore>, ProcessError> {
-    let d = ctx.game_date;
-    Ok(of_date(&mut team_boxscores_of_dates(ctx, &[d]).await?, d))
-}
-
 /// The team box scores of each of `dates`, in game and team order.
 pub(crate) async fn team_boxscores_of_dates(
     ctx: &ProcessContext,
     dates: &[NaiveDate],
 ) -> Result<BTreeMap<NaiveDate, Vec<TeamBoxscore>>, ProcessError> {
     read_dates_as(ctx, dates, "*", "game_id, team_abbr").await
-}
-
-pub(crate) async fn player_boxscores(
-    ctx: &ProcessContext,
-) -> Result<Vec<PlayerBoxscore>, ProcessError> {
-    let d = ctx.game_date;
-    Ok(of_date(&mut player_boxscores_of_dates(ctx, &[d]).await?, d))
 }
 
 /// The player box scores of each of `dates`, in game and player order.
@@ -49,14 +31,8 @@ pub(crate) async fn player_boxscores_of_dates(
     read_dates_as(ctx, dates, "*", "game_id, player_id").await
 }
 
-/// The date's schedule. The tip-off instant is not needed here and not read
-/// (it deserialises as NULL).
-pub(crate) async fn schedule(ctx: &ProcessContext) -> Result<Vec<ScheduleGame>, ProcessError> {
-    let d = ctx.game_date;
-    Ok(of_date(&mut schedule_of_dates(ctx, &[d]).await?, d))
-}
-
-/// The schedule of each of `dates`, in game code order, as [`schedule`].
+/// The schedule of each of `dates`, in game code order. The tip-off
+/// instant is not needed here and not read (it deserialises as NULL).
 pub(crate) async fn schedule_of_dates(
     ctx: &ProcessContext,
     dates: &[NaiveDate],

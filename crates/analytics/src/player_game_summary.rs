@@ -29,9 +29,10 @@ use chrono::NaiveDate;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerBoxscore, PlayerGameSummary, ScheduleGame, TeamBoxscore};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Counters, DateSummary, write_partition, write_range, write_scoped};
+use propcast_patterns::reads::on_date;
+use propcast_patterns::{Counters, DateSummary, process_date, process_dates, write_scoped};
 use propcast_patterns::{
-    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput, Scope,
+    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeInputs, RangeOutput, Scope,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -250,12 +251,7 @@ impl Processor for PlayerGameSummaryProcessor {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let Scope::Entities(entities) = &ctx.scope else {
-            let player_rows = inputs::player_boxscores(ctx).await?;
-            let team_rows = inputs::team_boxscores(ctx).await?;
-            let schedule = inputs::schedule(ctx).await?;
-            let summary =
-                summarize_player_games(ctx.game_date, &player_rows, &team_rows, &schedule);
-            return write_partition(ctx, self.name(), summary).await;
+            return process_date::<PlayerGameInputs>(ctx, self.name()).await;
         };
         let player_rows = scoped_player_rows(ctx, entities).await?;
         let game_ids: Vec<&str> = player_rows
@@ -299,19 +295,37 @@ impl Processor for PlayerGameSummaryProcessor {
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let mut player_rows = inputs::player_boxscores_of_dates(ctx, dates).await?;
-        let mut team_rows = inputs::team_boxscores_of_dates(ctx, dates).await?;
-        let mut schedule = inputs::schedule_of_dates(ctx, dates).await?;
-        let summaries = dates
-            .iter()
-            .map(|&d| {
-                let players = inputs::of_date(&mut player_rows, d);
-                let teams = inputs::of_date(&mut team_rows, d);
-                let games = inputs::of_date(&mut schedule, d);
-                (d, summarize_player_games(d, &players, &teams, &games))
-            })
-            .collect();
-        write_range(ctx, self.name(), dates, summaries).await
+        process_dates::<PlayerGameInputs>(ctx, self.name(), dates).await
+    }
+}
+
+/// What the player game summaries of a range of dates are computed from:
+/// each date's player and team box scores and schedule.
+struct PlayerGameInputs {
+    player_rows: BTreeMap<NaiveDate, Vec<PlayerBoxscore>>,
+    team_rows: BTreeMap<NaiveDate, Vec<TeamBoxscore>>,
+    schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>>,
+}
+
+#[async_trait]
+impl RangeInputs for PlayerGameInputs {
+    type Row = PlayerGameSummary;
+
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
+        Ok(PlayerGameInputs {
+            player_rows: inputs::player_boxscores_of_dates(ctx, dates).await?,
+            team_rows: inputs::team_boxscores_of_dates(ctx, dates).await?,
+            schedule: inputs::schedule_of_dates(ctx, dates).await?,
+        })
+    }
+
+    fn build(&self, date: NaiveDate) -> DateSummary<PlayerGameSummary> {
+        summarize_player_games(
+            date,
+            on_date(&self.player_rows, date),
+            on_date(&self.team_rows, date),
+            on_date(&self.schedule, date),
+        )
     }
 }
 

@@ -24,9 +24,11 @@ use chrono::NaiveDate;
 use propcast_core::Table;
 use propcast_core::TableDef;
 use propcast_core::tables::{ScheduleGame, TeamBoxscore};
+use propcast_patterns::reads::on_date;
 use propcast_patterns::{
     Counters, DateSummary, Phase, ProcessContext, ProcessError, ProcessOutput, Processor,
-    Quarantine, RangeOutput, Scope, stored_values, write_partition, write_range, write_scoped,
+    Quarantine, RangeInputs, RangeOutput, Scope, process_date, process_dates, stored_values,
+    write_scoped,
 };
 use propcast_platform::warehouse::{Record, date_literal};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -278,10 +280,7 @@ impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let Scope::Entities(entities) = &ctx.scope else {
-            let team_rows = inputs::team_boxscores(ctx).await?;
-            let schedule = inputs::schedule(ctx).await?;
-            let summary = T::summarize(ctx.game_date, &team_rows, &schedule);
-            return write_partition(ctx, self.name(), summary).await;
+            return process_date::<TeamGameInputs<T>>(ctx, self.name()).await;
         };
         let teams: Vec<&str> = entities.iter().map(String::as_str).collect();
         let team_rows = inputs::team_boxscores_of_teams(ctx, &teams).await?;
@@ -300,19 +299,36 @@ impl<T: TeamGameTable> Processor for TeamGameSummaryProcessor<T> {
         ctx: &ProcessContext,
         dates: &[NaiveDate],
     ) -> Result<RangeOutput, ProcessError> {
-        let mut team_rows = inputs::team_boxscores_of_dates(ctx, dates).await?;
-        let mut schedule = inputs::schedule_of_dates(ctx, dates).await?;
-        let summaries = dates
-            .iter()
-            .map(|&d| {
-                let rows = inputs::of_date(&mut team_rows, d);
-                (
-                    d,
-                    T::summarize(d, &rows, &inputs::of_date(&mut schedule, d)),
-                )
-            })
-            .collect();
-        write_range(ctx, self.name(), dates, summaries).await
+        process_dates::<TeamGameInputs<T>>(ctx, self.name(), dates).await
+    }
+}
+
+/// What a team game summary of a range of dates is computed from: each
+/// date's team box scores and schedule.
+struct TeamGameInputs<T> {
+    team_rows: BTreeMap<NaiveDate, Vec<TeamBoxscore>>,
+    schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>>,
+    table: PhantomData<fn() -> T>,
+}
+
+#[async_trait]
+impl<T: TeamGameTable> RangeInputs for TeamGameInputs<T> {
+    type Row = T;
+
+    async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
+        Ok(TeamGameInputs {
+            team_rows: inputs::team_boxscores_of_dates(ctx, dates).await?,
+            schedule: inputs::schedule_of_dates(ctx, dates).await?,
+            table: PhantomData,
+        })
+    }
+
+    fn build(&self, date: NaiveDate) -> DateSummary<T> {
+        T::summarize(
+            date,
+            on_date(&self.team_rows, date),
+            on_date(&self.schedule, date),
+        )
     }
 }
 

@@ -48,6 +48,7 @@ use propcast_core::tables::{
 };
 use propcast_core::universe::{LastTeamGame, PropPlayer, is_universe_prop, universe};
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::reads::{by_date, on_date};
 use propcast_patterns::{DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
@@ -377,11 +378,11 @@ async fn read_props(
         PlayerProp::DEF.qualified(),
         date_list(dates)
     );
-    let mut by_date: BTreeMap<NaiveDate, Vec<PlayerProp>> = BTreeMap::new();
-    for prop in ctx.warehouse.query_as::<PlayerProp>(&sql).await? {
-        by_date.entry(prop.game_date).or_default().push(prop);
-    }
-    Ok(by_date)
+    by_date(
+        ctx.warehouse.query_rows(&sql).await?,
+        "game_date",
+        "player points lines",
+    )
 }
 
 /// Everything the contexts of a range of dates are computed from, read once
@@ -423,7 +424,7 @@ impl RangeInputs for ContextInputs {
     fn build(&self, date: NaiveDate) -> DateSummary<UpcomingPlayerGameContext> {
         let schedule = self.teams.schedule_of(date);
         let team_rows = self.teams.build(date).rows;
-        let props = self.props.get(&date).map_or(&[][..], Vec::as_slice);
+        let props = on_date(&self.props, date);
         let teams: BTreeSet<&str> = team_rows.iter().map(|t| t.team_abbr.as_str()).collect();
         let prop_ids: BTreeSet<i64> = props.iter().filter_map(|p| p.player_id).collect();
         let seasons = PlayerSeason::before(&self.games, date, |id, latest| {

@@ -36,6 +36,7 @@ use propcast_core::tables::{
     ScheduleGame, TeamDefenseGameSummary, TeamOffenseGameSummary, UpcomingTeamGameContext,
 };
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::reads::on_date;
 use propcast_patterns::{Counters, DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
@@ -385,7 +386,7 @@ pub(crate) struct TeamInputs {
 impl TeamInputs {
     /// The schedule rows of `date` (none when it has no games).
     pub fn schedule_of(&self, date: NaiveDate) -> &[ScheduleGame] {
-        self.schedule.get(&date).map_or(&[], Vec::as_slice)
+        on_date(&self.schedule, date)
     }
 }
 

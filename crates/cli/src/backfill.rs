@@ -318,19 +318,15 @@ pub async fn run_dates_with(
                 progress.suspend(|| eprintln!("propcast {command}: {date}: {reason}"));
             }
             let checks = checked.remove(&date).unwrap_or_default();
-            let failed: Vec<(String, String)> = validate::failed(&checks)
+            let reasons: Vec<String> = validate::failed(&checks)
                 .iter()
-                .map(|c| (c.check_name.clone(), c.detail.clone()))
+                .map(|c| format!("{}: {}", c.check_name, c.detail))
                 .collect();
             validated.push(date);
             results.extend(checks);
             outcomes.push(outcome);
             progress.inc(1);
-            if !failed.is_empty() {
-                let reasons: Vec<String> = failed
-                    .iter()
-                    .map(|(check, detail)| format!("{check}: {detail}"))
-                    .collect();
+            if !reasons.is_empty() {
                 tracing::warn!(game_date = %date, checks = %reasons.join("; "), "date failed validation");
                 invalid_dates.push(InvalidDate {
                     date,

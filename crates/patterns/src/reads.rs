@@ -18,6 +18,11 @@ pub async fn read_date<T: Table + DeserializeOwned + Send>(
     Ok(rows.remove(&ctx.game_date).unwrap_or_default())
 }
 
+/// The rows of `date` among rows read by date (none when it has none).
+pub fn on_date<T>(by_date: &BTreeMap<NaiveDate, Vec<T>>, date: NaiveDate) -> &[T] {
+    by_date.get(&date).map_or(&[], Vec::as_slice)
+}
+
 /// `SELECT *` of the date partitions of `dates` in one query, by date,
 /// each in key order.
 pub async fn read_dates<T: Table + DeserializeOwned + Send>(

@@ -40,6 +40,7 @@ use propcast_core::tables::{PlayerDailyCache, PlayerGameSummary, PlayerProp, Sch
 pub use propcast_core::universe::PropPlayer;
 use propcast_core::universe::{LastTeamGame, fixtures, universe};
 use propcast_core::{Season, Table, TableDef};
+use propcast_patterns::reads::{by_date, on_date, read_dates_as};
 use propcast_patterns::{DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
@@ -316,18 +317,15 @@ impl RangeInputs for CacheInputs {
     type Row = PlayerDailyCache;
 
     async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
-        ctx.warehouse.ensure_table(&ScheduleGame::DEF).await?;
-        let sql = format!(
-            "SELECT game_date, game_id, game_code, season, season_type, game_status, home_team_abbr, \
-             away_team_abbr, home_team_id, away_team_id, home_score, away_score, arena_name, source_file \
-             FROM {} WHERE game_date IN {} ORDER BY game_date, game_code",
-            ScheduleGame::DEF.qualified(),
-            date_list(dates)
-        );
-        let mut schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>> = BTreeMap::new();
-        for game in ctx.warehouse.query_as::<ScheduleGame>(&sql).await? {
-            schedule.entry(game.game_date).or_default().push(game);
-        }
+        let schedule: BTreeMap<NaiveDate, Vec<ScheduleGame>> = read_dates_as(
+            ctx,
+            dates,
+            "game_date, game_id, game_code, season, season_type, game_status, home_team_abbr, \
+             away_team_abbr, home_team_id, away_team_id, home_score, away_score, arena_name, \
+             source_file",
+            "game_code",
+        )
+        .await?;
         ctx.warehouse.ensure_table(&PlayerProp::DEF).await?;
         let sql = format!(
             "SELECT DISTINCT game_date, player_id, team_abbr, player_lookup, player_name FROM {} \
@@ -337,10 +335,11 @@ impl RangeInputs for CacheInputs {
             PlayerProp::DEF.qualified(),
             date_list(dates)
         );
-        let mut props: BTreeMap<NaiveDate, Vec<PropPlayer>> = BTreeMap::new();
-        for row in ctx.warehouse.query_as::<DatedPropPlayer>(&sql).await? {
-            props.entry(row.game_date).or_default().push(row.player);
-        }
+        let props: BTreeMap<NaiveDate, Vec<PropPlayer>> = by_date(
+            ctx.warehouse.query_rows(&sql).await?,
+            "game_date",
+            "prop players",
+        )?;
         let first = dates.iter().map(|d| history_window(*d).0).min();
         let games = match (first, dates.iter().max()) {
             (Some(first), Some(end)) if !schedule.is_empty() || !props.is_empty() => {
@@ -361,8 +360,8 @@ impl RangeInputs for CacheInputs {
     /// was for a team on D's schedule or who have a line on D (the others
     /// are not in the universe).
     fn build(&self, date: NaiveDate) -> DateSummary<PlayerDailyCache> {
-        let schedule = self.schedule.get(&date).map_or(&[][..], Vec::as_slice);
-        let props = self.props.get(&date).map_or(&[][..], Vec::as_slice);
+        let schedule = on_date(&self.schedule, date);
+        let props = on_date(&self.props, date);
         let teams: BTreeSet<&str> = schedule
             .iter()
             .flat_map(|g| [g.home_team_abbr.as_str(), g.away_team_abbr.as_str()])
@@ -374,14 +373,6 @@ impl RangeInputs for CacheInputs {
         });
         build_player_daily_cache(date, schedule, props, &seasons)
     }
-}
-
-/// A [`PropPlayer`] with the date of its line.
-#[derive(Deserialize)]
-struct DatedPropPlayer {
-    game_date: NaiveDate,
-    #[serde(flatten)]
-    player: PropPlayer,
 }
 
 #[async_trait]
