@@ -506,3 +506,101 @@ fn a_truncated_file_and_a_wrong_typed_field_are_quarantined_and_the_rest_loads()
         assert_eq!(int(run, "records_quarantined"), 1);
     }
 }
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("date")
+}
+
+/// The 2025-26 dates of the shared data: the only ones with points lines.
+const LINE_DATES: (&str, &str) = ("2025-10-21", "2025-11-09");
+
+#[test]
+fn the_line_baseline_mae_equals_an_independent_sql_computation() {
+    use propcast::train::train_window;
+    use propcast_prediction_worker::evaluation::load_evaluation;
+    use propcast_prediction_worker::gbdt::TrainingWindow;
+    use propcast_prediction_worker::versus_line::{BASELINE_LINE, versus_line};
+    let f = fixture();
+    let warehouse = f.pipeline.backends().warehouse.as_ref();
+    let (from, to) = (day(LINE_DATES.0), day(LINE_DATES.1));
+    let evaluation = runtime().block_on(async {
+        let window = TrainingWindow {
+            from: day("2024-10-22"),
+            to: day("2025-04-13"),
+        };
+        let model = train_window(warehouse, window).await.expect("model");
+        load_evaluation(warehouse, &model, "model", &[], from, to)
+            .await
+            .expect("evaluation")
+    });
+    let compared = versus_line(&evaluation.rows);
+    let line = compared
+        .iter()
+        .find(|v| v.system == BASELINE_LINE)
+        .expect("the line baseline");
+    // By hand in SQL: one line per player-date among the stored real lines,
+    // against the points of players who played.
+    let played = "NOT (s.is_dnp OR (s.minutes <= 0 AND s.points = 0))";
+    let by_sql = &query(&format!(
+        "WITH l AS (
+            SELECT game_date, player_lookup, MIN(line_value) AS line
+            FROM nba_predictions.player_prop_predictions
+            WHERE line_source = 'ACTUAL_PROP' AND line_value IS NOT NULL
+              AND game_date BETWEEN DATE '{}' AND DATE '{}'
+            GROUP BY game_date, player_lookup)
+         SELECT COUNT(*) AS n, AVG(ABS(s.points - l.line)) AS mae
+         FROM l JOIN nba_analytics.player_game_summary s USING (game_date, player_lookup)
+         WHERE {played}",
+        LINE_DATES.0, LINE_DATES.1
+    ))[0];
+    assert_eq!(line.rows as i64, int(by_sql, "n"));
+    assert!(line.rows > 1_000, "{line:?}");
+    assert!(
+        (line.mae - float(by_sql, "mae")).abs() < 1e-9,
+        "{line:?} {by_sql:?}"
+    );
+    assert_eq!(line.difference, 0.0);
+
+    // And a system's line MAE is the line's MAE on exactly its rows.
+    let ma = compared
+        .iter()
+        .find(|v| v.system == "moving_average")
+        .expect("moving_average");
+    let ma_sql = &query(&format!(
+        "SELECT COUNT(*) AS n, AVG(ABS(s.points - p.predicted_points)) AS mae,
+                AVG(ABS(s.points - p.line_value)) AS line_mae
+         FROM nba_predictions.player_prop_predictions p
+         JOIN nba_analytics.player_game_summary s USING (game_date, player_lookup)
+         WHERE p.system_id = 'moving_average' AND p.line_source = 'ACTUAL_PROP'
+           AND p.game_date BETWEEN DATE '{}' AND DATE '{}' AND {played}",
+        LINE_DATES.0, LINE_DATES.1
+    ))[0];
+    assert_eq!(ma.rows as i64, int(ma_sql, "n"));
+    assert!((ma.mae - float(ma_sql, "mae")).abs() < 1e-9);
+    assert!((ma.line_mae - float(ma_sql, "line_mae")).abs() < 1e-9);
+    assert!(ma.interval.0 <= ma.difference && ma.difference <= ma.interval.1);
+}
+
+#[test]
+fn every_market_v1_prediction_comes_from_a_model_of_earlier_dates() {
+    use propcast_prediction_worker::market::{load_market_rows, walk_forward};
+    let f = fixture();
+    let warehouse = f.pipeline.backends().warehouse.as_ref();
+    let (from, to) = (day(LINE_DATES.0), day(LINE_DATES.1));
+    let rows = runtime()
+        .block_on(load_market_rows(warehouse, to))
+        .expect("market rows");
+    let walk = walk_forward(&rows, from, to).expect("walk-forward");
+    assert!(walk.predictions.len() > 1_000, "{}", walk.predictions.len());
+    // The first date has nothing before it.
+    assert_eq!(walk.dates_without_model.first(), Some(&from));
+    for p in &walk.predictions {
+        assert!(p.window.to < p.game_date, "{p:?}");
+        // Exactly the played rows of the earlier dates trained it.
+        let earlier = rows
+            .iter()
+            .filter(|r| r.game_date < p.game_date && r.actual.is_some())
+            .count();
+        assert_eq!(p.training_rows, earlier, "{p:?}");
+    }
+}

@@ -592,19 +592,48 @@ pub async fn by_system(
     from: NaiveDate,
     to: NaiveDate,
 ) -> anyhow::Result<Vec<SystemAccuracy>> {
+    #[derive(Debug, Deserialize)]
+    struct AgainstLine {
+        system_id: String,
+        rows: u64,
+        mae: Option<f64>,
+        line_mae: Option<f64>,
+    }
+    // Each system's MAE and the line's on the same rows: players who played
+    // and had a real line (the rule of `has_real_line`).
+    let against: BTreeMap<String, AgainstLine> = warehouse
+        .query_as::<AgainstLine>(&format!(
+            "SELECT system_id, COUNT(*) AS rows, AVG(absolute_error) AS mae,
+                AVG(ABS(actual_points - line_value)) AS line_mae
+             FROM nba_predictions.prediction_accuracy
+             WHERE game_date BETWEEN {} AND {} AND NOT is_voided
+               AND line_source = 'ACTUAL_PROP' AND line_value IS NOT NULL
+               AND absolute_error IS NOT NULL AND actual_points IS NOT NULL
+             GROUP BY system_id",
+            date_literal(from),
+            date_literal(to)
+        ))
+        .await?
+        .into_iter()
+        .map(|a| (a.system_id.clone(), a))
+        .collect();
     Ok(tallies(warehouse, from, to)
         .await?
         .into_iter()
         .map(|(system_id, tally)| {
             let s = tally.summary();
+            let line = against.get(&system_id);
             SystemAccuracy {
-                system_id,
                 graded_rows: s.predictions,
                 decided: s.decided(),
                 correct: s.correct,
                 mae: s.mae,
                 bias: s.bias,
                 hit_rate: s.hit_rate,
+                with_line: line.map(|a| a.rows).unwrap_or(0),
+                mae_with_line: line.and_then(|a| a.mae),
+                line_mae: line.and_then(|a| a.line_mae),
+                system_id,
             }
         })
         .collect())

@@ -16,20 +16,24 @@ use chrono::NaiveDate;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use propcast_platform::Warehouse;
 use propcast_prediction_worker::evaluation::{
-    CalibrationBucket, EDGES, Evaluation, SystemMetrics, calibration, common_sample,
-    load_evaluation, system_metrics,
+    EDGES, Evaluation, ExtraSystem, SystemMetrics, common_sample, load_evaluation, system_metrics,
 };
 use propcast_prediction_worker::gbdt::TrainingWindow;
+use propcast_prediction_worker::market::{load_market_rows, walk_forward};
 use propcast_prediction_worker::training::feature_store_dates;
+use propcast_prediction_worker::versus_line::{
+    MIN_PROBABILITY_EDGE, PricedCalls, ProbabilityBucket, VersusLine, attach_probabilities,
+    line_weighted_ensemble, priced_calls, probability_calibration, versus_line, wilson_interval,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 pub const BEGIN_MARKER: &str = "<!-- evaluate:begin -->";
 pub const END_MARKER: &str = "<!-- evaluate:end -->";
-/// Edge buckets per side of the calibration plot (1 point wide).
-pub const CALIBRATION_BUCKETS: i64 = 5;
-/// Buckets with fewer decided calls are not drawn (too noisy to read).
-pub const MIN_BUCKET_CALLS: usize = 5;
+/// How the walk-forward market model is labelled in the report.
+pub const MARKET_LABEL: &str = "market_v1 (walk-forward)";
+/// Buckets with fewer decided rows are not drawn (too noisy to read).
+pub const MIN_BUCKET_CALLS: usize = 10;
 
 /// What `propcast evaluate` was asked for.
 #[derive(Debug, Clone)]
@@ -71,7 +75,24 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     };
     let model = train_window(warehouse, window).await?;
     let label = format!("gbdt_v1 (trained to {})", args.train_to);
-    let evaluation = load_evaluation(warehouse, &model, &label, args.from, args.to).await?;
+    // market_v1, walk-forward: the model of date D is trained on the dates
+    // before D only.
+    let market_rows = load_market_rows(warehouse, args.to).await?;
+    let walk = walk_forward(&market_rows, args.from, args.to)?;
+    let market = ExtraSystem {
+        system: MARKET_LABEL.to_string(),
+        predictions: walk
+            .predictions
+            .iter()
+            .map(|p| (p.game_date, p.player_lookup.clone(), p.predicted))
+            .collect(),
+    };
+    let mut evaluation =
+        load_evaluation(warehouse, &model, &label, &[market], args.from, args.to).await?;
+    // The ensemble weighted by recent error against the line, walk-forward.
+    let ensemble = line_weighted_ensemble(&evaluation.rows);
+    evaluation.rows.extend(ensemble);
+    attach_probabilities(&evaluation.history, &mut evaluation.rows);
     if evaluation.rows.is_empty() {
         anyhow::bail!(
             "no prediction between {} and {} has an outcome: run `propcast backfill --landing DIR --from {} --to {}` first",
@@ -88,7 +109,8 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
         .iter()
         .map(|r| (r.game_date, r.player_lookup.clone()))
         .collect();
-    let curves = calibration(&evaluation.rows, CALIBRATION_BUCKETS);
+    let curves = probability_calibration(&evaluation.rows);
+    let against = against_line(&evaluation);
     let meta = model.metadata();
 
     println!(
@@ -100,6 +122,11 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
         meta.window,
         &meta.booster_sha256[..12]
     );
+    println!(
+        "against the real line, on each system's own rows with a line (Δ = system MAE − line MAE; calls where P(side) beats the price's break-even by ≥ {:.0} points, paid at the real price):",
+        MIN_PROBABILITY_EDGE * 100.0
+    );
+    println!("{}", against_console_table(&against));
     println!("every prediction of each system:");
     println!("{}", console_table(&metrics, Some(&evaluation)));
     println!(
@@ -119,6 +146,7 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     if let Some(report) = &args.report {
         let section = markdown_section(
             &args,
+            &against,
             &metrics,
             &common,
             common_dates.len(),
@@ -145,9 +173,114 @@ fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 fn hit_cell(m: &SystemMetrics, i: usize) -> String {
     let h = m.hit_rates[i];
-    match h.hit_rate() {
-        Some(rate) => format!("{:.1}% ({})", rate * 100.0, h.bets),
+    rate_cell(h.wins, h.bets)
+}
+
+/// "52.1% (480) [47.6–56.5]": the rate, the bets, the Wilson 95 % interval.
+fn rate_cell(wins: usize, bets: usize) -> String {
+    match wilson_interval(wins, bets) {
+        Some((lo, hi)) => format!(
+            "{:.1}% ({}) [{:.1}–{:.1}]",
+            wins as f64 / bets as f64 * 100.0,
+            group_thousands(bets as u64),
+            lo * 100.0,
+            hi * 100.0
+        ),
         None => "– (0)".to_string(),
+    }
+}
+
+/// Each system against the line and its priced calls, in the order of
+/// [`versus_line`].
+fn against_line(evaluation: &Evaluation) -> Vec<(VersusLine, PricedCalls)> {
+    let mut calls: std::collections::HashMap<String, PricedCalls> = priced_calls(&evaluation.rows)
+        .into_iter()
+        .map(|c| (c.system.clone(), c))
+        .collect();
+    versus_line(&evaluation.rows)
+        .into_iter()
+        .filter_map(|v| {
+            let c = calls.remove(&v.system)?;
+            Some((v, c))
+        })
+        .collect()
+}
+
+/// The cells of one row of the against-the-line table.
+fn against_cells(v: &VersusLine, c: &PricedCalls) -> Vec<String> {
+    let signed = |x: f64| format!("{x:+.2}");
+    vec![
+        v.system.clone(),
+        group_thousands(v.rows as u64),
+        format!("{:.2}", v.mae),
+        format!("{:.2}", v.line_mae),
+        format!(
+            "{} [{}, {}]",
+            signed(v.difference),
+            signed(v.interval.0),
+            signed(v.interval.1)
+        ),
+        group_thousands(c.eligible as u64),
+        rate_cell(c.wins, c.bets()),
+        group_thousands(c.pushes as u64),
+        c.break_even
+            .map(|b| format!("{:.1}%", b * 100.0))
+            .unwrap_or_else(|| "–".into()),
+        format!("{:+.1}", c.profit),
+        match (c.roi(), c.roi_interval) {
+            (Some(roi), Some((lo, hi))) => format!(
+                "{:+.1}% [{:+.1}, {:+.1}]",
+                roi * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            ),
+            _ => "–".into(),
+        },
+    ]
+}
+
+const AGAINST_HEADER: [&str; 11] = [
+    "system",
+    "rows with line",
+    "MAE",
+    "line MAE",
+    "Δ vs line [95% CI]",
+    "priced rows",
+    "hit rate (bets) [95% CI]",
+    "pushes",
+    "break-even",
+    "profit (units)",
+    "ROI [95% CI]",
+];
+
+fn against_console_table(rows: &[(VersusLine, PricedCalls)]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(AGAINST_HEADER.to_vec());
+    for (v, c) in rows {
+        table.add_row(
+            against_cells(v, c)
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let cell = Cell::new(text);
+                    if i == 0 {
+                        cell
+                    } else {
+                        cell.set_alignment(CellAlignment::Right)
+                    }
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    table
+}
+
+fn against_markdown_table(out: &mut String, rows: &[(VersusLine, PricedCalls)]) {
+    let _ = writeln!(out, "| {} |", AGAINST_HEADER.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(AGAINST_HEADER.len() - 1));
+    for (v, c) in rows {
+        let _ = writeln!(out, "| {} |", against_cells(v, c).join(" | "));
     }
 }
 
@@ -187,6 +320,7 @@ fn console_table(metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) -> 
 
 fn markdown_section(
     args: &EvaluateArgs,
+    against: &[(VersusLine, PricedCalls)],
     metrics: &[SystemMetrics],
     common: &[SystemMetrics],
     common_games: usize,
@@ -217,7 +351,21 @@ fn markdown_section(
         meta.library,
         meta.booster_sha256
     );
-    let _ = writeln!(out, "Every prediction of each system:\n");
+    let _ = writeln!(
+        out,
+        "**Against the real line**, on each system's own rows with a line. Δ is the system's \
+         MAE minus the line's MAE on exactly those rows (negative = better than the line), with \
+         a bootstrap 95 % interval. A call is made where the system's probability of a side \
+         beats the break-even probability of that side's real price by at least {:.0} points, \
+         and is paid at that price (one unit; a push returns it). Hit rates carry a Wilson \
+         95 % interval, ROI a bootstrap one.\n",
+        MIN_PROBABILITY_EDGE * 100.0
+    );
+    against_markdown_table(&mut out, against);
+    let _ = writeln!(
+        out,
+        "\nEvery prediction of each system (calls by edge over the line):\n"
+    );
     markdown_table(&mut out, metrics, Some(evaluation));
     let _ = writeln!(
         out,
@@ -244,7 +392,7 @@ fn markdown_section(
         };
         let _ = writeln!(
             out,
-            "\n![Observed OVER rate by edge bucket, per system]({})",
+            "\n![Predicted P(over) against the observed over rate, per system]({})",
             target.display()
         );
     }
@@ -316,19 +464,19 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The calibration curves as a standalone SVG: x = predicted − line (edge
-/// bucket centre, points), y = observed OVER rate; one line per system;
-/// buckets with fewer than [`MIN_BUCKET_CALLS`] decided calls are left out.
+/// The calibration curves as a standalone SVG: x = predicted P(over)
+/// (mean of the bucket), y = observed over rate; one line per system and
+/// the diagonal of perfect calibration; buckets with fewer than
+/// [`MIN_BUCKET_CALLS`] decided rows are left out.
 pub fn calibration_svg(
-    curves: &[(String, Vec<CalibrationBucket>)],
+    curves: &[(String, Vec<ProbabilityBucket>)],
     from: NaiveDate,
     to: NaiveDate,
 ) -> String {
     let (w, h) = (760.0, 460.0);
     let (left, right, top, bottom) = (60.0, 230.0, 40.0, 50.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
-    let k = CALIBRATION_BUCKETS as f64;
-    let x = |edge: f64| left + (edge + k) / (2.0 * k) * pw;
+    let x = |p: f64| left + p * pw;
     let y = |rate: f64| top + (1.0 - rate) * ph;
     let mut s = String::new();
     let _ = writeln!(
@@ -338,64 +486,69 @@ pub fn calibration_svg(
     let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{}" y="22" font-size="14">Observed OVER rate by edge (predicted − real line), {from} → {to}</text>"#,
+        r#"<text x="{}" y="22" font-size="14">Predicted P(over the real line) against the observed over rate, {from} → {to}</text>"#,
         left
     );
-    for i in 0..=4 {
-        let rate = i as f64 / 4.0;
-        let dash = if i == 2 {
-            r#" stroke-dasharray="4 3""#
-        } else {
-            ""
-        };
+    for i in 0..=10 {
+        let p = i as f64 / 10.0;
         let _ = writeln!(
             s,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{x2}" y2="{yy:.1}" stroke="#ccc"{dash}/><text x="{tx}" y="{ty:.1}" text-anchor="end">{pct}%</text>"##,
-            yy = y(rate),
+            r##"<line x1="{left}" y1="{yy:.1}" x2="{x2}" y2="{yy:.1}" stroke="#eee"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{pct}%</text>"##,
+            yy = y(p),
             x2 = left + pw,
             tx = left - 6.0,
-            ty = y(rate) + 4.0,
-            pct = (rate * 100.0) as i64
+            ty = y(p) + 4.0,
+            pct = (p * 100.0).round() as i64
         );
-    }
-    for e in -CALIBRATION_BUCKETS..=CALIBRATION_BUCKETS {
-        let xx = x(e as f64);
         let _ = writeln!(
             s,
-            r##"<line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{yb}" stroke="#eee"/><text x="{xx:.1}" y="{ty}" text-anchor="middle">{e:+}</text>"##,
+            r##"<line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{yb}" stroke="#eee"/><text x="{xx:.1}" y="{ty}" text-anchor="middle">{pct}%</text>"##,
+            xx = x(p),
             yb = top + ph,
-            ty = top + ph + 16.0
+            ty = top + ph + 16.0,
+            pct = (p * 100.0).round() as i64
         );
     }
+    let _ = writeln!(
+        s,
+        r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        x(0.0),
+        y(0.0),
+        x(1.0),
+        y(1.0)
+    );
     let _ = writeln!(
         s,
         r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
     );
     let _ = writeln!(
         s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">edge bucket (points; the end buckets hold everything beyond ±{k})</text>"#,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">predicted P(over), pushes left out (dashed: perfect calibration)</text>"#,
         left + pw / 2.0,
         h - 12.0
     );
     for (i, (system, buckets)) in curves.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
-        let points: Vec<String> = buckets
+        let points: Vec<(f64, f64)> = buckets
             .iter()
             .filter(|b| b.decided >= MIN_BUCKET_CALLS)
-            .filter_map(|b| {
-                b.over_rate()
-                    .map(|r| format!("{:.1},{:.1}", x((b.lower + b.upper) / 2.0), y(r)))
-            })
+            .filter_map(|b| Some((x(b.mean_predicted()?), y(b.observed()?))))
             .collect();
         if !points.is_empty() {
+            let path: Vec<String> = points
+                .iter()
+                .map(|(px, py)| format!("{px:.1},{py:.1}"))
+                .collect();
             let _ = writeln!(
                 s,
                 r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
-                points.join(" ")
+                path.join(" ")
             );
-            for p in &points {
-                let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-                let _ = writeln!(s, r#"<circle cx="{px}" cy="{py}" r="3" fill="{color}"/>"#);
+            for (px, py) in &points {
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{px:.1}" cy="{py:.1}" r="3" fill="{color}"/>"#
+                );
             }
         }
         let ly = top + 10.0 + i as f64 * 20.0;
@@ -434,23 +587,24 @@ mod tests {
     }
 
     #[test]
-    fn the_svg_draws_only_buckets_with_enough_calls() {
-        let bucket = |lower: f64, decided, overs| CalibrationBucket {
+    fn the_svg_draws_only_buckets_with_enough_rows() {
+        let bucket = |lower: f64, decided, overs| ProbabilityBucket {
             lower,
-            upper: lower + 1.0,
+            upper: lower + 0.1,
             decided,
             overs,
+            predicted_sum: (lower + 0.05) * decided as f64,
         };
         let curves = vec![(
             "a<b".to_string(),
-            vec![bucket(-1.0, 10, 2), bucket(0.0, 4, 4), bucket(1.0, 5, 5)],
+            vec![bucket(0.3, 20, 6), bucket(0.5, 4, 4), bucket(0.6, 10, 7)],
         )];
         let d = NaiveDate::from_ymd_opt(2025, 10, 21).unwrap();
         let svg = calibration_svg(&curves, d, d);
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
-        // Two drawn points (10 and 5 calls), the 4-call bucket left out.
+        // Two drawn points (20 and 10 rows), the 4-row bucket left out.
         assert_eq!(svg.matches("<circle").count(), 2);
-        assert!(svg.contains("a&lt;b (19)"));
+        assert!(svg.contains("a&lt;b (34)"));
     }
 }

@@ -71,6 +71,11 @@ pub struct SystemAccuracy {
     pub mae: Option<f64>,
     pub bias: Option<f64>,
     pub hit_rate: Option<f64>,
+    /// Graded rows of players who played with a real line.
+    pub with_line: u64,
+    /// The system's MAE on those rows, and the line's own MAE on them.
+    pub mae_with_line: Option<f64>,
+    pub line_mae: Option<f64>,
 }
 
 /// A date whose validation failed, with the failed checks.
@@ -221,6 +226,9 @@ impl Summary {
                 "graded rows",
                 "MAE",
                 "bias",
+                "rows with line",
+                "MAE there",
+                "line MAE there",
                 "decided calls",
                 "hit rate",
             ]);
@@ -230,6 +238,9 @@ impl Summary {
                     Cell::new(group_thousands(s.graded_rows)).set_alignment(CellAlignment::Right),
                     Cell::new(fmt_opt(s.mae, "")).set_alignment(CellAlignment::Right),
                     Cell::new(fmt_opt(s.bias, "")).set_alignment(CellAlignment::Right),
+                    Cell::new(group_thousands(s.with_line)).set_alignment(CellAlignment::Right),
+                    Cell::new(fmt_opt(s.mae_with_line, "")).set_alignment(CellAlignment::Right),
+                    Cell::new(fmt_opt(s.line_mae, "")).set_alignment(CellAlignment::Right),
                     Cell::new(group_thousands(s.decided)).set_alignment(CellAlignment::Right),
                     Cell::new(
                         s.hit_rate
@@ -240,6 +251,10 @@ impl Summary {
                 ]);
             }
             let _ = writeln!(out, "{systems}");
+            let _ = writeln!(
+                out,
+                "line MAE there: the sportsbook line's own MAE on the same rows, the number a system must beat (`propcast evaluate` has intervals, prices and ROI)"
+            );
         }
         match &self.model {
             Some(m) => {

@@ -5,7 +5,8 @@
 //! normalisation, the pipeline phases and run statuses, and the table
 //! catalog with the row type of every table. It also holds the domain rules
 //! more than one phase applies, so that each is written once:
-//! [`prop_lines`] (which real sportsbook line counts), [`universe`] (the
+//! [`prop_lines`] (which real sportsbook line counts), [`pricing`] (what a
+//! bet at a real price pays), [`universe`] (the
 //! fixtures of a date and who is expected to play), [`grading`] (what a
 //! graded prediction counts as) and [`opponents`] (who an entity scope
 //! brings along).
@@ -17,6 +18,7 @@ pub mod grading;
 pub mod opponents;
 pub mod phase;
 pub mod player_lookup;
+pub mod pricing;
 pub mod prop_lines;
 pub mod run_status;
 pub mod season_games;

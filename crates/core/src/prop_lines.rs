@@ -37,6 +37,7 @@
 //!
 //! A line is never invented: no eligible row means no line.
 
+use crate::pricing::implied_probability;
 use crate::tables::PlayerProp;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -93,19 +94,6 @@ pub fn is_real_line(line: f64) -> bool {
 /// caller's filter.
 pub fn is_eligible(prop: &PlayerProp) -> bool {
     prop.market == PLAYER_POINTS_MARKET && is_pre_tip(prop) && is_real_line(prop.line)
-}
-
-/// The implied probability of American odds (−110 → 0.5238, +150 → 0.4);
-/// `None` for 0, which is not a valid American price.
-pub fn implied_probability(american: i64) -> Option<f64> {
-    match american.cmp(&0) {
-        Ordering::Less => {
-            let risk = -(american as f64);
-            Some(risk / (risk + 100.0))
-        }
-        Ordering::Greater => Some(100.0 / (american as f64 + 100.0)),
-        Ordering::Equal => None,
-    }
 }
 
 /// How far apart the Over and Under prices are, in millionths of implied
@@ -192,7 +180,42 @@ pub struct BookLine {
 /// eligible rows among `props` (callers pass one player's rows of one date).
 /// The first book's latest line is the line [`choose_line`] chooses.
 pub fn book_lines<'a>(props: impl IntoIterator<Item = &'a PlayerProp>) -> Vec<BookLine> {
-    by_book(props.into_iter().filter(|p| is_eligible(p)))
+    lines_by_book(props.into_iter().filter(|p| is_eligible(p)))
+}
+
+/// [`book_lines`] for any market (rebounds, assists, threes, points +
+/// rebounds + assists, …): the same pre-tip, book preference, snapshot and
+/// main-line rules, with any finite positive line (the 5.0 floor is a rule
+/// of points lines only). Callers pass one player's rows of one date.
+pub fn market_book_lines<'a>(
+    props: impl IntoIterator<Item = &'a PlayerProp>,
+    market: &str,
+) -> Vec<BookLine> {
+    lines_by_book(
+        props
+            .into_iter()
+            .filter(|p| p.market == market && is_pre_tip(p) && p.line.is_finite() && p.line > 0.0),
+    )
+}
+
+/// The median of the books' latest lines (the consensus); `None` without a
+/// book.
+pub fn consensus(lines: &[BookLine]) -> Option<f64> {
+    let mut latest: Vec<f64> = lines.iter().map(|l| l.latest).collect();
+    if latest.is_empty() {
+        return None;
+    }
+    latest.sort_by(f64::total_cmp);
+    let n = latest.len();
+    Some(if n % 2 == 1 {
+        latest[n / 2]
+    } else {
+        (latest[n / 2 - 1] + latest[n / 2]) / 2.0
+    })
+}
+
+fn lines_by_book<'a>(eligible: impl IntoIterator<Item = &'a PlayerProp>) -> Vec<BookLine> {
+    by_book(eligible)
         .into_iter()
         .filter_map(|book| {
             let first = book.first_snapshot()?;

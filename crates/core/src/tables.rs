@@ -618,6 +618,10 @@ table! {
         pub sportsbook: Option<String>,
         pub line_snapshot_time: Option<DateTime<Utc>>,
         pub line_minutes_before_tipoff: Option<i64>,
+        /// American prices of the line's Over and Under (NULL without a
+        /// line, or when the book quoted none): a call is graded at them.
+        pub line_over_price: Option<i64>,
+        pub line_under_price: Option<i64>,
         /// "OVER", "UNDER", "PASS" or "NO_LINE".
         pub recommendation: String,
         /// JSON: inputs, applied and omitted adjustments.

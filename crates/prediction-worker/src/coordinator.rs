@@ -288,6 +288,8 @@ fn prediction_row(
         sportsbook: line.map(|l| l.bookmaker.clone()),
         line_snapshot_time: line.map(|l| l.snapshot_time),
         line_minutes_before_tipoff: line.map(|l| l.minutes_before_tipoff),
+        line_over_price: line.and_then(|l| l.over_price),
+        line_under_price: line.and_then(|l| l.under_price),
         recommendation: prediction.recommendation.as_str().to_string(),
         metadata: metadata.to_string(),
         execution_id: execution_id.to_string(),

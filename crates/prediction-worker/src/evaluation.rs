@@ -15,13 +15,15 @@
 //!   on its predicted points, whatever its own PASS rule said, so systems
 //!   compare on equal terms.
 //!
-//! [`system_metrics`] and [`calibration`] are pure; [`load_evaluation`]
-//! reads the warehouse.
+//! [`system_metrics`] is pure; [`load_evaluation`] reads the warehouse;
+//! [`crate::versus_line`] compares every system with the line at the real
+//! prices.
 
 use crate::gbdt::{ModelError, TrainedModel};
 use crate::grading::has_real_line;
 use crate::recommendation::hundredths;
 use crate::training::{played, require_table};
+use crate::versus_line::{BASELINE_LINE, attach_probabilities};
 use chrono::NaiveDate;
 use propcast_core::Table;
 use propcast_core::features::FeatureVector;
@@ -31,7 +33,7 @@ use propcast_core::tables::{
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{Warehouse, WarehouseExt};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The edges hit rate is reported at, in points.
 pub const EDGES: [f64; 3] = [1.0, 2.0, 3.0];
@@ -50,6 +52,16 @@ pub struct GradedRow {
     pub actual: f64,
     /// The real line; `None` when no sportsbook offered one.
     pub line: Option<f64>,
+    /// The line's American Over and Under prices, when quoted.
+    pub over_price: Option<i64>,
+    pub under_price: Option<i64>,
+    /// The player's points standard deviation over his last 10 games before
+    /// the date (the daily cache): the scale of the predictive distribution.
+    pub scale: Option<f64>,
+    /// P(points over the line) and P(push) from the system's predictive
+    /// distribution ([`crate::versus_line::attach_probabilities`]).
+    pub p_over: Option<f64>,
+    pub p_push: Option<f64>,
 }
 
 /// Calls at one minimum edge.
@@ -185,66 +197,15 @@ pub fn system_metrics(rows: &[GradedRow], edges: &[f64]) -> Vec<SystemMetrics> {
         .collect()
 }
 
-/// One edge bucket of the calibration curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CalibrationBucket {
-    /// prediction − line, in points: [lower, upper). The end buckets also
-    /// hold everything beyond them.
-    pub lower: f64,
-    pub upper: f64,
-    /// Predictions with a real line that did not push.
-    pub decided: usize,
-    /// Of those, how many went over the line.
-    pub overs: usize,
-}
-
-impl CalibrationBucket {
-    pub fn over_rate(&self) -> Option<f64> {
-        (self.decided > 0).then(|| self.overs as f64 / self.decided as f64)
-    }
-}
-
-/// Observed OVER rate by edge bucket, per system (same order as
-/// [`system_metrics`]): `buckets` buckets per side of width 1 point, from
-/// −`buckets` to +`buckets`.
-pub fn calibration(rows: &[GradedRow], buckets: i64) -> Vec<(String, Vec<CalibrationBucket>)> {
-    let mut order: Vec<String> = Vec::new();
-    let mut curves: HashMap<String, Vec<CalibrationBucket>> = HashMap::new();
-    for row in rows {
-        let curve = curves.entry(row.system.clone()).or_insert_with(|| {
-            order.push(row.system.clone());
-            (-buckets..buckets)
-                .map(|i| CalibrationBucket {
-                    lower: i as f64,
-                    upper: (i + 1) as f64,
-                    decided: 0,
-                    overs: 0,
-                })
-                .collect()
-        });
-        let (Some(edge), Some(Some(over))) = (edge_hundredths(row), outcome_vs_line(row)) else {
-            continue;
-        };
-        let index = (edge.div_euclid(100)).clamp(-buckets, buckets - 1) + buckets;
-        let bucket = &mut curve[index as usize];
-        bucket.decided += 1;
-        if over {
-            bucket.overs += 1;
-        }
-    }
-    order
-        .into_iter()
-        .map(|s| {
-            let curve = curves.remove(&s).unwrap_or_default();
-            (s, curve)
-        })
-        .collect()
-}
-
 /// Everything read and graded for one evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
+    /// The graded rows of [from, to], with their probabilities.
     pub rows: Vec<GradedRow>,
+    /// Graded rows of the dates before `from` (out of sample for every
+    /// system: the model's start after its training window); they only fit
+    /// the predictive distributions.
+    pub history: Vec<GradedRow>,
     /// Predictions of players with no game row for a date that has box
     /// scores, per system.
     pub voided: HashMap<String, usize>,
@@ -269,6 +230,8 @@ struct Stored {
     predicted_points: f64,
     line_value: Option<f64>,
     line_source: String,
+    line_over_price: Option<i64>,
+    line_under_price: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,17 +240,40 @@ struct Baseline {
     player_lookup: String,
     points_avg_season: Option<f64>,
     points_avg_last_5: Option<f64>,
+    points_std_last_10: Option<f64>,
 }
 
-/// Reads outcomes, stored predictions and lines, feature vectors and the
-/// daily cache for [from, to], predicts every vector with `model` (labelled
-/// `model_label`), and grades all of it on the same outcomes and lines.
-/// Systems come in this order: stored systems by id, the model, the
-/// season-average and last-5 baselines.
+/// Predictions made outside the warehouse (the walk-forward `market_v1`),
+/// graded like the stored ones: (date, player_lookup, predicted points).
+#[derive(Debug, Clone, Default)]
+pub struct ExtraSystem {
+    pub system: String,
+    pub predictions: Vec<(NaiveDate, String, f64)>,
+}
+
+/// The real line of a player-date with its prices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Line {
+    value: f64,
+    over_price: Option<i64>,
+    under_price: Option<i64>,
+}
+
+/// Reads outcomes, stored predictions and lines (with their prices),
+/// feature vectors and the daily cache, predicts every vector after the
+/// model's training window with `model` (labelled `model_label`), adds the
+/// line itself as [`BASELINE_LINE`], adds the `extra` systems' predictions,
+/// and grades all of it on the same
+/// outcomes and lines. The rows of [from, to] are the evaluation; the rows
+/// of earlier dates are its history, which only fits each system's
+/// predictive distribution walk-forward. Systems come in this order: stored
+/// systems by id, the model, the extra systems, the season-average, last-5
+/// and line baselines.
 pub async fn load_evaluation<W: Warehouse + ?Sized>(
     warehouse: &W,
     model: &TrainedModel,
     model_label: &str,
+    extra: &[ExtraSystem],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Evaluation, ModelError> {
@@ -299,11 +285,7 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
     ] {
         require_table(warehouse, def).await?;
     }
-    let range = format!(
-        "game_date BETWEEN {} AND {}",
-        date_literal(from),
-        date_literal(to)
-    );
+    let range = format!("game_date <= {}", date_literal(to));
     let outcomes: Vec<Outcome> = warehouse
         .query_as(&format!(
             "SELECT game_date, player_lookup, points FROM nba_analytics.player_game_summary s \
@@ -326,28 +308,51 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
 
     let stored: Vec<Stored> = warehouse
         .query_as(&format!(
-            "SELECT game_date, player_lookup, system_id, predicted_points, line_value, line_source \
+            "SELECT game_date, player_lookup, system_id, predicted_points, line_value, line_source, \
+             line_over_price, line_under_price \
              FROM nba_predictions.player_prop_predictions WHERE {range} \
              ORDER BY system_id, game_date, player_lookup"
         ))
         .await?;
     // One real line per player-date: every system of a date is made against
     // the same chosen line; the lowest is kept should two ever differ.
-    let mut lines: HashMap<(NaiveDate, String), f64> = HashMap::new();
+    let mut lines: BTreeMap<(NaiveDate, String), Line> = BTreeMap::new();
     for s in &stored {
-        if let Some(line) = s
+        if let Some(value) = s
             .line_value
             .filter(|&l| has_real_line(&s.line_source, Some(l)))
         {
+            let line = Line {
+                value,
+                over_price: s.line_over_price,
+                under_price: s.line_under_price,
+            };
             lines
                 .entry((s.game_date, s.player_lookup.clone()))
-                .and_modify(|l| *l = l.min(line))
+                .and_modify(|l| {
+                    if value < l.value {
+                        *l = line
+                    }
+                })
                 .or_insert(line);
         }
     }
+    let baselines: Vec<Baseline> = warehouse
+        .query_as(&format!(
+            "SELECT game_date, player_lookup, points_avg_season, points_avg_last_5, points_std_last_10 \
+             FROM nba_precompute.player_daily_cache WHERE {range} ORDER BY game_date, player_lookup"
+        ))
+        .await?;
+    let scales: HashMap<(NaiveDate, &str), f64> = baselines
+        .iter()
+        .filter_map(|b| {
+            let std = b.points_std_last_10.filter(|v| v.is_finite())?;
+            Some(((b.game_date, b.player_lookup.as_str()), std))
+        })
+        .collect();
 
     let mut evaluation = Evaluation {
-        dates_with_results,
+        dates_with_results: dates_with_results.range(from..=to).copied().collect(),
         ..Evaluation::default()
     };
     let push = |evaluation: &mut Evaluation,
@@ -356,16 +361,31 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
                 player_lookup: &str,
                 predicted: f64| {
         let key = (game_date, player_lookup.to_string());
+        let in_window = game_date >= from;
         match actual.get(&key) {
-            Some(&points) => evaluation.rows.push(GradedRow {
-                system: system.to_string(),
-                game_date,
-                player_lookup: player_lookup.to_string(),
-                predicted,
-                actual: points,
-                line: lines.get(&key).copied(),
-            }),
-            None if evaluation.dates_with_results.contains(&game_date) => {
+            Some(&points) => {
+                let line = lines.get(&key);
+                let row = GradedRow {
+                    system: system.to_string(),
+                    game_date,
+                    player_lookup: player_lookup.to_string(),
+                    predicted,
+                    actual: points,
+                    line: line.map(|l| l.value),
+                    over_price: line.and_then(|l| l.over_price),
+                    under_price: line.and_then(|l| l.under_price),
+                    scale: scales.get(&(game_date, player_lookup)).copied(),
+                    p_over: None,
+                    p_push: None,
+                };
+                if in_window {
+                    evaluation.rows.push(row)
+                } else {
+                    evaluation.history.push(row)
+                }
+            }
+            None if !in_window => {}
+            None if dates_with_results.contains(&game_date) => {
                 *evaluation.voided.entry(system.to_string()).or_default() += 1
             }
             None => *evaluation.ungraded.entry(system.to_string()).or_default() += 1,
@@ -382,9 +402,12 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
         );
     }
 
+    // The model only on dates after its training rows: out of sample.
     let vectors: Vec<MlFeatureStore> = warehouse
         .query_as(&format!(
-            "SELECT * FROM nba_precompute.ml_feature_store WHERE {range} ORDER BY game_date, player_lookup"
+            "SELECT * FROM nba_precompute.ml_feature_store WHERE {range} AND game_date > {} \
+             ORDER BY game_date, player_lookup",
+            date_literal(model.metadata().window.to)
         ))
         .await?;
     for row in &vectors {
@@ -404,12 +427,18 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
         );
     }
 
-    let baselines: Vec<Baseline> = warehouse
-        .query_as(&format!(
-            "SELECT game_date, player_lookup, points_avg_season, points_avg_last_5 \
-             FROM nba_precompute.player_daily_cache WHERE {range} ORDER BY game_date, player_lookup"
-        ))
-        .await?;
+    for system in extra {
+        for (game_date, player_lookup, predicted) in &system.predictions {
+            push(
+                &mut evaluation,
+                &system.system,
+                *game_date,
+                player_lookup,
+                *predicted,
+            );
+        }
+    }
+
     for (system, pick) in [
         (
             BASELINE_SEASON,
@@ -429,6 +458,16 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
             }
         }
     }
+    for ((game_date, player_lookup), line) in &lines {
+        push(
+            &mut evaluation,
+            BASELINE_LINE,
+            *game_date,
+            player_lookup,
+            line.value,
+        );
+    }
+    attach_probabilities(&evaluation.history, &mut evaluation.rows);
     Ok(evaluation)
 }
 
@@ -451,6 +490,11 @@ mod tests {
             predicted: 20.0,
             actual: 18.0,
             line: Some(19.5),
+            over_price: None,
+            under_price: None,
+            scale: None,
+            p_over: None,
+            p_push: None,
         };
         let rows = vec![
             at("a", "p1"),
@@ -480,6 +524,11 @@ mod tests {
             predicted,
             actual,
             line,
+            over_price: None,
+            under_price: None,
+            scale: None,
+            p_over: None,
+            p_push: None,
         }
     }
 
@@ -524,34 +573,5 @@ mod tests {
         assert_eq!(b.hit_rates[0].hit_rate(), Some(0.0));
         assert_eq!(at(b, 1), (2.0, 0, 0, 0));
         assert_eq!(b.hit_rates[1].hit_rate(), None);
-    }
-
-    #[test]
-    fn calibration_buckets_by_edge_and_skips_pushes() {
-        let rows = vec![
-            row("a", 21.5, 25.0, Some(20.5)), // edge +1.0 → [1, 2), over
-            row("a", 21.4, 18.0, Some(20.5)), // edge +0.9 → [0, 1), under
-            row("a", 10.0, 30.0, Some(20.5)), // edge −10.5 → first bucket, over
-            row("a", 22.0, 20.0, Some(20.0)), // push: not decided
-            row("a", 22.0, 20.0, None),       // no line
-        ];
-        let curves = calibration(&rows, 3);
-        assert_eq!(curves.len(), 1);
-        let curve = &curves[0].1;
-        assert_eq!(curve.len(), 6);
-        assert_eq!(
-            (curve[0].lower, curve[0].decided, curve[0].overs),
-            (-3.0, 1, 1)
-        );
-        assert_eq!(
-            (curve[3].lower, curve[3].decided, curve[3].overs),
-            (0.0, 1, 0)
-        );
-        assert_eq!(
-            (curve[4].lower, curve[4].decided, curve[4].overs),
-            (1.0, 1, 1)
-        );
-        assert_eq!(curve[4].over_rate(), Some(1.0));
-        assert_eq!(curve[5].decided, 0);
     }
 }

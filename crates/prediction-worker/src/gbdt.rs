@@ -351,8 +351,7 @@ fn check_vector(vector: &FeatureVector) -> Result<(), ModelError> {
 /// base score the mean target, depth-wise growth, NaN the missing value
 /// (a missing branch takes its parent's weight), no sampling, no early
 /// stopping, and one thread (`parallel = false`).
-fn new_booster() -> Result<GradientBooster, ModelError> {
-    let p = PARAMS;
+fn new_booster(p: &BoosterParams) -> Result<GradientBooster, ModelError> {
     GradientBooster::new(
         ObjectiveType::SquaredLoss,
         p.iterations,
@@ -424,11 +423,8 @@ pub fn train_model(
         }
         target.push(*points);
     }
+    let booster = fit_booster(&PARAMS, &data, rows.len(), FEATURE_COUNT, &target)?;
     let matrix = Matrix::new(&data, rows.len(), FEATURE_COUNT);
-    let mut booster = new_booster()?;
-    booster
-        .fit_unweighted(&matrix, &target, None)
-        .map_err(|e| ModelError::Booster(e.to_string()))?;
     let fitted = booster.predict(&matrix, false);
     let in_sample_mae = fitted
         .iter()
@@ -465,6 +461,29 @@ pub fn train_model(
         booster: Arc::new(booster),
         booster_json,
     })
+}
+
+/// Fits a booster configured by `params` (see [`new_booster`]) on a
+/// column-major matrix of `rows` × `cols` values (NaN = missing) and its
+/// target: the one road every tree model of propcast is trained by.
+pub(crate) fn fit_booster(
+    params: &BoosterParams,
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    target: &[f64],
+) -> Result<GradientBooster, ModelError> {
+    let matrix = Matrix::new(data, rows, cols);
+    let mut booster = new_booster(params)?;
+    booster
+        .fit_unweighted(&matrix, target, None)
+        .map_err(|e| ModelError::Booster(e.to_string()))?;
+    Ok(booster)
+}
+
+/// sha256 of a booster's canonical JSON: equal for equal boosters.
+pub(crate) fn booster_sha256(booster: &GradientBooster) -> Result<String, ModelError> {
+    Ok(sha256_hex(canonical_booster_json(booster)?.as_bytes()))
 }
 
 fn canonical_booster_json(booster: &GradientBooster) -> Result<String, ModelError> {

@@ -31,6 +31,7 @@ mod fixtures;
 pub mod gbdt;
 pub mod grading;
 pub mod grpc;
+pub mod market;
 pub mod moving_average;
 pub mod player_history;
 pub mod prediction_system;
@@ -38,6 +39,7 @@ pub mod prop_line;
 pub mod recommendation;
 pub mod similarity;
 pub mod training;
+pub mod versus_line;
 pub mod zone_matchup;
 
 pub use accuracy_summary::{AccuracySummary, accuracy_summary, accuracy_summary_by_system};

@@ -8,7 +8,7 @@
 
 pub use propcast_core::prop_lines::{
     BOOK_PREFERENCE, LineChoice, MIN_LINE, PLAYER_POINTS_MARKET, PropLine, book_rank, choose_line,
-    implied_probability, is_pre_tip, price_gap,
+    is_pre_tip, price_gap,
 };
 
 /// Where a prediction's line came from (`line_source`).

@@ -19,6 +19,7 @@ use propcast_prediction_worker::evaluation::{
 use propcast_prediction_worker::gbdt::{
     LIBRARY, MODEL_FORMAT, ModelError, PARAMS, SYSTEM_ID, TrainingWindow,
 };
+use propcast_prediction_worker::versus_line::BASELINE_LINE;
 use propcast_prediction_worker::{
     GbdtSystem, PlayerInputs, PredictionSystem, PropLine, Recommendation, SkipReason, SystemError,
     TrainedModel, load_training_rows, train_model, training_pairs,
@@ -687,6 +688,8 @@ fn stored_prediction(
         sportsbook: line.map(|_| "draftkings".into()),
         line_snapshot_time: None,
         line_minutes_before_tipoff: None,
+        line_over_price: line.map(|_| 120),
+        line_under_price: line.map(|_| -135),
         recommendation: if line.is_some() { "OVER" } else { "NO_LINE" }.into(),
         metadata: "{}".into(),
         execution_id: "test".into(),
@@ -781,7 +784,7 @@ async fn evaluation_grades_every_system_on_the_same_outcomes_and_real_lines() {
 
     let model = season_model();
     let label = "gbdt_v1 (trained to 2025-04-13)";
-    let evaluation = load_evaluation(&warehouse, model, label, e, f)
+    let evaluation = load_evaluation(&warehouse, model, label, &[], e, f)
         .await
         .expect("evaluation");
     let graded: Vec<(&str, &str, f64, f64, Option<f64>)> = evaluation
@@ -808,8 +811,19 @@ async fn evaluation_grades_every_system_on_the_same_outcomes_and_real_lines() {
             (BASELINE_SEASON, "a", 28.95, 30.0, Some(22.5)),
             (BASELINE_LAST_5, "a", 30.4, 30.0, Some(22.5)),
             (BASELINE_LAST_5, "c", 11.0, 12.0, None),
+            // The line as a system, on every player-game with a line.
+            (BASELINE_LINE, "a", 22.5, 30.0, Some(22.5)),
         ]
     );
+    // Every row of a carries the line's prices.
+    assert!(
+        evaluation
+            .rows
+            .iter()
+            .filter(|r| r.player_lookup == "a")
+            .all(|r| (r.over_price, r.under_price) == (Some(120), Some(-135)))
+    );
+    assert_eq!(evaluation.ungraded.get(BASELINE_LINE), Some(&1));
     for system in ["moving_average", label, BASELINE_SEASON, BASELINE_LAST_5] {
         assert_eq!(evaluation.voided.get(system), Some(&1), "{system}");
     }
