@@ -28,6 +28,7 @@ table nba_raw team_boxscores game_date team_abbr
 table nba_raw player_props game_date player_lookup
 table nba_reference unresolved_player_names game_date player_lookup
 table nba_raw shot_zones game_date player_lookup
+table nba_raw player_props_imported game_date player_lookup
 table nba_analytics team_offense_game_summary game_date team_abbr
 table nba_analytics team_defense_game_summary game_date defending_team_abbr
 table nba_analytics player_game_summary game_date player_lookup

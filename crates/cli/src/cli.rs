@@ -1,4 +1,5 @@
-//! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`.
+//! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`,
+//! the imports.
 
 use crate::backfill::{
     CHECKPOINTS, DEFAULT_CHUNK_DAYS, OnInvalid, RunOptions, TrainPlan, checkpoint_id,
@@ -135,6 +136,29 @@ pub enum Command {
         /// The CSV file(s).
         #[arg(long = "file", required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Import historical sportsbook player lines from CSV.
+    ///
+    /// Reads The Odds API historical props as CSV (gzip or plain), either
+    /// one row per event snapshot (`player_name, event_id, event_date,
+    /// home_team, away_team, bookmaker, line, timestamp, over_price,
+    /// under_price`: give its market with --market) or flat
+    /// (`player, game, game_time, market, line, bookmaker,
+    /// bookmaker_last_update, over_odds, under_odds, game_date_et`), into
+    /// nba_raw.player_props_imported. Tip-off times come from the schedule
+    /// (backfill the season first); names resolve to NBA ids like the
+    /// landing zone's props. Used by `market_v1` in `propcast evaluate` as
+    /// market history before the points lines begin. A line whose snapshot
+    /// time is unknown is quarantined, never guessed. Importing a file twice
+    /// replaces its rows.
+    ImportProps {
+        /// The CSV file(s).
+        #[arg(long = "file", required = true)]
+        files: Vec<PathBuf>,
+        /// The market of files without a market column, e.g.
+        /// player_points_rebounds_assists.
+        #[arg(long)]
+        market: Option<String>,
     },
     /// Train the gbdt_v1 model on the feature store rows of a window.
     ///
@@ -567,6 +591,11 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = args.resolve(None)?;
             let warehouse = open_warehouse(&config, false).await?;
             crate::import::import_shots(warehouse.as_ref(), &files).await
+        }
+        Command::ImportProps { files, market } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, false).await?;
+            crate::import::import_props(warehouse.as_ref(), &files, market.as_deref()).await
         }
         Command::Train { from, to, out } => {
             let config = args.resolve(None)?;

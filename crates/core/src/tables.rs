@@ -150,6 +150,22 @@ table! {
     }
 }
 
+/// Historical prop lines imported in bulk (`propcast import-props`): the
+/// columns of `nba_raw.player_props`, in a table of their own, because the
+/// landing zone's props processor owns every date of `player_props` and
+/// replaces it whole on each run; an import kept there would be lost to the
+/// next backfill.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ImportedPlayerProp(pub PlayerProp);
+
+impl crate::catalog::Table for ImportedPlayerProp {
+    const DEF: crate::catalog::TableDef = crate::catalog::TableDef {
+        name: "player_props_imported",
+        ..<PlayerProp as crate::catalog::Table>::DEF
+    };
+}
+
 table! {
     /// A sportsbook name that could not be resolved to an NBA player id, with
     /// how many prop rows carried it. Never dropped silently.
@@ -763,6 +779,7 @@ pub const ALL_TABLES: &[crate::catalog::TableDef] = {
         PlayerProp::DEF,
         UnresolvedPlayerName::DEF,
         ShotZone::DEF,
+        ImportedPlayerProp::DEF,
         TeamOffenseGameSummary::DEF,
         TeamDefenseGameSummary::DEF,
         PlayerGameSummary::DEF,

@@ -28,10 +28,10 @@ use crate::gbdt::{BoosterParams, ModelError, TrainingWindow, booster_sha256, fit
 use crate::training::{played, require_table};
 use chrono::NaiveDate;
 use forust_ml::Matrix;
-use propcast_core::Table;
 use propcast_core::features::{FEATURE_COUNT, FEATURE_VERSION, FeatureVector};
 use propcast_core::prop_lines::{BookLine, book_lines, consensus, market_book_lines};
-use propcast_core::tables::{MlFeatureStore, PlayerGameSummary, PlayerProp};
+use propcast_core::tables::{ImportedPlayerProp, MlFeatureStore, PlayerGameSummary, PlayerProp};
+use propcast_core::{Season, Table};
 use propcast_platform::warehouse::date_literal;
 use propcast_platform::{Warehouse, WarehouseExt};
 use serde::{Deserialize, Serialize};
@@ -44,9 +44,9 @@ pub const REBOUNDS_MARKET: &str = "player_rebounds";
 pub const ASSISTS_MARKET: &str = "player_assists";
 pub const THREES_MARKET: &str = "player_threes";
 /// The market features, after the 37 of the feature store.
-pub const MARKET_FEATURES: [&str; 11] = [
+pub const MARKET_FEATURES: [&str; 12] = [
     "anchor_points",
-    "anchor_is_points_line",
+    "anchor_kind",
     "points_consensus",
     "points_books",
     "points_book_range",
@@ -56,9 +56,16 @@ pub const MARKET_FEATURES: [&str; 11] = [
     "assists_consensus",
     "threes_consensus",
     "pra_implied_points",
+    "points_share_of_pra",
 ];
+/// Where the anchor came from (`anchor_kind`).
+pub const ANCHOR_POINTS_LINE: f64 = 2.0;
+pub const ANCHOR_PRA_MINUS_LINES: f64 = 1.0;
+pub const ANCHOR_PRA_SHARE: f64 = 0.0;
+/// Season games (before the date) a points share of PRA needs.
+pub const MIN_SHARE_GAMES: usize = 3;
 /// The feature set a `market_v1` model reads; bump with any change.
-pub const MARKET_FEATURE_VERSION: &str = "market_v1_11features+v1_37features";
+pub const MARKET_FEATURE_VERSION: &str = "market_v1_12features+v1_37features";
 /// Fewer earlier rows than this: no model, no prediction for the date.
 pub const MIN_TRAINING_ROWS: usize = 300;
 /// Few, shallow, strongly shrunk trees on large leaves: the residual to the
@@ -93,9 +100,13 @@ pub struct MarketRow {
     pub actual: Option<f64>,
 }
 
-/// The market features of one player-date from his prop rows; `None`
-/// without an anchor.
-pub fn market_features(props: &[&PlayerProp]) -> Option<(f64, [f64; 11])> {
+/// The market features of one player-date from his prop rows and his
+/// points share of points + rebounds + assists over his season's games
+/// before the date (`pra_share`); `None` without an anchor. The anchor is,
+/// in order: the real points line; the PRA line minus the rebounds and
+/// assists lines; the PRA line times the share (2024-25 has PRA lines and
+/// no points lines).
+pub fn market_features(props: &[&PlayerProp], pra_share: Option<f64>) -> Option<(f64, [f64; 12])> {
     let nan = f64::NAN;
     let points = book_lines(props.iter().copied());
     let median =
@@ -107,10 +118,12 @@ pub fn market_features(props: &[&PlayerProp]) -> Option<(f64, [f64; 11])> {
         median(THREES_MARKET),
     );
     let implied = pra - rebounds - assists; // NaN unless all three exist
+    let share = pra_share.filter(|s| s.is_finite()).unwrap_or(nan);
     let chosen: Option<&BookLine> = points.first();
-    let anchor = match chosen {
-        Some(line) => line.latest,
-        None if implied.is_finite() && implied > 0.0 => implied,
+    let (anchor, kind) = match chosen {
+        Some(line) => (line.latest, ANCHOR_POINTS_LINE),
+        None if implied.is_finite() && implied > 0.0 => (implied, ANCHOR_PRA_MINUS_LINES),
+        None if (pra * share).is_finite() && pra * share > 0.0 => (pra * share, ANCHOR_PRA_SHARE),
         None => return None,
     };
     let latest: Vec<f64> = points.iter().map(|l| l.latest).collect();
@@ -125,7 +138,7 @@ pub fn market_features(props: &[&PlayerProp]) -> Option<(f64, [f64; 11])> {
         anchor,
         [
             anchor,
-            if chosen.is_some() { 1.0 } else { 0.0 },
+            kind,
             consensus(&points).unwrap_or(nan),
             points.len() as f64,
             range,
@@ -135,15 +148,36 @@ pub fn market_features(props: &[&PlayerProp]) -> Option<(f64, [f64; 11])> {
             assists,
             threes,
             implied,
+            share,
         ],
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct Played {
-    game_date: NaiveDate,
-    player_lookup: String,
-    points: i64,
+/// Points ÷ (points + rebounds + assists) over a player's games of the
+/// date's season strictly before it; `None` under [`MIN_SHARE_GAMES`]
+/// games or without any.
+pub fn pra_share(games: &[Played], date: NaiveDate) -> Option<f64> {
+    let season = Season::of(date);
+    let (mut points, mut total, mut n) = (0.0, 0.0, 0usize);
+    for g in games
+        .iter()
+        .filter(|g| g.game_date < date && Season::of(g.game_date) == season)
+    {
+        points += g.points as f64;
+        total += (g.points + g.reb + g.ast) as f64;
+        n += 1;
+    }
+    (n >= MIN_SHARE_GAMES && total > 0.0).then(|| points / total)
+}
+
+/// A game a player played: the points, rebounds and assists.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Played {
+    pub game_date: NaiveDate,
+    pub player_lookup: String,
+    pub points: i64,
+    pub reb: i64,
+    pub ast: i64,
 }
 
 /// Every player-game up to `to` with a market anchor and a feature vector,
@@ -154,16 +188,21 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
 ) -> Result<Vec<MarketRow>, ModelError> {
     for def in [
         &PlayerProp::DEF,
+        &ImportedPlayerProp::DEF,
         &MlFeatureStore::DEF,
         &PlayerGameSummary::DEF,
     ] {
         require_table(warehouse, def).await?;
     }
     let to_sql = date_literal(to);
+    // The landing zone's lines and the imported history
+    // (`propcast import-props`), one set of rows.
     let props: Vec<PlayerProp> = warehouse
         .query_as(&format!(
-            "SELECT * FROM nba_raw.player_props WHERE game_date <= {to_sql} \
-             AND player_id IS NOT NULL ORDER BY game_date, player_id"
+            "SELECT * FROM (SELECT * FROM nba_raw.player_props UNION ALL \
+             SELECT * FROM nba_raw.player_props_imported) \
+             WHERE game_date <= {to_sql} AND player_id IS NOT NULL \
+             ORDER BY game_date, player_id, snapshot_time, event_id, bookmaker, market, line"
         ))
         .await?;
     let mut by_player: HashMap<(NaiveDate, i64), Vec<&PlayerProp>> = HashMap::new();
@@ -172,14 +211,9 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
             by_player.entry((p.game_date, id)).or_default().push(p);
         }
     }
-    let markets: HashMap<(NaiveDate, i64), (f64, [f64; 11])> = by_player
-        .into_iter()
-        .filter_map(|(key, rows)| Some((key, market_features(&rows)?)))
-        .collect();
-    if markets.is_empty() {
+    let Some(first) = by_player.keys().map(|(d, _)| *d).min() else {
         return Ok(Vec::new());
-    }
-    let first = markets.keys().map(|(d, _)| *d).min().unwrap_or(to);
+    };
     let vectors: Vec<MlFeatureStore> = warehouse
         .query_as(&format!(
             "SELECT * FROM nba_precompute.ml_feature_store WHERE game_date BETWEEN {} AND {to_sql} \
@@ -187,21 +221,35 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
             date_literal(first)
         ))
         .await?;
+    // Every game played up to `to`: the outcomes, and the points shares
+    // (each from the games before its date only).
     let played_rows: Vec<Played> = warehouse
         .query_as(&format!(
-            "SELECT game_date, player_lookup, points FROM nba_analytics.player_game_summary s \
-             WHERE s.game_date BETWEEN {} AND {to_sql} AND {}",
-            date_literal(first),
+            "SELECT game_date, player_lookup, points, reb, ast FROM nba_analytics.player_game_summary s \
+             WHERE s.game_date <= {to_sql} AND {} ORDER BY player_lookup, game_date",
             played("s")
         ))
         .await?;
+    let mut games: HashMap<&str, Vec<Played>> = HashMap::new();
+    for p in &played_rows {
+        games
+            .entry(p.player_lookup.as_str())
+            .or_default()
+            .push(p.clone());
+    }
     let actual: HashMap<(NaiveDate, &str), f64> = played_rows
         .iter()
         .map(|p| ((p.game_date, p.player_lookup.as_str()), p.points as f64))
         .collect();
     let mut rows = Vec::new();
     for store in &vectors {
-        let Some((anchor, market)) = markets.get(&(store.game_date, store.player_id)) else {
+        let Some(props) = by_player.get(&(store.game_date, store.player_id)) else {
+            continue;
+        };
+        let share = games
+            .get(store.player_lookup.as_str())
+            .and_then(|g| pra_share(g, store.game_date));
+        let Some((anchor, market)) = market_features(props, share) else {
             continue;
         };
         let vector = FeatureVector::from_row(store).map_err(|e| ModelError::BadRow {
@@ -217,11 +265,11 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
             });
         }
         let mut values = vector.as_model_input();
-        values.extend_from_slice(market);
+        values.extend_from_slice(&market);
         rows.push(MarketRow {
             game_date: store.game_date,
             player_lookup: store.player_lookup.clone(),
-            anchor: *anchor,
+            anchor,
             values,
             actual: actual
                 .get(&(store.game_date, store.player_lookup.as_str()))
@@ -359,21 +407,50 @@ mod tests {
             prop(ASSISTS_MARKET, "draftkings", 5.5, 17),
         ];
         let refs: Vec<&PlayerProp> = rows.iter().collect();
-        let (anchor, f) = market_features(&refs).unwrap();
+        let (anchor, f) = market_features(&refs, Some(0.6)).unwrap();
         // DraftKings is preferred: its latest line is the anchor.
         assert_eq!(anchor, 25.5);
-        assert_eq!(f[1], 1.0);
+        assert_eq!(f[1], ANCHOR_POINTS_LINE);
         // Books' latest lines 25.5, 26.5, 25.5: median 25.5, range 1.
         assert_eq!((f[2], f[3], f[4]), (25.5, 3.0, 1.0));
         assert_eq!(f[5], 1.0);
         assert_eq!((f[6], f[7], f[8]), (40.5, 9.5, 5.5));
         assert!(f[9].is_nan());
-        assert_eq!(f[10], 25.5);
+        assert_eq!((f[10], f[11]), (25.5, 0.6));
         // Without a points line the other markets imply one.
         let others: Vec<&PlayerProp> = refs[4..].to_vec();
-        assert_eq!(market_features(&others).unwrap().0, 25.5);
-        // Without any: no anchor, no row.
-        assert_eq!(market_features(&refs[4..5]), None);
+        let (anchor, f) = market_features(&others, Some(0.6)).unwrap();
+        assert_eq!((anchor, f[1]), (25.5, ANCHOR_PRA_MINUS_LINES));
+        // With the PRA line alone, its points share: 40.5 × 0.6.
+        let (anchor, f) = market_features(&refs[4..5], Some(0.6)).unwrap();
+        assert!((anchor - 24.3).abs() < 1e-9);
+        assert_eq!(f[1], ANCHOR_PRA_SHARE);
+        // Without a share either: no anchor, no row.
+        assert!(market_features(&refs[4..5], None).is_none());
+        assert!(market_features(&refs[7..], Some(0.6)).is_none());
+    }
+
+    #[test]
+    fn the_points_share_counts_only_this_season_before_the_date() {
+        let game = |date: &str, points, reb, ast| Played {
+            game_date: date.parse().unwrap(),
+            player_lookup: "p".into(),
+            points,
+            reb,
+            ast,
+        };
+        let games = [
+            game("2024-04-10", 40, 0, 0), // last season
+            game("2024-10-25", 20, 5, 5),
+            game("2024-10-27", 10, 5, 5),
+            game("2024-10-29", 30, 10, 0),
+            game("2024-11-01", 50, 0, 0), // the date itself
+        ];
+        let d = |text: &str| text.parse::<NaiveDate>().unwrap();
+        // 60 points of 90.
+        assert_eq!(pra_share(&games, d("2024-11-01")), Some(60.0 / 90.0));
+        // Two games before Oct 29: too few.
+        assert_eq!(pra_share(&games, d("2024-10-29")), None);
     }
 
     fn row(day: u32, player: usize, actual: Option<f64>) -> MarketRow {

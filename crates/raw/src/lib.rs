@@ -25,6 +25,7 @@
 //! `nba_raw.shot_zones` (see [`shot_zones`]).
 
 pub mod boxscores;
+mod csv_import;
 pub mod error;
 pub mod json_fields;
 pub mod landing_files;
@@ -33,6 +34,7 @@ pub mod parsed;
 pub mod player_boxscores;
 pub mod player_identity;
 pub mod player_props;
+pub mod prop_import;
 pub mod schedule;
 pub mod shot_zones;
 pub mod team_boxscores;

@@ -22,7 +22,9 @@ use propcast_core::date::eastern_date;
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerBoxscore, PlayerProp, UnresolvedPlayerName};
 use propcast_core::{Table, TableDef};
-use propcast_patterns::{Phase, ProcessContext, ProcessError, ProcessOutput, Processor};
+use propcast_patterns::{
+    Phase, ProcessContext, ProcessError, ProcessOutput, Processor, Quarantine,
+};
 use propcast_platform::WarehouseExt;
 use serde::Deserialize;
 use serde_json::Value;
@@ -504,6 +506,34 @@ fn same_key(a: &PlayerProp, b: &PlayerProp) -> bool {
     compare_props(a, b) == Ordering::Equal
 }
 
+/// The rows in key order with repeats removed: two rows of the same
+/// snapshot, event, bookmaker, market, player and line (two files of one
+/// snapshot, or one record twice) keep the first by source file, and the
+/// repeats are quarantined.
+pub fn unique_props(mut rows: Vec<PlayerProp>, quarantine: &mut Quarantine) -> Vec<PlayerProp> {
+    rows.sort_by(|a, b| compare_props(a, b).then_with(|| a.source_file.cmp(&b.source_file)));
+    let mut unique: Vec<PlayerProp> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match unique.last() {
+            Some(kept) if same_key(kept, &row) => quarantine.add(
+                &row.source_file,
+                format!(
+                    "{}/{}/{}/{}",
+                    row.bookmaker, row.market, row.player_lookup, row.line
+                ),
+                "point",
+                format!(
+                    "duplicate of the same snapshot, event, bookmaker, market, player and line in {}",
+                    kept.source_file
+                ),
+                format!("{} {} {}", row.player_name, row.market, row.line),
+            ),
+            _ => unique.push(row),
+        }
+    }
+    unique
+}
+
 /// Loads a date's player-prop snapshots into `nba_raw.player_props`, with
 /// player ids resolved from box scores before the date, and the names that
 /// could not be resolved into `nba_reference.unresolved_player_names`.
@@ -549,29 +579,7 @@ impl Processor for PlayerPropsProcessor {
                 }
             }
         }
-        // Two files with the same snapshot of the same event: keep the
-        // first (by path), quarantine the repeats.
-        rows.sort_by(|a, b| compare_props(a, b).then_with(|| a.source_file.cmp(&b.source_file)));
-        let mut unique: Vec<PlayerProp> = Vec::with_capacity(rows.len());
-        for row in rows {
-            match unique.last() {
-                Some(kept) if same_key(kept, &row) => output.quarantine.add(
-                    &row.source_file,
-                    format!(
-                        "{}/{}/{}/{}",
-                        row.bookmaker, row.market, row.player_lookup, row.line
-                    ),
-                    "point",
-                    format!(
-                        "duplicate of the same snapshot, event, bookmaker, market, player and line in {}",
-                        kept.source_file
-                    ),
-                    format!("{} {} {}", row.player_name, row.market, row.line),
-                ),
-                _ => unique.push(row),
-            }
-        }
-        let mut rows = unique;
+        let mut rows = unique_props(rows, &mut output.quarantine);
 
         let unresolved = if rows.is_empty() {
             Vec::new()

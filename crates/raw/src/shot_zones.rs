@@ -39,6 +39,7 @@
 //! per date found in the file, so importing the same file again leaves the
 //! same rows; dates absent from the file are not touched.
 
+use crate::csv_import::{Bad, Columns, bad, excerpt_of, line_of, open_maybe_gzip, read_records};
 use crate::teams::{TEAMS, is_tricode};
 use chrono::NaiveDate;
 use propcast_core::tables::ShotZone;
@@ -47,7 +48,7 @@ use propcast_patterns::Quarantine;
 use propcast_platform::{Warehouse, WarehouseError, WarehouseExt};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 /// Columns of the per player-game-zone layout.
@@ -156,41 +157,6 @@ pub struct ShotImportReport {
 impl ShotImportReport {
     pub fn total_rows(&self) -> u64 {
         self.rows_per_date.values().sum()
-    }
-}
-
-/// A record-level problem: the field and why.
-struct Bad {
-    field: &'static str,
-    reason: String,
-}
-
-fn bad(field: &'static str, reason: impl Into<String>) -> Bad {
-    Bad {
-        field,
-        reason: reason.into(),
-    }
-}
-
-/// Column positions of a header.
-struct Columns(BTreeMap<&'static str, usize>);
-
-impl Columns {
-    fn find(header: &csv::StringRecord, wanted: &[&'static str]) -> Result<Columns, &'static str> {
-        let mut out = BTreeMap::new();
-        for name in wanted {
-            let idx = header.iter().position(|h| h.trim() == *name).ok_or(*name)?;
-            out.insert(*name, idx);
-        }
-        Ok(Columns(out))
-    }
-
-    fn get<'r>(&self, record: &'r csv::StringRecord, name: &'static str) -> &'r str {
-        self.0
-            .get(name)
-            .and_then(|&i| record.get(i))
-            .unwrap_or("")
-            .trim()
     }
 }
 
@@ -365,33 +331,14 @@ fn key_of(row: &ShotZone) -> Key {
     (row.game_id.clone(), row.player_id, row.basic_zone.clone())
 }
 
-fn line_of(r: &csv::StringRecord) -> String {
-    format!("line {}", r.position().map_or(0, |p| p.line()))
-}
-
-fn excerpt_of(r: &csv::StringRecord) -> String {
-    r.iter().collect::<Vec<_>>().join(",")
-}
-
 /// Parses a shot file of either layout (see the module docs) into rows
 /// sorted by (game date, game id, player id, basic zone), quarantining bad
 /// records under `source_name`. Reads plain CSV; see [`read_shot_file`] for
 /// gzip.
 pub fn parse_shot_zones_csv<R: Read>(reader: R, source_name: &str) -> (Vec<ShotZone>, Quarantine) {
     let mut quarantine = Quarantine::default();
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let header = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            quarantine.add(
-                source_name,
-                "header",
-                "",
-                format!("unreadable header: {e}"),
-                "",
-            );
-            return (Vec::new(), quarantine);
-        }
+    let Some((header, records)) = read_records(reader, source_name, &mut quarantine) else {
+        return (Vec::new(), quarantine);
     };
     let layout = if header.iter().any(|h| h.trim() == "SHOT_MADE") {
         ShotFileLayout::Shots
@@ -417,58 +364,32 @@ pub fn parse_shot_zones_csv<R: Read>(reader: R, source_name: &str) -> (Vec<ShotZ
     };
 
     let mut rows: BTreeMap<Key, ShotZone> = BTreeMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                quarantine.add(
-                    source_name,
-                    format!("line {line}"),
-                    "",
-                    format!("unreadable CSV record: {e}"),
-                    "",
-                );
-                continue;
-            }
-        }
-        if record.len() != header.len() {
-            quarantine.add(
-                source_name,
-                line_of(&record),
-                "",
-                format!("{} fields, header has {}", record.len(), header.len()),
-                excerpt_of(&record),
-            );
-            continue;
-        }
+    for record in &records {
         let parsed = match layout {
             ShotFileLayout::PlayerGameZone => {
-                zone_record(&cols, &record, source_name).map(|r| (r, None))
+                zone_record(&cols, record, source_name).map(|r| (r, None))
             }
             ShotFileLayout::Shots => {
-                shot_record(&cols, &record, source_name).map(|(r, made)| (r, Some(made)))
+                shot_record(&cols, record, source_name).map(|(r, made)| (r, Some(made)))
             }
         };
         match parsed {
             Err(b) => quarantine.add(
                 source_name,
-                line_of(&record),
+                line_of(record),
                 b.field,
                 b.reason,
-                excerpt_of(&record),
+                excerpt_of(record),
             ),
             Ok((row, None)) => match rows.entry(key_of(&row)) {
                 Entry::Occupied(seen) => {
                     let (game, player, zone) = seen.key();
                     quarantine.add(
                         source_name,
-                        line_of(&record),
+                        line_of(record),
                         "basic_zone",
                         format!("duplicate game {game} player {player} zone {zone:?}"),
-                        excerpt_of(&record),
+                        excerpt_of(record),
                     );
                 }
                 Entry::Vacant(slot) => {
@@ -508,15 +429,8 @@ pub fn read_shot_file(path: &Path) -> Result<(Vec<ShotZone>, Quarantine), ShotIm
         path: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut reader = BufReader::new(file);
-    let gzip = reader.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    let input = open_maybe_gzip(path).map_err(io)?;
     let name = source_name_of(path);
-    let input: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
-    };
     Ok(parse_shot_zones_csv(input, &name))
 }
 
