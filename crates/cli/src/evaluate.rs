@@ -22,8 +22,9 @@ use propcast_prediction_worker::gbdt::TrainingWindow;
 use propcast_prediction_worker::market::{load_market_rows, walk_forward};
 use propcast_prediction_worker::training::feature_store_dates;
 use propcast_prediction_worker::versus_line::{
-    MIN_PROBABILITY_EDGE, PricedCalls, ProbabilityBucket, VersusLine, attach_probabilities,
-    line_weighted_ensemble, priced_calls, probability_calibration, versus_line, wilson_interval,
+    LINE_WEIGHTED_ENSEMBLE, MIN_PROBABILITY_EDGE, PricedCalls, ProbabilityBucket, VersusLine,
+    line_weighted_ensemble, priced_calls, probability_calibration, raw_probabilities, recalibrate,
+    versus_line, wilson_interval,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -92,7 +93,12 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     // The ensemble weighted by recent error against the line, walk-forward.
     let ensemble = line_weighted_ensemble(&evaluation.rows);
     evaluation.rows.extend(ensemble);
-    attach_probabilities(&evaluation.history, &mut evaluation.rows);
+    // Probabilities in two stages, each walk-forward: the systems' own
+    // distributions (plotted, to show how far they are from calibrated),
+    // then recalibrated against the market (what the calls use).
+    raw_probabilities(&evaluation.history, &mut evaluation.rows);
+    let raw_curves = probability_calibration(&evaluation.rows);
+    recalibrate(&mut evaluation.rows);
     if evaluation.rows.is_empty() {
         anyhow::bail!(
             "no prediction between {} and {} has an outcome: run `propcast backfill --landing DIR --from {} --to {}` first",
@@ -139,7 +145,17 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     );
 
     if let Some(plot) = &args.plot {
-        let svg = calibration_svg(&curves, args.from, args.to);
+        let svg = calibration_svg(
+            &[
+                ("the systems' own distributions", &raw_curves),
+                (
+                    "recalibrated against the market (what the calls use)",
+                    &curves,
+                ),
+            ],
+            args.from,
+            args.to,
+        );
         write_creating_dir(plot, svg.as_bytes())?;
         println!("calibration plot: {}", plot.display());
     }
@@ -174,6 +190,17 @@ fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 fn hit_cell(m: &SystemMetrics, i: usize) -> String {
     let h = m.hit_rates[i];
     rate_cell(h.wins, h.bets)
+}
+
+/// Voided predictions of a system; "–" on the common sample and for the
+/// line-weighted ensemble, which is built from graded rows only.
+fn voided_cell(evaluation: Option<&Evaluation>, m: &SystemMetrics) -> String {
+    match evaluation {
+        Some(e) if m.system != LINE_WEIGHTED_ENSEMBLE => {
+            group_thousands(e.voided.get(&m.system).copied().unwrap_or(0) as u64)
+        }
+        _ => "–".to_string(),
+    }
 }
 
 /// "52.1% (480) [47.6–56.5]": the rate, the bets, the Wilson 95 % interval.
@@ -302,11 +329,7 @@ fn console_table(metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) -> 
             Cell::new(&m.system),
             Cell::new(group_thousands(m.predictions as u64)).set_alignment(CellAlignment::Right),
             Cell::new(group_thousands(m.with_line as u64)).set_alignment(CellAlignment::Right),
-            Cell::new(match evaluation {
-                Some(e) => group_thousands(e.voided.get(&m.system).copied().unwrap_or(0) as u64),
-                None => "–".to_string(),
-            })
-            .set_alignment(CellAlignment::Right),
+            Cell::new(voided_cell(evaluation, m)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.2}", m.mae)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:+.2}", m.bias)).set_alignment(CellAlignment::Right),
         ];
@@ -403,10 +426,7 @@ fn markdown_section(
 /// One markdown table of metrics; the voided column only where the rows
 /// include voided predictions.
 fn markdown_table(out: &mut String, metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) {
-    let voided = |m: &SystemMetrics| match evaluation {
-        Some(e) => group_thousands(e.voided.get(&m.system).copied().unwrap_or(0) as u64),
-        None => "–".to_string(),
-    };
+    let voided = |m: &SystemMetrics| voided_cell(evaluation, m);
     let mut header = "| system | predictions | with real line | voided | MAE | bias |".to_string();
     let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
     for e in EDGES {
@@ -454,8 +474,9 @@ pub fn replace_section(existing: &str, section: &str) -> String {
     format!("{existing}{sep}{section}")
 }
 
-const COLORS: [&str; 8] = [
+const COLORS: [&str; 12] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#000000", "#aec7e8",
 ];
 
 fn escape(text: &str) -> String {
@@ -464,20 +485,19 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The calibration curves as a standalone SVG: x = predicted P(over)
-/// (mean of the bucket), y = observed over rate; one line per system and
-/// the diagonal of perfect calibration; buckets with fewer than
-/// [`MIN_BUCKET_CALLS`] decided rows are left out.
-pub fn calibration_svg(
-    curves: &[(String, Vec<ProbabilityBucket>)],
-    from: NaiveDate,
-    to: NaiveDate,
-) -> String {
-    let (w, h) = (760.0, 460.0);
-    let (left, right, top, bottom) = (60.0, 230.0, 40.0, 50.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
-    let x = |p: f64| left + p * pw;
-    let y = |rate: f64| top + (1.0 - rate) * ph;
+/// One panel of the calibration plot: a title and a curve per system.
+pub type CalibrationPanel<'a> = (&'a str, &'a [(String, Vec<ProbabilityBucket>)]);
+
+/// The calibration curves as a standalone SVG, one panel per stage side by
+/// side: x = predicted P(over) (mean of the bucket), y = observed over rate;
+/// one line per system (same colour in every panel) and the diagonal of
+/// perfect calibration; buckets with fewer than [`MIN_BUCKET_CALLS`]
+/// decided rows are left out.
+pub fn calibration_svg(panels: &[CalibrationPanel<'_>], from: NaiveDate, to: NaiveDate) -> String {
+    let (side, gap, left, right, top, bottom) = (360.0, 60.0, 60.0, 240.0, 60.0, 50.0);
+    let n = panels.len().max(1) as f64;
+    let w = left + n * side + (n - 1.0) * gap + right;
+    let h = top + side + bottom;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -486,55 +506,70 @@ pub fn calibration_svg(
     let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{}" y="22" font-size="14">Predicted P(over the real line) against the observed over rate, {from} → {to}</text>"#,
-        left
+        r#"<text x="{left}" y="22" font-size="14">Predicted P(over the real line) against the observed over rate, {from} → {to}</text>"#
     );
-    for i in 0..=10 {
-        let p = i as f64 / 10.0;
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{x2}" y2="{yy:.1}" stroke="#eee"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{pct}%</text>"##,
-            yy = y(p),
-            x2 = left + pw,
-            tx = left - 6.0,
-            ty = y(p) + 4.0,
-            pct = (p * 100.0).round() as i64
-        );
-        let _ = writeln!(
-            s,
-            r##"<line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{yb}" stroke="#eee"/><text x="{xx:.1}" y="{ty}" text-anchor="middle">{pct}%</text>"##,
-            xx = x(p),
-            yb = top + ph,
-            ty = top + ph + 16.0,
-            pct = (p * 100.0).round() as i64
-        );
+    let mut systems: Vec<&str> = Vec::new();
+    for (_, curves) in panels {
+        for (system, _) in curves.iter() {
+            if !systems.contains(&system.as_str()) {
+                systems.push(system);
+            }
+        }
     }
-    let _ = writeln!(
-        s,
-        r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999" stroke-dasharray="4 3"/>"##,
-        x(0.0),
-        y(0.0),
-        x(1.0),
-        y(1.0)
-    );
-    let _ = writeln!(
-        s,
-        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">predicted P(over), pushes left out (dashed: perfect calibration)</text>"#,
-        left + pw / 2.0,
-        h - 12.0
-    );
-    for (i, (system, buckets)) in curves.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let points: Vec<(f64, f64)> = buckets
-            .iter()
-            .filter(|b| b.decided >= MIN_BUCKET_CALLS)
-            .filter_map(|b| Some((x(b.mean_predicted()?), y(b.observed()?))))
-            .collect();
-        if !points.is_empty() {
+    let colour = |system: &str| {
+        let i = systems.iter().position(|s| *s == system).unwrap_or(0);
+        COLORS[i % COLORS.len()]
+    };
+    for (k, (title, curves)) in panels.iter().enumerate() {
+        let x0 = left + k as f64 * (side + gap);
+        let x = |p: f64| x0 + p * side;
+        let y = |rate: f64| top + (1.0 - rate) * side;
+        let _ = writeln!(
+            s,
+            r#"<text x="{x0}" y="{}" font-size="13">{}</text>"#,
+            top - 10.0,
+            escape(title)
+        );
+        for i in 0..=10 {
+            let p = i as f64 / 10.0;
+            let pct = (p * 100.0).round() as i64;
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x0}" y1="{yy:.1}" x2="{x2}" y2="{yy:.1}" stroke="#eee"/><line x1="{xx:.1}" y1="{top}" x2="{xx:.1}" y2="{yb}" stroke="#eee"/>"##,
+                yy = y(p),
+                x2 = x0 + side,
+                xx = x(p),
+                yb = top + side
+            );
+            if i % 2 == 0 {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{tx}" y="{ty:.1}" text-anchor="end">{pct}%</text><text x="{xx:.1}" y="{by}" text-anchor="middle">{pct}%</text>"##,
+                    tx = x0 - 6.0,
+                    ty = y(p) + 4.0,
+                    xx = x(p),
+                    by = top + side + 16.0
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999" stroke-dasharray="4 3"/><rect x="{x0}" y="{top}" width="{side}" height="{side}" fill="none" stroke="#333"/>"##,
+            x(0.0),
+            y(0.0),
+            x(1.0),
+            y(1.0)
+        );
+        for (system, buckets) in curves.iter() {
+            let color = colour(system);
+            let points: Vec<(f64, f64)> = buckets
+                .iter()
+                .filter(|b| b.decided >= MIN_BUCKET_CALLS)
+                .filter_map(|b| Some((x(b.mean_predicted()?), y(b.observed()?))))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
             let path: Vec<String> = points
                 .iter()
                 .map(|(px, py)| format!("{px:.1},{py:.1}"))
@@ -551,13 +586,26 @@ pub fn calibration_svg(
                 );
             }
         }
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">predicted P(over), pushes left out (dashed: perfect calibration)</text>"#,
+        left + (n * side + (n - 1.0) * gap) / 2.0,
+        h - 8.0
+    );
+    let lx = left + n * side + (n - 1.0) * gap + 20.0;
+    for (i, system) in systems.iter().enumerate() {
         let ly = top + 10.0 + i as f64 * 20.0;
-        let lx = left + pw + 16.0;
-        let decided: usize = buckets.iter().map(|b| b.decided).sum();
+        let decided: usize = panels
+            .last()
+            .and_then(|(_, curves)| curves.iter().find(|(s, _)| s == system))
+            .map(|(_, b)| b.iter().map(|b| b.decided).sum())
+            .unwrap_or(0);
         let _ = writeln!(
             s,
-            r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{color}" stroke-width="3"/><text x="{}" y="{}">{} ({decided})</text>"#,
+            r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{}" stroke-width="3"/><text x="{}" y="{}">{} ({decided})</text>"#,
             lx + 18.0,
+            colour(system),
             lx + 24.0,
             ly + 4.0,
             escape(system)
@@ -600,11 +648,13 @@ mod tests {
             vec![bucket(0.3, 20, 6), bucket(0.5, 4, 4), bucket(0.6, 10, 7)],
         )];
         let d = NaiveDate::from_ymd_opt(2025, 10, 21).unwrap();
-        let svg = calibration_svg(&curves, d, d);
+        let svg = calibration_svg(&[("raw", &curves), ("recalibrated", &curves)], d, d);
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
-        // Two drawn points (20 and 10 rows), the 4-row bucket left out.
-        assert_eq!(svg.matches("<circle").count(), 2);
+        // Two drawn points (20 and 10 rows) per panel, the 4-row bucket
+        // left out; one legend entry.
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert_eq!(svg.matches("a&lt;b (").count(), 1);
         assert!(svg.contains("a&lt;b (34)"));
     }
 }

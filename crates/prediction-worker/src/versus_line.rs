@@ -17,6 +17,11 @@
 //!   P(points ≥ ⌊L⌋ + 1) with the continuity correction, and an integer
 //!   line has a push probability. The line itself ([`BASELINE_LINE`]) gets
 //!   the market's no-vig probability.
+//! * **Recalibrated against the market** ([`recalibrate`]): a system's
+//!   P(over) and the market's own no-vig P(over) go into a logistic
+//!   regression fitted, walk-forward again, on the system's earlier rows
+//!   with lines: where the system knows nothing the market does not, the
+//!   fit hands back the market's probability, and no call is made.
 //! * **Calls at the real price** ([`priced_calls`]): a system calls the side
 //!   whose probability beats the break-even probability of its price by at
 //!   least [`MIN_PROBABILITY_EDGE`] (so its expected value is positive), and
@@ -180,10 +185,19 @@ pub fn no_vig_over(over_price: Option<i64>, under_price: Option<i64>) -> Option<
     Some(over / (over + under))
 }
 
-/// Fills `p_over` / `p_push` of every row of `rows` (see module docs);
-/// `history` holds earlier graded rows (any dates before `rows`) that only
-/// feed the fit. Rows of [`BASELINE_LINE`] get the no-vig probability.
+/// Fills `p_over` / `p_push` of every row of `rows` (see module docs): the
+/// scaled Normal of [`raw_probabilities`], then [`recalibrate`]d against
+/// the market. `history` holds earlier graded rows (any dates before
+/// `rows`) that only feed the fits.
 pub fn attach_probabilities(history: &[GradedRow], rows: &mut [GradedRow]) {
+    raw_probabilities(history, rows);
+    recalibrate(rows);
+}
+
+/// The first stage: P(over), P(push) of the system's Normal(predicted,
+/// k · scale), k fitted on the system's residuals of earlier dates. Rows of
+/// [`BASELINE_LINE`] get the no-vig probability.
+pub fn raw_probabilities(history: &[GradedRow], rows: &mut [GradedRow]) {
     // Per system, per date: (residual² / scale² sum, count).
     let mut by_date: HashMap<&str, BTreeMap<NaiveDate, (f64, usize)>> = HashMap::new();
     for row in history.iter().chain(rows.iter()) {
@@ -229,6 +243,141 @@ pub fn attach_probabilities(history: &[GradedRow], rows: &mut [GradedRow]) {
         let (over, push) = over_push_probability(row.predicted, k * scale.max(MIN_SCALE), line);
         row.p_over = Some(over);
         row.p_push = Some(push);
+    }
+}
+
+/// Earlier rows (with a line, both prices and a decided outcome) a system
+/// needs before its probabilities are recalibrated, and so before it calls.
+pub const MIN_CALIBRATION_ROWS: usize = 200;
+/// Ridge penalty of the recalibration's logistic regression.
+const RIDGE: f64 = 1.0;
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-4, 1.0 - 1e-4);
+    (p / (1.0 - p)).ln()
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Solves a 3 × 3 system by Cramer's rule; `None` when singular.
+fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(a);
+    if d.abs() < 1e-12 || !d.is_finite() {
+        return None;
+    }
+    let mut out = [0.0; 3];
+    for (k, slot) in out.iter_mut().enumerate() {
+        let mut m = a;
+        for (row, value) in m.iter_mut().zip(b) {
+            row[k] = value;
+        }
+        *slot = det(m) / d;
+    }
+    Some(out)
+}
+
+/// Logistic regression of `ys` on an intercept and the two columns of
+/// `xs`, by Newton's method with a small ridge ([`RIDGE`]); the weights
+/// (intercept first), `None` when a step cannot be solved.
+pub fn fit_logistic(xs: &[[f64; 2]], ys: &[bool]) -> Option<[f64; 3]> {
+    let mut w = [0.0f64; 3];
+    for _ in 0..50 {
+        let mut g = [0.0; 3];
+        let mut h = [[0.0; 3]; 3];
+        for (x, &y) in xs.iter().zip(ys) {
+            let f = [1.0, x[0], x[1]];
+            let p = sigmoid(w[0] + w[1] * f[1] + w[2] * f[2]);
+            let r = f64::from(u8::from(y)) - p;
+            let s = p * (1.0 - p);
+            for i in 0..3 {
+                g[i] += r * f[i];
+                for j in 0..3 {
+                    h[i][j] += s * f[i] * f[j];
+                }
+            }
+        }
+        for i in 0..3 {
+            g[i] -= RIDGE * w[i];
+            h[i][i] += RIDGE;
+        }
+        let step = solve3(h, g)?;
+        for i in 0..3 {
+            w[i] += step[i];
+        }
+        if step.iter().fold(0.0f64, |m, s| m.max(s.abs())) < 1e-10 {
+            break;
+        }
+    }
+    Some(w)
+}
+
+/// The second stage: each system's P(over | no push) recalibrated against
+/// the market, walk-forward. For a row of date D, a logistic regression of
+/// "went over" on logit(system's P) and logit(the market's no-vig P),
+/// fitted on that system's rows of dates before D (lines, both prices,
+/// decided), gives its probability; with fewer than
+/// [`MIN_CALIBRATION_ROWS`] such rows, or without prices, the row has no
+/// probability (and no call). A system that knows nothing beyond the market
+/// gets the market's probability back, and makes no call.
+pub fn recalibrate(rows: &mut [GradedRow]) {
+    let mut by_system: HashMap<String, BTreeMap<NaiveDate, Vec<usize>>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.system != BASELINE_LINE {
+            by_system
+                .entry(row.system.clone())
+                .or_default()
+                .entry(row.game_date)
+                .or_default()
+                .push(i);
+        }
+    }
+    let features = |row: &GradedRow| -> Option<([f64; 2], f64)> {
+        let push = row.p_push.unwrap_or(0.0);
+        let raw = row.p_over? / (1.0 - push).max(1e-9);
+        let market = no_vig_over(row.over_price, row.under_price)?;
+        row.line?;
+        Some(([logit(raw), logit(market)], push))
+    };
+    for dates in by_system.values() {
+        let (mut xs, mut ys): (Vec<[f64; 2]>, Vec<bool>) = (Vec::new(), Vec::new());
+        for indices in dates.values() {
+            let weights = if xs.len() >= MIN_CALIBRATION_ROWS {
+                fit_logistic(&xs, &ys)
+            } else {
+                None
+            };
+            let mut learned = Vec::new();
+            for &i in indices {
+                let row = &mut rows[i];
+                let f = features(row);
+                if let (Some((x, _)), Some(line)) = (f, row.line)
+                    && row.actual != line
+                {
+                    learned.push((x, row.actual > line));
+                }
+                match (weights, f) {
+                    (Some(w), Some((x, push))) => {
+                        let p = sigmoid(w[0] + w[1] * x[0] + w[2] * x[1]);
+                        row.p_over = Some(p * (1.0 - push));
+                    }
+                    _ => {
+                        row.p_over = None;
+                        row.p_push = None;
+                    }
+                }
+            }
+            for (x, y) in learned {
+                xs.push(x);
+                ys.push(y);
+            }
+        }
     }
 }
 
@@ -647,6 +796,39 @@ mod tests {
     }
 
     #[test]
+    fn recalibration_learns_only_from_earlier_dates() {
+        // Nov 1–3: 150 rows a day where the system's P(over) is right half
+        // of the time at 0.8 (over) and the market says 0.5.
+        let mut rows = Vec::new();
+        for day in 1..=3 {
+            for i in 0..150 {
+                let over = i % 2 == 0;
+                rows.push(GradedRow {
+                    player_lookup: format!("p{i}"),
+                    p_over: Some(if over { 0.8 } else { 0.2 }),
+                    p_push: Some(0.0),
+                    ..row("a", day, 20.0, if over { 25.0 } else { 15.0 }, Some(20.5))
+                });
+            }
+        }
+        recalibrate(&mut rows);
+        // Nov 1 and 2 have fewer than 200 earlier rows; Nov 3 has 300.
+        assert!(rows[..300].iter().all(|r| r.p_over.is_none()));
+        let (over, under) = (rows[300].p_over.unwrap(), rows[301].p_over.unwrap());
+        // The system was always right: the fit trusts it.
+        assert!(over > 0.8 && under < 0.2, "{over} {under}");
+        let (w0, w1, w2) = {
+            let xs = [[logit(0.8), 0.0], [logit(0.2), 0.0]];
+            let w = fit_logistic(&xs.repeat(100), &[true, false].repeat(100)).unwrap();
+            (w[0], w[1], w[2])
+        };
+        assert!(
+            w0.abs() < 1e-9 && w1 > 1.0 && w2.abs() < 1e-9,
+            "{w0} {w1} {w2}"
+        );
+    }
+
+    #[test]
     fn wilson_and_normal_by_hand() {
         let (lo, hi) = wilson_interval(55, 100).unwrap();
         assert!(
@@ -678,7 +860,7 @@ mod tests {
             row("a", 2, 20.0, 40.0, Some(20.5)), // Nov 2: fitted on Nov 1's 201
             row("b", 2, 20.0, 40.0, Some(20.5)), // another system: none of its own
         ];
-        attach_probabilities(&history, &mut rows);
+        raw_probabilities(&history, &mut rows);
         assert_eq!(rows[0].p_over, None);
         // Nov 1: 200 residuals with z = 1 and one with z = 20 / 5 = 4.
         let k = ((200.0 + 16.0) / 201.0_f64).sqrt();
