@@ -611,18 +611,50 @@ fn every_market_v1_prediction_comes_from_a_model_of_earlier_dates() {
     }
 }
 
+/// Copies every row of `T` from one warehouse into another, date by date.
+async fn copy_table<T: propcast_core::Table>(
+    from: &dyn propcast_platform::Warehouse,
+    to: &dyn propcast_platform::Warehouse,
+) {
+    use propcast_platform::WarehouseExt;
+    to.ensure_table(&T::DEF).await.expect("table");
+    let rows: Vec<Record> = from
+        .query(&format!("SELECT * FROM {}", T::DEF.qualified()))
+        .await
+        .expect("rows");
+    let mut by_date: BTreeMap<String, Vec<T>> = BTreeMap::new();
+    for row in rows {
+        let date = row[T::DEF.partition].as_str().expect("date").to_string();
+        let typed: T = serde_json::from_value(serde_json::Value::Object(row)).expect("row");
+        by_date.entry(date).or_default().push(typed);
+    }
+    for (date, rows) in by_date {
+        to.replace_rows(day(&date), &[], &rows).await.expect("copy");
+    }
+}
+
 #[test]
 fn imported_pra_lines_resolve_players_and_keep_their_real_snapshot_times() {
+    use propcast_core::tables::{PlayerBoxscore, ScheduleGame};
+    use propcast_platform::Warehouse;
+    use propcast_platform::embedded::DuckDbWarehouse;
     use propcast_raw::prop_import::import_prop_lines;
-    let f = fixture();
-    let warehouse = f.pipeline.backends().warehouse.as_ref();
+    // Its own warehouse, with the fixture's schedule (tip-offs) and box
+    // scores (names), so the shared fixture is never written to.
+    let source = fixture().pipeline.backends().warehouse.as_ref();
+    let warehouse = DuckDbWarehouse::in_memory().expect("warehouse");
+    runtime().block_on(async {
+        copy_table::<ScheduleGame>(source, &warehouse).await;
+        copy_table::<PlayerBoxscore>(source, &warehouse).await;
+    });
+    let query = |sql: &str| runtime().block_on(warehouse.query(sql)).expect("query");
     let file = landing()
         .parent()
         .expect("the shared data")
         .join("props_pra_2024_25.csv.gz");
     let market = "player_points_rebounds_assists";
     let report = runtime()
-        .block_on(import_prop_lines(warehouse, &file, Some(market)))
+        .block_on(import_prop_lines(&warehouse, &file, Some(market)))
         .expect("import");
     assert!(report.total_rows() > 20_000, "{report:?}");
     // Every record set aside names its field and says why.
@@ -638,7 +670,7 @@ fn imported_pra_lines_resolve_players_and_keep_their_real_snapshot_times() {
     // NBA id (201143, BOS in the player logs), with the schedule's tip-off
     // (23:00 UTC in the fixture list): the snapshot is five minutes into
     // the game, so no system may ever use it.
-    let horford = &query(
+    let horford = query(
         "SELECT player_id, team_abbr, line, over_price, under_price,
                 CAST(commence_time AS VARCHAR) AS tip, minutes_before_tipoff
          FROM nba_raw.player_props_imported
@@ -668,8 +700,9 @@ fn imported_pra_lines_resolve_players_and_keep_their_real_snapshot_times() {
         )
     };
     let before = count();
+    assert_eq!(before as u64, report.total_rows());
     runtime()
-        .block_on(import_prop_lines(warehouse, &file, Some(market)))
+        .block_on(import_prop_lines(&warehouse, &file, Some(market)))
         .expect("second import");
     assert_eq!(count(), before);
 }

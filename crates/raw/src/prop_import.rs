@@ -159,14 +159,6 @@ fn day(text: &str, field: &'static str) -> Result<NaiveDate, Bad> {
         .map_err(|_| bad(field, format!("not a date (YYYY-MM-DD): {text:?}")))
 }
 
-fn name(text: &str, field: &'static str) -> Result<(String, String), Bad> {
-    let lookup = normalize_name_for_lookup(text);
-    if lookup.is_empty() {
-        return Err(bad(field, "empty player name"));
-    }
-    Ok((text.to_string(), lookup))
-}
-
 /// A parsed record; `game_date` and `commence_time` are final for the flat
 /// layout, and found in the schedule for the per-event one.
 struct Parsed {
@@ -176,37 +168,86 @@ struct Parsed {
     excerpt: String,
 }
 
+/// Where and when a record's line was quoted: what the two layouts keep in
+/// different columns.
+struct Quote {
+    game_date: NaiveDate,
+    event_id: String,
+    snapshot: DateTime<Utc>,
+    commence: DateTime<Utc>,
+    home: String,
+    away: String,
+    market: String,
+}
+
+/// A layout's names of the player and price columns.
+struct Names {
+    player: &'static str,
+    over: &'static str,
+    under: &'static str,
+}
+
+/// The row of a record: the fields both layouts read the same way (player,
+/// bookmaker, line, prices), quoted as `quote` says.
+fn prop_of(
+    cols: &Columns,
+    r: &csv::StringRecord,
+    names: Names,
+    quote: Quote,
+    source_file: &str,
+) -> Result<PlayerProp, Bad> {
+    let player = cols.get(r, names.player);
+    let player_lookup = normalize_name_for_lookup(player);
+    if player_lookup.is_empty() {
+        return Err(bad(names.player, "empty player name"));
+    }
+    Ok(PlayerProp {
+        game_date: quote.game_date,
+        event_id: quote.event_id,
+        snapshot_time: quote.snapshot,
+        commence_time: quote.commence,
+        minutes_before_tipoff: (quote.commence - quote.snapshot).num_minutes(),
+        home_team_abbr: quote.home,
+        away_team_abbr: quote.away,
+        bookmaker: bookmaker_key(cols.get(r, "bookmaker"))?,
+        market: quote.market,
+        player_name: player.to_string(),
+        player_lookup,
+        player_id: None,
+        team_abbr: None,
+        line: line(cols.get(r, "line"), "line")?,
+        over_price: price(cols.get(r, names.over), names.over)?,
+        under_price: price(cols.get(r, names.under), names.under)?,
+        source_file: source_file.to_string(),
+    })
+}
+
 fn event_record(
     cols: &Columns,
     r: &csv::StringRecord,
     market: &str,
     source_file: &str,
 ) -> Result<PlayerProp, Bad> {
-    let (player_name, player_lookup) = name(cols.get(r, "player_name"), "player_name")?;
     let snapshot = instant(cols.get(r, "timestamp"), "timestamp")?;
     let event_id = cols.get(r, "event_id");
     if event_id.is_empty() {
         return Err(bad("event_id", "empty event id"));
     }
-    Ok(PlayerProp {
+    let quote = Quote {
         game_date: day(cols.get(r, "event_date"), "event_date")?,
         event_id: event_id.to_string(),
-        snapshot_time: snapshot,
-        commence_time: snapshot, // replaced by the schedule's tip-off
-        minutes_before_tipoff: 0,
-        home_team_abbr: team(cols.get(r, "home_team"), "home_team")?,
-        away_team_abbr: team(cols.get(r, "away_team"), "away_team")?,
-        bookmaker: bookmaker_key(cols.get(r, "bookmaker"))?,
+        snapshot,
+        commence: snapshot, // replaced by the schedule's tip-off
+        home: team(cols.get(r, "home_team"), "home_team")?,
+        away: team(cols.get(r, "away_team"), "away_team")?,
         market: market.to_string(),
-        player_name,
-        player_lookup,
-        player_id: None,
-        team_abbr: None,
-        line: line(cols.get(r, "line"), "line")?,
-        over_price: price(cols.get(r, "over_price"), "over_price")?,
-        under_price: price(cols.get(r, "under_price"), "under_price")?,
-        source_file: source_file.to_string(),
-    })
+    };
+    let names = Names {
+        player: "player_name",
+        over: "over_price",
+        under: "under_price",
+    };
+    prop_of(cols, r, names, quote, source_file)
 }
 
 fn flat_record(
@@ -214,7 +255,6 @@ fn flat_record(
     r: &csv::StringRecord,
     source_file: &str,
 ) -> Result<PlayerProp, Bad> {
-    let (player_name, player_lookup) = name(cols.get(r, "player"), "player")?;
     let game = cols.get(r, "game");
     let (away, home) = game
         .split_once(" @ ")
@@ -226,33 +266,27 @@ fn flat_record(
             "empty: the snapshot time is unknown, so the line cannot be shown to be pre-tip",
         ));
     }
-    let snapshot = instant(last_update, "bookmaker_last_update")?;
-    let commence = instant(cols.get(r, "game_time"), "game_time")?;
     let market = cols.get(r, "market");
     if market.is_empty() {
         return Err(bad("market", "empty market"));
     }
     let game_date = day(cols.get(r, "game_date_et"), "game_date_et")?;
     let (home, away) = (team(home, "game")?, team(away, "game")?);
-    Ok(PlayerProp {
+    let quote = Quote {
         game_date,
         event_id: format!("{game_date}:{away}@{home}"),
-        snapshot_time: snapshot,
-        commence_time: commence,
-        minutes_before_tipoff: (commence - snapshot).num_minutes(),
-        home_team_abbr: home,
-        away_team_abbr: away,
-        bookmaker: bookmaker_key(cols.get(r, "bookmaker"))?,
+        snapshot: instant(last_update, "bookmaker_last_update")?,
+        commence: instant(cols.get(r, "game_time"), "game_time")?,
+        home,
+        away,
         market: market.to_string(),
-        player_name,
-        player_lookup,
-        player_id: None,
-        team_abbr: None,
-        line: line(cols.get(r, "line"), "line")?,
-        over_price: price(cols.get(r, "over_odds"), "over_odds")?,
-        under_price: price(cols.get(r, "under_odds"), "under_odds")?,
-        source_file: source_file.to_string(),
-    })
+    };
+    let names = Names {
+        player: "player",
+        over: "over_odds",
+        under: "under_odds",
+    };
+    prop_of(cols, r, names, quote, source_file)
 }
 
 /// Parses a props CSV of either layout; `market` is required for the
