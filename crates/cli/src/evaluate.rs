@@ -19,7 +19,9 @@ use propcast_prediction_worker::evaluation::{
     EDGES, Evaluation, ExtraSystem, SystemMetrics, common_sample, load_evaluation, system_metrics,
 };
 use propcast_prediction_worker::gbdt::TrainingWindow;
-use propcast_prediction_worker::market::{load_market_rows, walk_forward};
+use propcast_prediction_worker::market::{
+    MARKET_FEATURE_VERSION, MIN_TRAINING_ROWS, WalkForward, load_market_rows, walk_forward,
+};
 use propcast_prediction_worker::training::feature_store_dates;
 use propcast_prediction_worker::versus_line::{
     LINE_WEIGHTED_ENSEMBLE, MIN_PROBABILITY_EDGE, PricedCalls, ProbabilityBucket, VersusLine,
@@ -128,6 +130,8 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
         meta.window,
         &meta.booster_sha256[..12]
     );
+    let market_note = market_note(&walk);
+    println!("{market_note}");
     println!(
         "against the real line, on each system's own rows with a line (Δ = system MAE − line MAE; calls where P(side) beats the price's break-even by ≥ {:.0} points, paid at the real price):",
         MIN_PROBABILITY_EDGE * 100.0
@@ -162,11 +166,14 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     if let Some(report) = &args.report {
         let section = markdown_section(
             &args,
-            &against,
-            &metrics,
-            &common,
-            common_dates.len(),
-            &evaluation,
+            &Report {
+                market_note: &market_note,
+                against: &against,
+                metrics: &metrics,
+                common: &common,
+                common_games: common_dates.len(),
+                evaluation: &evaluation,
+            },
             &model,
         );
         let existing = match std::fs::read_to_string(report) {
@@ -190,6 +197,36 @@ fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 fn hit_cell(m: &SystemMetrics, i: usize) -> String {
     let h = m.hit_rates[i];
     rate_cell(h.wins, h.bets)
+}
+
+/// What the walk-forward `market_v1` trained: one model per predicted date,
+/// the dates it could not train for, the last model's window, rows and
+/// booster sha256, and the feature set.
+fn market_note(walk: &WalkForward) -> String {
+    let mut dates: Vec<_> = walk.predictions.iter().map(|p| p.game_date).collect();
+    dates.dedup();
+    let without = if walk.dates_without_model.is_empty() {
+        "none".to_string()
+    } else {
+        walk.dates_without_model
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match walk.predictions.last() {
+        Some(last) => format!(
+            "`market_v1` was retrained walk-forward for each of {} dates (dates without enough earlier rows: {without}); the last model, for {}, on {} rows of {} (booster sha256 `{}`; features `{MARKET_FEATURE_VERSION}`).",
+            dates.len(),
+            last.game_date,
+            group_thousands(last.training_rows as u64),
+            last.window,
+            &last.booster_sha256[..12]
+        ),
+        None => format!(
+            "`market_v1` made no prediction: no date had {MIN_TRAINING_ROWS} earlier rows with a market (dates: {without}); import market history with `propcast import-props`."
+        ),
+    }
 }
 
 /// Voided predictions of a system; "–" on the common sample and for the
@@ -341,15 +378,29 @@ fn console_table(metrics: &[SystemMetrics], evaluation: Option<&Evaluation>) -> 
     table
 }
 
+/// What the markdown section reports, beside the arguments and the model.
+struct Report<'a> {
+    market_note: &'a str,
+    against: &'a [(VersusLine, PricedCalls)],
+    metrics: &'a [SystemMetrics],
+    common: &'a [SystemMetrics],
+    common_games: usize,
+    evaluation: &'a Evaluation,
+}
+
 fn markdown_section(
     args: &EvaluateArgs,
-    against: &[(VersusLine, PricedCalls)],
-    metrics: &[SystemMetrics],
-    common: &[SystemMetrics],
-    common_games: usize,
-    evaluation: &Evaluation,
+    report: &Report<'_>,
     model: &propcast_prediction_worker::TrainedModel,
 ) -> String {
+    let Report {
+        market_note,
+        against,
+        metrics,
+        common,
+        common_games,
+        evaluation,
+    } = *report;
     let meta = model.metadata();
     let mut out = String::new();
     let _ = writeln!(out, "{BEGIN_MARKER}");
@@ -374,6 +425,7 @@ fn markdown_section(
         meta.library,
         meta.booster_sha256
     );
+    let _ = writeln!(out, "{market_note}\n");
     let _ = writeln!(
         out,
         "**Against the real line**, on each system's own rows with a line. Δ is the system's \

@@ -98,7 +98,7 @@ pub struct SystemMetrics {
 /// How a prediction fared against its line: `None` without a line;
 /// `Some(None)` for a push; `Some(Some(over))` with whether the player went
 /// over. Compared in hundredths, as grading does.
-fn outcome_vs_line(row: &GradedRow) -> Option<Option<bool>> {
+pub fn outcome_vs_line(row: &GradedRow) -> Option<Option<bool>> {
     let line = row.line.filter(|l| l.is_finite())?;
     let actual = hundredths(row.actual);
     let line = hundredths(line);

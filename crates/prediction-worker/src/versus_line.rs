@@ -30,7 +30,7 @@
 //! * **Calibration** ([`probability_calibration`]): predicted P(over) in
 //!   tenths against the observed over rate (pushes left out).
 
-use crate::evaluation::GradedRow;
+use crate::evaluation::{GradedRow, outcome_vs_line};
 use chrono::NaiveDate;
 use propcast_core::pricing::{Settlement, implied_probability, profit};
 use serde::Serialize;
@@ -357,10 +357,8 @@ pub fn recalibrate(rows: &mut [GradedRow]) {
             for &i in indices {
                 let row = &mut rows[i];
                 let f = features(row);
-                if let (Some((x, _)), Some(line)) = (f, row.line)
-                    && row.actual != line
-                {
-                    learned.push((x, row.actual > line));
+                if let (Some((x, _)), Some(Some(went_over))) = (f, outcome_vs_line(row)) {
+                    learned.push((x, went_over));
                 }
                 match (weights, f) {
                     (Some(w), Some((x, push))) => {
@@ -401,13 +399,10 @@ pub fn call(row: &GradedRow) -> Option<(bool, i64)> {
 
 /// How a call on the side `over` settles against the row's outcome.
 pub fn settle(row: &GradedRow, over: bool) -> Option<Settlement> {
-    let line = row.line?;
-    Some(if row.actual == line {
-        Settlement::Push
-    } else if (row.actual > line) == over {
-        Settlement::Win
-    } else {
-        Settlement::Loss
+    Some(match outcome_vs_line(row)? {
+        None => Settlement::Push,
+        Some(went_over) if went_over == over => Settlement::Win,
+        Some(_) => Settlement::Loss,
     })
 }
 
@@ -540,12 +535,9 @@ pub fn probability_calibration(rows: &[GradedRow]) -> Vec<(String, Vec<Probabili
     let mut order: Vec<String> = Vec::new();
     let mut curves: HashMap<String, Vec<ProbabilityBucket>> = HashMap::new();
     for row in rows {
-        let (Some(p_over), Some(line)) = (row.p_over, row.line) else {
+        let (Some(p_over), Some(Some(went_over))) = (row.p_over, outcome_vs_line(row)) else {
             continue;
         };
-        if row.actual == line {
-            continue;
-        }
         let curve = curves.entry(row.system.clone()).or_insert_with(|| {
             order.push(row.system.clone());
             (0..10)
@@ -563,7 +555,7 @@ pub fn probability_calibration(rows: &[GradedRow]) -> Vec<(String, Vec<Probabili
         let bucket = &mut curve[index];
         bucket.decided += 1;
         bucket.predicted_sum += conditional;
-        if row.actual > line {
+        if went_over {
             bucket.overs += 1;
         }
     }
