@@ -42,6 +42,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `propcast status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Rebuild every table for a range of dates: all phases, in date order.
@@ -236,6 +243,23 @@ pub enum Command {
         /// Also open every configured backend and report whether it answers.
         #[arg(long)]
         check: bool,
+    },
+    /// Show the pipeline's state: for each of the last dates, what every
+    /// phase's processors last did (ok, partial, no data, skipped, FAILED)
+    /// and how many records were quarantined; each failure with its
+    /// processor and reason and the command that reruns it; the circuit
+    /// breakers that are open or half-open. Reads run history and the
+    /// state store on the configured backends.
+    Status {
+        /// The last date to show (default: the last date in run history).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// How many dates, ending on --date.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Output format: a table for people, JSON for scripts.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
     },
     /// Run read-only SQL on the configured warehouse (DuckDB or BigQuery).
     /// Tables are `dataset.table` (e.g. nba_analytics.player_game_summary);
@@ -623,6 +647,21 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
+        }
+        Command::Status { date, days, format } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            let coordination = propcast_platform::Coordination::open(&config).await?;
+            let status =
+                crate::status::status(warehouse.as_ref(), coordination.state.as_ref(), date, days)
+                    .await?;
+            let text = match format {
+                StatusFormat::Table => status.render(),
+                StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&status)?),
+            };
+            // A reader that stops early (`| head`) is not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            Ok(())
         }
         Command::Query { sql, format } => {
             let config = args.resolve(None)?;
