@@ -92,15 +92,6 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
     };
     let mut evaluation =
         load_evaluation(warehouse, &model, &label, &[market], args.from, args.to).await?;
-    // The ensemble weighted by recent error against the line, walk-forward.
-    let ensemble = line_weighted_ensemble(&evaluation.rows);
-    evaluation.rows.extend(ensemble);
-    // Probabilities in two stages, each walk-forward: the systems' own
-    // distributions (plotted, to show how far they are from calibrated),
-    // then recalibrated against the market (what the calls use).
-    raw_probabilities(&evaluation.history, &mut evaluation.rows);
-    let raw_curves = probability_calibration(&evaluation.rows);
-    recalibrate(&mut evaluation.rows);
     if evaluation.rows.is_empty() {
         anyhow::bail!(
             "no prediction between {} and {} has an outcome: run `propcast backfill --landing DIR --from {} --to {}` first",
@@ -110,6 +101,15 @@ pub async fn run(warehouse: &dyn Warehouse, args: EvaluateArgs) -> anyhow::Resul
             args.to
         );
     }
+    // The ensemble weighted by recent error against the line, walk-forward.
+    let ensemble = line_weighted_ensemble(&evaluation.rows);
+    evaluation.rows.extend(ensemble);
+    // Probabilities in two stages, each walk-forward: the systems' own
+    // distributions (plotted, to show how far they are from calibrated),
+    // then recalibrated against the market (what the calls use).
+    raw_probabilities(&evaluation.history, &mut evaluation.rows);
+    let raw_curves = probability_calibration(&evaluation.rows);
+    recalibrate(&mut evaluation.rows);
     let metrics = system_metrics(&evaluation.rows, &EDGES);
     let common_rows = common_sample(&evaluation.rows);
     let common = system_metrics(&common_rows, &EDGES);

@@ -22,11 +22,10 @@
 use crate::gbdt::{ModelError, TrainedModel};
 use crate::grading::has_real_line;
 use crate::recommendation::hundredths;
-use crate::training::{played, require_table};
-use crate::versus_line::{BASELINE_LINE, attach_probabilities};
+use crate::training::{feature_vector, played, require_table};
+use crate::versus_line::BASELINE_LINE;
 use chrono::NaiveDate;
 use propcast_core::Table;
-use propcast_core::features::FeatureVector;
 use propcast_core::tables::{
     MlFeatureStore, PlayerDailyCache, PlayerGameSummary, PlayerPropPrediction,
 };
@@ -59,7 +58,8 @@ pub struct GradedRow {
     /// the date (the daily cache): the scale of the predictive distribution.
     pub scale: Option<f64>,
     /// P(points over the line) and P(push) from the system's predictive
-    /// distribution ([`crate::versus_line::attach_probabilities`]).
+    /// distribution: `None` until [`crate::versus_line::raw_probabilities`]
+    /// and [`crate::versus_line::recalibrate`] fill them.
     pub p_over: Option<f64>,
     pub p_push: Option<f64>,
 }
@@ -411,13 +411,7 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
         ))
         .await?;
     for row in &vectors {
-        let vector = FeatureVector::from_row(row).map_err(|e| ModelError::BadRow {
-            table: "nba_precompute.ml_feature_store".into(),
-            game_date: row.game_date,
-            player_lookup: row.player_lookup.clone(),
-            message: format!("{e}; rebuild it with `propcast backfill`"),
-        })?;
-        let predicted = model.predict_points(&vector)?;
+        let predicted = model.predict_points(&feature_vector(row)?)?;
         push(
             &mut evaluation,
             model_label,
@@ -467,7 +461,6 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
             line.value,
         );
     }
-    attach_probabilities(&evaluation.history, &mut evaluation.rows);
     Ok(evaluation)
 }
 

@@ -331,7 +331,7 @@ fn feature_names() -> Vec<String> {
 }
 
 /// Checks a vector against the layout this build reads.
-fn check_vector(vector: &FeatureVector) -> Result<(), ModelError> {
+pub(crate) fn check_vector(vector: &FeatureVector) -> Result<(), ModelError> {
     if vector.version != FEATURE_VERSION {
         return Err(ModelError::VectorVersion {
             found: vector.version.clone(),

@@ -24,11 +24,13 @@
 //!   ([`crate::gbdt::booster_sha256`]); the feature set is versioned by
 //!   [`MARKET_FEATURE_VERSION`].
 
-use crate::gbdt::{BoosterParams, ModelError, TrainingWindow, booster_sha256, fit_booster};
-use crate::training::{played, require_table};
+use crate::gbdt::{
+    BoosterParams, ModelError, TrainingWindow, booster_sha256, check_vector, fit_booster,
+};
+use crate::training::{feature_vector, played, require_table};
 use chrono::NaiveDate;
 use forust_ml::Matrix;
-use propcast_core::features::{FEATURE_COUNT, FEATURE_VERSION, FeatureVector};
+use propcast_core::features::FEATURE_COUNT;
 use propcast_core::prop_lines::{BookLine, book_lines, consensus, market_book_lines};
 use propcast_core::tables::{ImportedPlayerProp, MlFeatureStore, PlayerGameSummary, PlayerProp};
 use propcast_core::{Season, Table};
@@ -230,13 +232,11 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
             played("s")
         ))
         .await?;
-    let mut games: HashMap<&str, Vec<Played>> = HashMap::new();
-    for p in &played_rows {
-        games
-            .entry(p.player_lookup.as_str())
-            .or_default()
-            .push(p.clone());
-    }
+    // Ordered by player: each player's games are one run of the rows.
+    let games: HashMap<&str, &[Played]> = played_rows
+        .chunk_by(|a, b| a.player_lookup == b.player_lookup)
+        .map(|g| (g[0].player_lookup.as_str(), g))
+        .collect();
     let actual: HashMap<(NaiveDate, &str), f64> = played_rows
         .iter()
         .map(|p| ((p.game_date, p.player_lookup.as_str()), p.points as f64))
@@ -252,18 +252,8 @@ pub async fn load_market_rows<W: Warehouse + ?Sized>(
         let Some((anchor, market)) = market_features(props, share) else {
             continue;
         };
-        let vector = FeatureVector::from_row(store).map_err(|e| ModelError::BadRow {
-            table: "nba_precompute.ml_feature_store".into(),
-            game_date: store.game_date,
-            player_lookup: store.player_lookup.clone(),
-            message: format!("{e}; rebuild it with `propcast backfill`"),
-        })?;
-        if vector.version != FEATURE_VERSION {
-            return Err(ModelError::VectorVersion {
-                found: vector.version,
-                expected: FEATURE_VERSION.to_string(),
-            });
-        }
+        let vector = feature_vector(store)?;
+        check_vector(&vector)?;
         let mut values = vector.as_model_input();
         values.extend_from_slice(&market);
         rows.push(MarketRow {
@@ -299,6 +289,18 @@ pub struct WalkForward {
     pub dates_without_model: Vec<NaiveDate>,
 }
 
+/// The rows' values column after column, as forust's `Matrix` reads them.
+fn column_major(rows: &[&MarketRow]) -> Vec<f64> {
+    let n = rows.len();
+    let mut data = vec![0.0; n * COLUMNS];
+    for (i, row) in rows.iter().enumerate() {
+        for (j, value) in row.values.iter().enumerate() {
+            data[j * n + i] = *value;
+        }
+    }
+    data
+}
+
 /// For every date of [from, to] with market rows, trains on the rows of
 /// earlier dates and predicts that date's rows (see module docs). `rows`
 /// must be ordered by date and player ([`load_market_rows`]).
@@ -323,29 +325,19 @@ pub fn walk_forward(
             continue;
         }
         let n = training.len();
-        let mut data = vec![0.0; n * COLUMNS];
-        let mut target = Vec::with_capacity(n);
-        for (i, row) in training.iter().enumerate() {
-            for (j, value) in row.values.iter().enumerate() {
-                data[j * n + i] = *value;
-            }
-            let residual = row.actual.unwrap_or(0.0) - row.anchor;
-            target.push(residual.clamp(-TARGET_CLIP, TARGET_CLIP));
-        }
+        let target: Vec<f64> = training
+            .iter()
+            .map(|row| (row.actual.unwrap_or(0.0) - row.anchor).clamp(-TARGET_CLIP, TARGET_CLIP))
+            .collect();
+        let data = column_major(&training);
         let booster = fit_booster(&MARKET_PARAMS, &data, n, COLUMNS, &target)?;
         let sha = booster_sha256(&booster)?;
         let window = TrainingWindow {
             from: training.first().map(|r| r.game_date).unwrap_or(date),
             to: training.last().map(|r| r.game_date).unwrap_or(date),
         };
-        let m = today.len();
-        let mut test = vec![0.0; m * COLUMNS];
-        for (i, row) in today.iter().enumerate() {
-            for (j, value) in row.values.iter().enumerate() {
-                test[j * m + i] = *value;
-            }
-        }
-        let residuals = booster.predict(&Matrix::new(&test, m, COLUMNS), false);
+        let test = column_major(today);
+        let residuals = booster.predict(&Matrix::new(&test, today.len(), COLUMNS), false);
         for (row, residual) in today.iter().zip(residuals) {
             let predicted = row.anchor + residual;
             if !predicted.is_finite() {

@@ -112,12 +112,7 @@ pub async fn load_training_rows<W: Warehouse + ?Sized>(
     joined
         .into_iter()
         .map(|row| {
-            let features = FeatureVector::from_row(&row.store).map_err(|e| ModelError::BadRow {
-                table: "nba_precompute.ml_feature_store".into(),
-                game_date: row.store.game_date,
-                player_lookup: row.store.player_lookup.clone(),
-                message: format!("{e}; rebuild it with `propcast backfill`"),
-            })?;
+            let features = feature_vector(&row.store)?;
             Ok(TrainingRow {
                 game_date: row.store.game_date,
                 player_lookup: row.store.player_lookup,
@@ -126,6 +121,17 @@ pub async fn load_training_rows<W: Warehouse + ?Sized>(
             })
         })
         .collect()
+}
+
+/// The vector of a feature-store row; one that does not parse is an error
+/// naming the row, to be rebuilt, never skipped.
+pub fn feature_vector(store: &MlFeatureStore) -> Result<FeatureVector, ModelError> {
+    FeatureVector::from_row(store).map_err(|e| ModelError::BadRow {
+        table: "nba_precompute.ml_feature_store".into(),
+        game_date: store.game_date,
+        player_lookup: store.player_lookup.clone(),
+        message: format!("{e}; rebuild it with `propcast backfill`"),
+    })
 }
 
 /// The `(vector, points)` pairs [`crate::gbdt::train_model`] takes.

@@ -7,7 +7,7 @@
 //!   the paired difference (system − line, negative = better than the line)
 //!   and a bootstrap 95 % interval of that difference (player-games drawn
 //!   with replacement, [`BOOTSTRAP_SAMPLES`] draws, fixed seed).
-//! * **A predictive distribution** ([`attach_probabilities`]): points are
+//! * **A predictive distribution** ([`raw_probabilities`]): points are
 //!   modelled as Normal(predicted, σ), σ = k · the player's points standard
 //!   deviation over his last 10 games (floored at [`MIN_SCALE`]), with k
 //!   fitted per system **walk-forward**: from that system's own residuals on
@@ -185,18 +185,11 @@ pub fn no_vig_over(over_price: Option<i64>, under_price: Option<i64>) -> Option<
     Some(over / (over + under))
 }
 
-/// Fills `p_over` / `p_push` of every row of `rows` (see module docs): the
-/// scaled Normal of [`raw_probabilities`], then [`recalibrate`]d against
-/// the market. `history` holds earlier graded rows (any dates before
-/// `rows`) that only feed the fits.
-pub fn attach_probabilities(history: &[GradedRow], rows: &mut [GradedRow]) {
-    raw_probabilities(history, rows);
-    recalibrate(rows);
-}
-
-/// The first stage: P(over), P(push) of the system's Normal(predicted,
-/// k · scale), k fitted on the system's residuals of earlier dates. Rows of
-/// [`BASELINE_LINE`] get the no-vig probability.
+/// The first stage of `p_over` / `p_push` (see module docs): the system's
+/// Normal(predicted, k · scale), k fitted on the system's residuals of
+/// earlier dates; `history` holds earlier graded rows (any dates before
+/// `rows`) that only feed the fit. Rows of [`BASELINE_LINE`] get the no-vig
+/// probability. [`recalibrate`] is the second stage.
 pub fn raw_probabilities(history: &[GradedRow], rows: &mut [GradedRow]) {
     // Per system, per date: (residual² / scale² sum, count).
     let mut by_date: HashMap<&str, BTreeMap<NaiveDate, (f64, usize)>> = HashMap::new();
@@ -490,7 +483,6 @@ pub fn priced_calls(rows: &[GradedRow]) -> Vec<PricedCalls> {
             Settlement::Loss => entry.0.losses += 1,
             Settlement::Push => entry.0.pushes += 1,
         }
-        entry.0.profit += paid;
         entry.1.push(paid);
         entry.2 += break_even;
     }
@@ -499,6 +491,7 @@ pub fn priced_calls(rows: &[GradedRow]) -> Vec<PricedCalls> {
         .map(|system| {
             let (mut calls, profits, break_even) = acc.remove(system).expect("seen");
             if !profits.is_empty() {
+                calls.profit = profits.iter().sum();
                 calls.break_even = Some(break_even / profits.len() as f64);
                 calls.roi_interval = bootstrap_mean_interval(&profits);
             }
