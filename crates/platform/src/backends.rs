@@ -11,7 +11,7 @@ use crate::bus::EventBus;
 use crate::config::{BusUri, Config, LandingUri, StateUri, WarehouseUri};
 use crate::landing::{LandingError, LandingZone};
 use crate::state::StateStore;
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Warehouse, WarehouseError};
 
 /// Every backend a pipeline runs on.
 #[derive(Clone)]
@@ -110,37 +110,73 @@ impl Backends {
     }
 }
 
-/// The configured warehouse alone; `read_only` opens an embedded DuckDB
-/// file without taking its write lock (for `query`, `validate`, `train`).
+/// The configured warehouse alone. A writer (`read_only` false) of an
+/// embedded DuckDB file serves other processes' reads of it on the socket
+/// beside the file while it runs ([`DuckDbWarehouse::serve_readers`]). A
+/// reader (`query`, `status`, `validate`, `train`, the dashboard) reads
+/// through that socket when a writer answers on it, and otherwise opens
+/// the file read-only without taking its write lock.
+///
+/// [`DuckDbWarehouse::serve_readers`]: crate::embedded::DuckDbWarehouse::serve_readers
 #[cfg(feature = "embedded")]
 pub async fn open_warehouse(
     config: &Config,
     read_only: bool,
 ) -> Result<Arc<dyn Warehouse>, BackendsError> {
-    use crate::embedded::DuckDbWarehouse;
+    use crate::embedded::{DuckDbWarehouse, RemoteReadWarehouse};
     let uri = &config.warehouse;
     match uri {
+        WarehouseUri::DuckDb(path) if read_only => {
+            if let Some(remote) = RemoteReadWarehouse::connect(path).await {
+                tracing::debug!(socket = %remote.socket().display(), "reading through the warehouse's writer");
+                return Ok(Arc::new(remote));
+            }
+            if !path.exists() {
+                return Err(BackendsError::Unreachable {
+                    key: "warehouse",
+                    value: uri.to_string(),
+                    message: format!("no warehouse at {}", path.display()),
+                    hint: "run `propcast backfill --landing DIR` first, or pass --data-dir / --warehouse with the one to read".to_string(),
+                });
+            }
+            // A writer that has just opened the file serves readers a
+            // moment later: a lock error within that moment is asked again.
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+            let mut opened = DuckDbWarehouse::open_read_only(path);
+            while matches!(&opened, Err(e) if e.is_retryable())
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                if let Some(remote) = RemoteReadWarehouse::connect(path).await {
+                    return Ok(Arc::new(remote));
+                }
+                opened = DuckDbWarehouse::open_read_only(path);
+            }
+            match opened {
+                Ok(opened) => Ok(Arc::new(opened)),
+                Err(e) if e.is_retryable() => Err(BackendsError::Unreachable {
+                    key: "warehouse",
+                    value: uri.to_string(),
+                    message: e.to_string(),
+                    hint: "another process holds the file and serves no readers: a propcast \
+                           writer started before readers were served, or a program of its own \
+                           (the DuckDB CLI, a notebook). Close it or wait for it to finish"
+                        .to_string(),
+                }),
+                Err(e) => Err(unreachable("warehouse", uri, e)),
+            }
+        }
         WarehouseUri::DuckDb(path) => {
-            let opened = if read_only {
-                if !path.exists() {
-                    return Err(BackendsError::Unreachable {
-                        key: "warehouse",
-                        value: uri.to_string(),
-                        message: format!("no warehouse at {}", path.display()),
-                        hint: "run `propcast backfill --landing DIR` first, or pass --data-dir / --warehouse with the one to read".to_string(),
-                    });
-                }
-                DuckDbWarehouse::open_read_only(path)
-            } else {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| unreachable("warehouse", uri, e))?;
-                }
-                DuckDbWarehouse::open(path)
-            };
-            Ok(Arc::new(
-                opened.map_err(|e| unreachable("warehouse", uri, e))?,
-            ))
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| unreachable("warehouse", uri, e))?;
+            }
+            let opened = open_writer(path)
+                .await
+                .map_err(|e| unreachable("warehouse", uri, e))?;
+            opened
+                .serve_readers()
+                .map_err(|e| unreachable("warehouse", uri, e))?;
+            Ok(Arc::new(opened))
         }
         #[cfg(feature = "gcp")]
         WarehouseUri::BigQuery {
@@ -174,6 +210,29 @@ pub async fn open_warehouse(
         }),
     }
 }
+
+/// Opens a DuckDB file to write, waiting up to [`WRITER_WAIT`] while
+/// another process holds it: a reader that opened it read-only (one that
+/// found no writer serving reads) holds it only for its own short query.
+#[cfg(feature = "embedded")]
+async fn open_writer(
+    path: &std::path::Path,
+) -> Result<crate::embedded::DuckDbWarehouse, WarehouseError> {
+    let deadline = tokio::time::Instant::now() + WRITER_WAIT;
+    loop {
+        match crate::embedded::DuckDbWarehouse::open(path) {
+            Err(e) if e.is_retryable() && tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "warehouse busy; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long a writer waits for a DuckDB file another process holds.
+#[cfg(feature = "embedded")]
+pub const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The configured landing zone.
 #[cfg(feature = "embedded")]

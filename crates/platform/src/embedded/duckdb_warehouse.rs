@@ -7,6 +7,7 @@
 //! one transaction. Rows are checked against the table definition before
 //! anything is written, so a bad value never leaves a half-written table.
 
+use crate::embedded::readers::{ReaderEndpoint, readers_socket, reads_only};
 use crate::embedded::run_blocking;
 use crate::warehouse::values::{self, SqlPiece, schema_error, validate_def};
 use crate::warehouse::{Param, QueryRows, Record, Warehouse, WarehouseError, WriteStats};
@@ -16,7 +17,7 @@ use duckdb::types::{TimeUnit, Value, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
 use propcast_core::{ColumnType, TableDef};
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// A DuckDB database (file or in-memory) behind the [`Warehouse`] trait.
@@ -26,6 +27,9 @@ pub struct DuckDbWarehouse {
     location: String,
     /// Tables already created or checked by this handle.
     ensured: Mutex<HashSet<String>>,
+    /// Where this writer serves other processes' reads, once asked to
+    /// ([`DuckDbWarehouse::serve_readers`]).
+    readers: Mutex<Option<ReaderEndpoint>>,
 }
 
 impl std::fmt::Debug for DuckDbWarehouse {
@@ -104,7 +108,68 @@ impl DuckDbWarehouse {
             read_only,
             location,
             ensured: Mutex::new(HashSet::new()),
+            readers: Mutex::new(None),
         }
+    }
+
+    /// Serves reads of this database to other processes on a Unix socket
+    /// beside its file ([`readers_socket`]), until this handle is dropped:
+    /// DuckDB admits no other process beside a writer, so this is how
+    /// `propcast query`, `status` and the dashboard read a warehouse while
+    /// a backfill or a daily run writes it (see `embedded::readers`). Needs
+    /// a tokio runtime; returns the socket.
+    pub fn serve_readers(&self) -> Result<PathBuf, WarehouseError> {
+        if self.read_only || self.location == ":memory:" {
+            return Err(WarehouseError::Other(format!(
+                "{} is not a writer's file: nothing to serve",
+                self.location
+            )));
+        }
+        let socket = readers_socket(Path::new(&self.location));
+        let reader = {
+            let conn = self.lock();
+            let second = conn.try_clone().map_err(open_error)?;
+            Self::from_connection(second, true, self.location.clone())
+        };
+        let endpoint = ReaderEndpoint::start(reader, &socket)?;
+        *self.readers.lock().unwrap_or_else(|p| p.into_inner()) = Some(endpoint);
+        Ok(socket)
+    }
+
+    /// A query served to another process: one statement that only reads,
+    /// run in a transaction that is rolled back, so it sees one committed
+    /// snapshot and changes nothing.
+    pub(crate) fn snapshot_query_blocking(
+        &self,
+        sql: &str,
+        params: &[(&str, Param)],
+    ) -> Result<QueryRows, WarehouseError> {
+        if !reads_only(sql) {
+            return Err(WarehouseError::ReadOnly(format!(
+                "only one statement that reads (SELECT, WITH, DESCRIBE, ...) may run beside the warehouse's writer, not: {sql}"
+            )));
+        }
+        let (bound_sql, values) = bind_params(sql, params)?;
+        let conn = self.lock();
+        conn.execute_batch("BEGIN TRANSACTION")
+            .map_err(|e| map_error("BEGIN TRANSACTION", e))?;
+        let result = query_on(&conn, &bound_sql, &values);
+        let _ = conn.execute_batch("ROLLBACK");
+        result
+    }
+
+    /// [`Warehouse::tables`], blocking.
+    pub(crate) fn tables_blocking(&self) -> Result<Vec<(String, String)>, WarehouseError> {
+        let rows = self.query_blocking(TABLES_SQL, &[])?.into_records();
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let schema = r.get("table_schema")?.as_str()?.to_string();
+                let table = r.get("table_name")?.as_str()?.to_string();
+                (schema != "main" || !table.starts_with("propcast_merge_"))
+                    .then_some((schema, table))
+            })
+            .collect())
     }
 
     /// Where the database lives (a file path or `:memory:`).
@@ -361,29 +426,38 @@ impl DuckDbWarehouse {
     }
 
     fn query_blocking(&self, sql: &str, params: &[Value]) -> Result<QueryRows, WarehouseError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
-        let mut rows = stmt
-            .query(duckdb::params_from_iter(params.iter()))
-            .map_err(|e| map_error(sql, e))?;
-        let names: Vec<String> = match rows.as_ref() {
-            Some(stmt) => stmt.column_names(),
-            None => Vec::new(),
-        };
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| map_error(sql, e))? {
-            let mut values = Vec::with_capacity(names.len());
-            for i in 0..names.len() {
-                let value = row.get_ref(i).map_err(|e| map_error(sql, e))?;
-                values.push(value_ref_to_json(value));
-            }
-            out.push(values);
-        }
-        Ok(QueryRows {
-            columns: names,
-            rows: out,
-        })
+        query_on(&self.lock(), sql, params)
     }
+}
+
+/// Every table of the database but DuckDB's own and the merge stages.
+const TABLES_SQL: &str = "SELECT table_schema, table_name FROM information_schema.tables \
+     WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' \
+     AND table_schema NOT IN ('information_schema', 'pg_catalog') \
+     ORDER BY table_schema, table_name";
+
+fn query_on(conn: &Connection, sql: &str, params: &[Value]) -> Result<QueryRows, WarehouseError> {
+    let mut stmt = conn.prepare(sql).map_err(|e| map_error(sql, e))?;
+    let mut rows = stmt
+        .query(duckdb::params_from_iter(params.iter()))
+        .map_err(|e| map_error(sql, e))?;
+    let names: Vec<String> = match rows.as_ref() {
+        Some(stmt) => stmt.column_names(),
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| map_error(sql, e))? {
+        let mut values = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            let value = row.get_ref(i).map_err(|e| map_error(sql, e))?;
+            values.push(value_ref_to_json(value));
+        }
+        out.push(values);
+    }
+    Ok(QueryRows {
+        columns: names,
+        rows: out,
+    })
 }
 
 #[async_trait]
@@ -425,20 +499,7 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn tables(&self) -> Result<Vec<(String, String)>, WarehouseError> {
-        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
-                   WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' \
-                   AND table_schema NOT IN ('information_schema', 'pg_catalog') \
-                   ORDER BY table_schema, table_name";
-        let rows = run_blocking(|| self.query_blocking(sql, &[]))?.into_records();
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                let schema = r.get("table_schema")?.as_str()?.to_string();
-                let table = r.get("table_name")?.as_str()?.to_string();
-                (schema != "main" || !table.starts_with("propcast_merge_"))
-                    .then_some((schema, table))
-            })
-            .collect())
+        run_blocking(|| self.tables_blocking())
     }
 
     async fn replace_partition(

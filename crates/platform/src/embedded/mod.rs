@@ -3,11 +3,13 @@
 
 mod duckdb_warehouse;
 mod local_landing;
+mod readers;
 mod sqlite_bus;
 mod sqlite_state;
 
 pub use duckdb_warehouse::DuckDbWarehouse;
 pub use local_landing::LocalLandingZone;
+pub use readers::{RemoteReadWarehouse, readers_socket};
 pub use sqlite_bus::SqliteEventBus;
 pub use sqlite_state::SqliteStateStore;
 
