@@ -18,6 +18,9 @@
 #   ShellCheck        deploy/*.sh deploy/pubsub/*.sh scripts/*.sh tests/deploy/*.sh
 #   check-jsonschema  deploy/cloudrun/*.yaml  against deploy/schema/cloud-run-service.schema.json
 #                     deploy/pubsub/subscriptions/*.yaml against deploy/schema/pubsub-subscription.schema.json
+#   check-jsonschema  deploy/monitoring/log-metrics/*.json against deploy/schema/log-metric.schema.json
+#                     deploy/monitoring/alert-policies/*.json against deploy/schema/alert-policy.schema.json
+#                     deploy/monitoring/dashboard.json against deploy/schema/monitoring-dashboard.schema.json
 #   json              deploy/firestore/firestore.indexes.json parses
 #   consistency       deploy/pubsub/apply.sh --list agrees with deploy/pubsub/subscriptions/*.yaml
 # Every check runs; each finding names its file; exits 1 when any failed.
@@ -68,9 +71,13 @@ shopt -s nullglob
 services=(deploy/cloudrun/*.yaml)
 subscriptions=(deploy/pubsub/subscriptions/*.yaml)
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
-shell_scripts=(deploy/*.sh deploy/bigquery/*.sh deploy/pubsub/*.sh scripts/*.sh tests/deploy/*.sh)
+log_metrics=(deploy/monitoring/log-metrics/*.json)
+alert_policies=(deploy/monitoring/alert-policies/*.json)
+shell_scripts=(deploy/*.sh deploy/bigquery/*.sh deploy/pubsub/*.sh deploy/monitoring/*.sh scripts/*.sh tests/deploy/*.sh)
 [[ ${#services[@]} -gt 0 ]] || die "no Cloud Run manifests in deploy/cloudrun/"
 [[ ${#subscriptions[@]} -gt 0 ]] || die "no subscriptions in deploy/pubsub/subscriptions/"
+[[ ${#log_metrics[@]} -gt 0 ]] || die "no log-based metrics in deploy/monitoring/log-metrics/"
+[[ ${#alert_policies[@]} -gt 0 ]] || die "no alert policies in deploy/monitoring/alert-policies/"
 
 check yamllint "$bin/yamllint" --strict --config-file .yamllint deploy .github .yamllint
 check hadolint "$bin/hadolint" --config deploy/.hadolint.yaml deploy/Dockerfile
@@ -81,6 +88,12 @@ check "cloud run manifests (schema)" "$bin/check-jsonschema" \
   --schemafile deploy/schema/cloud-run-service.schema.json "${services[@]}"
 check "pub/sub subscriptions (schema)" "$bin/check-jsonschema" \
   --schemafile deploy/schema/pubsub-subscription.schema.json "${subscriptions[@]}"
+check "log-based metrics (schema)" "$bin/check-jsonschema" \
+  --schemafile deploy/schema/log-metric.schema.json "${log_metrics[@]}"
+check "alert policies (schema)" "$bin/check-jsonschema" \
+  --schemafile deploy/schema/alert-policy.schema.json "${alert_policies[@]}"
+check "monitoring dashboard (schema)" "$bin/check-jsonschema" \
+  --schemafile deploy/schema/monitoring-dashboard.schema.json deploy/monitoring/dashboard.json
 check "firestore indexes (json)" "$bin/python" -m json.tool deploy/firestore/firestore.indexes.json /dev/null
 
 # The YAML files are the reviewable record of the subscriptions, apply.sh

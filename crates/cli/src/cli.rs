@@ -261,6 +261,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
         format: StatusFormat,
     },
+    /// Check the service-level objectives on run history, per phase and
+    /// mode: predictions ready by --ready-by ET on ≥ 99 % of game dates
+    /// (daily modes only: a backfill rebuilds history and serves no day),
+    /// each phase's duration p95 (≤ 10 min for phases 2 and 3, 15 min for
+    /// 4, 30 min for 5), ≤ 1 % of records quarantined, ≥ 99 % of runs not
+    /// failed. Names what breached each objective.
+    Slo {
+        /// The last date to measure (default: the last date in run history).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// How many dates, ending on --date.
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        /// The US Eastern time by which a game date's predictions must be
+        /// ready (HH:MM).
+        #[arg(long, env = "PROPCAST_SLO_READY_BY", default_value = "11:00", value_parser = parse_hh_mm)]
+        ready_by: chrono::NaiveTime,
+        /// Output format: a table for people, JSON for scripts.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
+        /// Exit with status 1 when an objective is breached (for a
+        /// scheduler or a CI job).
+        #[arg(long)]
+        check: bool,
+    },
     /// Run read-only SQL on the configured warehouse (DuckDB or BigQuery).
     /// Tables are `dataset.table` (e.g. nba_analytics.player_game_summary);
     /// `propcast tables` lists them on either engine.
@@ -464,14 +489,35 @@ fn location(config: &Config) -> String {
 
 /// Logs as JSON lines on stderr, one object per event (what Cloud Logging
 /// reads as structured logs), at info unless RUST_LOG says otherwise.
+/// `HH:MM` as a time of day.
+fn parse_hh_mm(text: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|e| format!("{text:?} is not a time HH:MM (e.g. 11:00): {e}"))
+}
+
 pub fn init_json_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = json_logs(filter, std::io::stderr).try_init();
+}
+
+/// The services' log format: one JSON object per event (Cloud Run hands
+/// each line to Cloud Logging as its `jsonPayload`: `target`, `level`, the
+/// event's `fields`). The log-based metrics of `deploy/monitoring/` filter
+/// on it.
+pub fn json_logs<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 pub fn init_tracing(verbose: u8) {
@@ -661,6 +707,31 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             };
             // A reader that stops early (`| head`) is not an error.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            Ok(())
+        }
+        Command::Slo {
+            date,
+            days,
+            ready_by,
+            format,
+            check,
+        } => {
+            let config = args.resolve(None)?;
+            let warehouse = open_warehouse(&config, true).await?;
+            let targets = crate::slo::Targets {
+                ready_by,
+                ..crate::slo::Targets::default()
+            };
+            let report = crate::slo::report(warehouse.as_ref(), date, days, targets).await?;
+            let text = match format {
+                StatusFormat::Table => report.render(),
+                StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+            };
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            let breached = report.breached().count();
+            if check && breached > 0 {
+                anyhow::bail!("{breached} service-level objective(s) breached");
+            }
             Ok(())
         }
         Command::Query { sql, format } => {

@@ -14,6 +14,7 @@ pub mod import;
 pub mod pipeline;
 pub mod query;
 pub mod serve;
+pub mod slo;
 pub mod status;
 pub mod summary;
 pub mod train;

@@ -65,6 +65,9 @@ pub struct Status {
     pub dates: Vec<DateStatus>,
     pub failures: Vec<Failure>,
     pub open_breakers: Vec<BreakerNote>,
+    /// The service-level objectives over the same dates, with the default
+    /// targets (`propcast slo` sets them).
+    pub slo: Vec<crate::slo::Objective>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,11 +79,6 @@ struct LatestRun {
     error: Option<String>,
     skip_reason: Option<String>,
     finished_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LastDate {
-    last: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,16 +97,7 @@ pub async fn status(
 ) -> anyhow::Result<Status> {
     let to = match to {
         Some(d) => d,
-        None => warehouse
-            .query_as::<LastDate>("SELECT MAX(game_date) AS last FROM nba_processing.processor_runs")
-            .await?
-            .first()
-            .and_then(|l| l.last)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no run history yet: run `propcast backfill --landing DIR` (or `propcast run --date D`) first"
-                )
-            })?,
+        None => crate::slo::last_date(warehouse).await?,
     };
     let from = to - Duration::days(i64::from(days.max(1)) - 1);
     let range = format!(
@@ -177,12 +166,17 @@ pub async fn status(
             })
         })
         .collect();
+    let slo = crate::slo::evaluate(
+        &crate::slo::load(warehouse, from, to).await?,
+        &crate::slo::Targets::default(),
+    );
     Ok(Status {
         from,
         to,
         dates: dates.into_values().collect(),
         failures,
         open_breakers,
+        slo,
     })
 }
 
@@ -265,6 +259,46 @@ impl Status {
                         .as_ref()
                         .map(|e| format!(": {e}"))
                         .unwrap_or_default()
+                );
+            }
+        }
+        let breached: Vec<&crate::slo::Objective> = self
+            .slo
+            .iter()
+            .filter(|o| o.state == crate::slo::State::Breached)
+            .collect();
+        let measured = self
+            .slo
+            .iter()
+            .filter(|o| o.state != crate::slo::State::NoData)
+            .count();
+        if breached.is_empty() {
+            let _ = writeln!(
+                out,
+                "service-level objectives: {measured} measured, all met"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "service-level objectives: {} of {measured} BREACHED (propcast slo --date {} --days {} for all):",
+                breached.len(),
+                self.to,
+                (self.to - self.from).num_days() + 1
+            );
+            for o in breached {
+                let _ = writeln!(
+                    out,
+                    "  {} phase {} {}: {} — {}{}",
+                    o.slo,
+                    o.phase,
+                    o.mode,
+                    o.objective,
+                    o.actual_text(),
+                    if o.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", o.detail)
+                    }
                 );
             }
         }

@@ -16,6 +16,27 @@ pub fn eastern_date(instant: DateTime<Utc>) -> GameDate {
     instant.with_timezone(&New_York).date_naive()
 }
 
+/// The ET wall-clock time of an instant.
+pub fn eastern_time(instant: DateTime<Utc>) -> chrono::NaiveTime {
+    instant.with_timezone(&New_York).time()
+}
+
+/// The instant a US Eastern wall-clock time is reached on `date` (the
+/// later one when the clock repeats it, the first after a skipped hour).
+pub fn eastern_instant(date: GameDate, time: chrono::NaiveTime) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let local = date.and_time(time);
+    match New_York.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(_, later) => later.with_timezone(&Utc),
+        chrono::LocalResult::None => New_York
+            .from_local_datetime(&(local + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| local.and_utc()),
+    }
+}
+
 /// Today's date in US Eastern time.
 pub fn today_eastern() -> GameDate {
     eastern_date(Utc::now())

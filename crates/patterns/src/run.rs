@@ -310,7 +310,31 @@ pub async fn record_date_runs(
     if !runs.is_empty() {
         warehouse.merge_rows(&runs).await?;
     }
+    runs.iter().for_each(log_recorded_run);
     Ok(())
+}
+
+/// The `tracing` target of [`log_recorded_run`]'s events.
+pub const RUN_HISTORY_TARGET: &str = "propcast::run_history";
+
+/// One event per `processor_runs` row written, at info: in the services'
+/// JSON logs (Cloud Logging) it is what the log-based metrics of
+/// `deploy/monitoring/` count and measure (`tests/monitoring.rs` checks
+/// their filters against it).
+pub fn log_recorded_run(run: &ProcessorRun) {
+    tracing::info!(
+        target: RUN_HISTORY_TARGET,
+        processor = %run.processor,
+        phase = run.phase,
+        game_date = %run.game_date,
+        mode = %run.mode,
+        status = %run.status,
+        duration_ms = run.duration_ms,
+        rows_written = run.rows_written,
+        records_quarantined = run.records_quarantined,
+        correlation_id = %run.correlation_id,
+        "processor run recorded"
+    );
 }
 
 /// Runs one processor and records it: its quarantine entries for the date
