@@ -10,7 +10,9 @@
 //! the orchestrator's decision that fired 2→3 → the delivery of the
 //! trigger to the phase runner → the phase-3 processor runs, all one trace
 //! id and one correlation id; the later phases too, down to the worker,
-//! whose batch span is a child of the coordinator's call.
+//! whose batch span is a child of the coordinator's call. And a message
+//! pushed to a service (`POST /pubsub/push`) is handled in a child of the
+//! span its `traceparent` names.
 
 mod common;
 
@@ -23,8 +25,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use propcast::pipeline::{Backends, DateRun, Pipeline};
+use propcast_platform::Delivery;
+use propcast_platform::embedded::SqliteStateStore;
 use propcast_prediction_worker::PredictionCoordinator;
 use propcast_prediction_worker::grpc::{WorkerPool, WorkerService, serve_worker};
+use propcast_service::{HandleError, PushHandler};
 use propcast_telemetry::otlp::Exporter;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -111,12 +116,31 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Every span the two dates exported, after the exporter flushed.
-fn spans() -> &'static [Received] {
-    static RUN: OnceLock<Vec<Received>> = OnceLock::new();
-    RUN.get_or_init(|| {
+/// The collector on loopback and the exporter sending to it, installed
+/// as this test binary's subscriber.
+struct Harness {
+    collector: Collector,
+    exporter: Exporter,
+}
+
+impl Harness {
+    /// Every span received so far, after flushing the exporter.
+    fn received(&self) -> Vec<Received> {
+        self.exporter.flush().unwrap();
+        let spans = self.collector.spans.lock().unwrap().clone();
+        assert!(
+            spans.iter().all(|s| s.service == "propcast-test"),
+            "every exported span names its service"
+        );
+        spans
+    }
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
         let collector = Collector::default();
-        let (endpoint, exporter) = runtime().block_on(async {
+        let exporter = runtime().block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let endpoint = format!("http://{}", listener.local_addr().unwrap());
             tokio::spawn(
@@ -124,14 +148,24 @@ fn spans() -> &'static [Received] {
                     .add_service(TraceServiceServer::new(collector.clone()))
                     .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
             );
-            let exporter = Exporter::start(&endpoint, "propcast-test").unwrap();
-            (endpoint, exporter)
+            Exporter::start(&endpoint, "propcast-test").unwrap()
         });
         tracing_subscriber::registry()
             .with(exporter.layer())
             .try_init()
             .expect("the first subscriber of this test binary");
+        Harness {
+            collector,
+            exporter,
+        }
+    })
+}
 
+/// Every span the two dates exported, after the exporter flushed.
+fn spans() -> &'static [Received] {
+    static RUN: OnceLock<Vec<Received>> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let harness = harness();
         let work = tempfile::tempdir().unwrap();
         let land = landing_for(work.path(), &[HISTORY, DATE]);
         runtime().block_on(async {
@@ -162,13 +196,7 @@ fn spans() -> &'static [Received] {
                 }
             }
         });
-        exporter.flush().unwrap();
-        let spans = collector.spans.lock().unwrap().clone();
-        assert!(
-            spans.iter().all(|s| s.service == "propcast-test"),
-            "spans exported to {endpoint} name their service"
-        );
-        spans
+        harness.received()
     })
 }
 
@@ -309,4 +337,64 @@ fn a_worker_batch_is_a_child_of_the_coordinators_call() {
         assert_child(call, coordinator);
         assert_eq!(batch.attr("correlation_id"), format!("traces/{DATE}"));
     }
+}
+
+/// What a service does with a push: nothing but accept it.
+struct Accept;
+
+#[async_trait::async_trait]
+impl PushHandler for Accept {
+    fn role(&self) -> &str {
+        "probe"
+    }
+
+    async fn handle(&self, _subscription: &str, _delivery: &Delivery) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_pushed_message_is_handled_in_a_child_of_the_span_that_published_it() {
+    let harness = harness();
+    let (trace, parent) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let status = runtime().block_on(async {
+        let state = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStateStore::open(state.path().join("state.sqlite")).unwrap());
+        let router = propcast_service::router(Arc::new(Accept), None, store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pubsub/push", listener.local_addr().unwrap());
+        tokio::spawn(propcast_service::serve(
+            listener,
+            router,
+            std::future::pending(),
+            Duration::from_secs(1),
+        ));
+        let envelope = format!(
+            r#"{{"message":{{"data":"","messageId":"push-1","attributes":{{
+                "traceparent":"00-{trace}-{parent}-01","game_date":"{DATE}",
+                "correlation_id":"pushed/{DATE}"}}}},
+               "subscription":"projects/p/subscriptions/probe-push"}}"#
+        );
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(envelope)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status.as_u16(), 204);
+    let spans = harness.received();
+    let delivery = one(&spans, "the push's delivery span", |s| {
+        s.name == propcast_telemetry::BUS_DELIVERY && s.attr("subscription") == "probe-push"
+    });
+    assert_eq!(delivery.trace_id, trace);
+    assert_eq!(delivery.parent, parent);
+    assert_eq!(delivery.attr("correlation_id"), format!("pushed/{DATE}"));
+    assert_eq!(delivery.attr("game_date"), DATE);
 }
