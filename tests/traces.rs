@@ -39,6 +39,9 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 const HISTORY: &str = "2025-11-01";
 const DATE: &str = "2025-11-02";
+/// The round of the date-by-date run (the range test runs the same dates
+/// in a round of its own, in the same process).
+const ROUND: &str = "traces";
 
 /// One exported span, as the collector received it.
 #[derive(Debug, Clone)]
@@ -183,7 +186,7 @@ fn spans() -> &'static [Received] {
             pipeline.prepare().await.unwrap();
             for date in [HISTORY, DATE] {
                 let outcome = pipeline
-                    .run_date_with(date.parse().unwrap(), &DateRun::backfill(), "traces")
+                    .run_date_with(date.parse().unwrap(), &DateRun::backfill(), ROUND)
                     .await
                     .unwrap();
                 assert!(
@@ -198,6 +201,12 @@ fn spans() -> &'static [Received] {
         });
         harness.received()
     })
+}
+
+/// Whether a span (of those that name their round) is the date-by-date
+/// run's.
+fn ours(span: &Received) -> bool {
+    span.attr("round_id") == ROUND
 }
 
 fn by_id(spans: &[Received]) -> BTreeMap<&str, &Received> {
@@ -230,9 +239,9 @@ fn assert_child(child: &Received, parent: &Received) {
 fn one_trace_follows_a_date_across_the_phase_transitions() {
     let spans = spans();
     let ids = by_id(spans);
-    let correlation = format!("traces/{DATE}");
+    let correlation = format!("{ROUND}/{DATE}");
     let landing = one(spans, "the landing span of the date", |s| {
-        s.name == propcast_telemetry::LANDING && s.attr("game_date") == DATE
+        s.name == propcast_telemetry::LANDING && s.attr("game_date") == DATE && ours(s)
     });
     assert_eq!(landing.parent, "", "the landing is the root of the trace");
     assert_eq!(landing.attr("correlation_id"), correlation);
@@ -244,6 +253,7 @@ fn one_trace_follows_a_date_across_the_phase_transitions() {
             && s.attr("game_date") == DATE
             && s.attr("transition") == "phase2_to_phase3"
             && s.attr("decision") == "fire"
+            && ours(s)
     });
     let delivery = parent(&ids, fired);
     assert_eq!(delivery.name, propcast_telemetry::BUS_DELIVERY);
@@ -265,7 +275,7 @@ fn one_trace_follows_a_date_across_the_phase_transitions() {
     let phase3: Vec<&Received> = spans
         .iter()
         .filter(|s| s.name == propcast_telemetry::PROCESSOR_RUN && s.attr("phase") == "3")
-        .filter(|s| s.attr("game_date") == DATE)
+        .filter(|s| s.attr("game_date") == DATE && ours(s))
         .collect();
     assert_eq!(phase3.len(), 5, "the five phase-3 processors: {phase3:#?}");
     for run in &phase3 {
@@ -280,6 +290,7 @@ fn one_trace_follows_a_date_across_the_phase_transitions() {
     let runs: Vec<&Received> = spans
         .iter()
         .filter(|s| s.name == propcast_telemetry::PROCESSOR_RUN && s.attr("game_date") == DATE)
+        .filter(|s| ours(s))
         .collect();
     let phases: std::collections::BTreeSet<&str> = runs.iter().map(|s| s.attr("phase")).collect();
     assert_eq!(phases.into_iter().collect::<Vec<_>>(), ["2", "3", "4", "5"]);
@@ -287,27 +298,27 @@ fn one_trace_follows_a_date_across_the_phase_transitions() {
         spans
             .iter()
             .filter(|s| s.name == propcast_telemetry::ORCHESTRATOR_DECISION)
-            .filter(|s| s.attr("game_date") == DATE),
+            .filter(|s| s.attr("game_date") == DATE && ours(s)),
     ) {
         assert_eq!(span.trace_id, trace, "{span:#?}");
         assert_eq!(span.attr("correlation_id"), correlation, "{span:#?}");
     }
     let history = one(spans, "the landing span of the other date", |s| {
-        s.name == propcast_telemetry::LANDING && s.attr("game_date") == HISTORY
+        s.name == propcast_telemetry::LANDING && s.attr("game_date") == HISTORY && ours(s)
     });
     assert_ne!(history.trace_id, trace, "each date is a trace of its own");
     // Decisions record what they decided: one fire per transition.
     let fires = spans
         .iter()
         .filter(|s| s.name == propcast_telemetry::ORCHESTRATOR_DECISION)
-        .filter(|s| s.attr("game_date") == DATE && s.attr("decision") == "fire")
+        .filter(|s| s.attr("game_date") == DATE && s.attr("decision") == "fire" && ours(s))
         .count();
     assert_eq!(fires, 3);
     assert!(
         spans
             .iter()
             .filter(|s| s.name == propcast_telemetry::ORCHESTRATOR_DECISION)
-            .any(|s| s.attr("game_date") == DATE && s.attr("decision") == "not_yet"),
+            .any(|s| s.attr("game_date") == DATE && s.attr("decision") == "not_yet" && ours(s)),
         "completions before the last critical one are decided 'not yet'"
     );
 }
@@ -328,6 +339,7 @@ fn a_worker_batch_is_a_child_of_the_coordinators_call() {
         s.name == propcast_telemetry::PROCESSOR_RUN
             && s.attr("game_date") == DATE
             && s.attr("processor") == propcast_prediction_worker::coordinator::NAME
+            && ours(s)
     });
     for batch in batches {
         let call = parent(&ids, batch);
@@ -335,7 +347,7 @@ fn a_worker_batch_is_a_child_of_the_coordinators_call() {
         assert_eq!(call.attr("batch_id"), batch.attr("batch_id"));
         assert_child(batch, call);
         assert_child(call, coordinator);
-        assert_eq!(batch.attr("correlation_id"), format!("traces/{DATE}"));
+        assert_eq!(batch.attr("correlation_id"), format!("{ROUND}/{DATE}"));
     }
 }
 
@@ -397,4 +409,62 @@ fn a_pushed_message_is_handled_in_a_child_of_the_span_that_published_it() {
     assert_eq!(delivery.parent, parent);
     assert_eq!(delivery.attr("correlation_id"), format!("pushed/{DATE}"));
     assert_eq!(delivery.attr("game_date"), DATE);
+}
+
+/// The backfill's default path: phase 2 once for a range of dates, every
+/// later phase once for the dates its transition fired. The range is one
+/// trace under one landing span; each phase's range run is a child of the
+/// delivery of the trigger that completed it (linked to the other dates'
+/// triggers).
+#[test]
+fn a_range_run_is_one_trace_from_its_landing_to_its_last_phase() {
+    let harness = harness();
+    let work = tempfile::tempdir().unwrap();
+    let land = landing_for(work.path(), &[HISTORY, DATE]);
+    let round = "traces-range";
+    runtime().block_on(async {
+        let pipeline = Pipeline::new(Backends::embedded(&work.path().join("data"), &land).unwrap());
+        pipeline.prepare().await.unwrap();
+        let dates = [HISTORY.parse().unwrap(), DATE.parse().unwrap()];
+        let outcomes = pipeline
+            .run_range(&dates, propcast_patterns::RunMode::Backfill, round)
+            .await
+            .unwrap();
+        assert!(outcomes.iter().all(|o| o.failed().is_empty()));
+    });
+    let spans = harness.received();
+    let ids = by_id(&spans);
+    let landing = one(&spans, "the range's landing span", |s| {
+        s.name == propcast_telemetry::LANDING && s.attr("round_id") == round
+    });
+    assert_eq!(
+        (landing.attr("game_date"), landing.attr("last_date")),
+        (HISTORY, DATE)
+    );
+    assert_eq!(landing.attr("dates"), "2");
+    let runs: Vec<&Received> = spans
+        .iter()
+        .filter(|s| s.name == propcast_telemetry::PROCESSOR_RUN && s.attr("round_id") == round)
+        .collect();
+    let raw: Vec<&&Received> = runs.iter().filter(|s| s.attr("phase") == "2").collect();
+    assert_eq!(
+        raw.len(),
+        4,
+        "one range run per phase-2 processor: {raw:#?}"
+    );
+    for run in raw {
+        assert_eq!(run.attr("dates"), "2");
+        assert_child(run, landing);
+    }
+    let analytics: Vec<&&Received> = runs.iter().filter(|s| s.attr("phase") == "3").collect();
+    assert_eq!(analytics.len(), 5, "one range run per phase-3 processor");
+    for run in analytics {
+        assert_eq!(run.trace_id, landing.trace_id, "{run:#?}");
+        let delivery = parent(&ids, run);
+        assert_eq!(delivery.attr("subscription"), "phase3-trigger-runner");
+        let decision = parent(&ids, delivery);
+        assert_eq!(decision.name, propcast_telemetry::ORCHESTRATOR_DECISION);
+        assert_eq!(decision.attr("decision"), "fire");
+        assert_eq!(decision.attr("transition"), "phase2_to_phase3");
+    }
 }

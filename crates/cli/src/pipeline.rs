@@ -740,8 +740,10 @@ impl Pipeline {
         days: &[RangeDate],
         pump: &mut Pump,
     ) -> anyhow::Result<()> {
-        let contexts: Vec<ProcessContext> = days.iter().map(|d| d.ctx.clone()).collect();
-        let span = range_span(processor, &contexts);
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(());
+        };
+        let span = range_span(processor, &first.ctx, last.ctx.game_date, days.len());
         self.run_range_in(processor, days, pump)
             .instrument(span)
             .await

@@ -81,17 +81,18 @@ pub fn run_span(processor: &dyn Processor, ctx: &ProcessContext) -> tracing::Spa
     )
 }
 
-/// [`run_span`] for a range run: `game_date` and `correlation_id` are
-/// those of the first date, `last_date` and `dates` say how far it goes.
-pub fn range_span(processor: &dyn Processor, contexts: &[ProcessContext]) -> tracing::Span {
-    let Some(first) = contexts.first() else {
-        return tracing::Span::none();
-    };
+/// [`run_span`] for a range run from `first` (the first date's context)
+/// to `last`, `dates` dates: `game_date` and `correlation_id` are those of
+/// the first date, `last_date` and `dates` say how far it goes.
+pub fn range_span(
+    processor: &dyn Processor,
+    first: &ProcessContext,
+    last: NaiveDate,
+    dates: usize,
+) -> tracing::Span {
     let span = run_span(processor, first);
-    if let Some(last) = contexts.last() {
-        span.record("last_date", tracing::field::display(last.game_date));
-    }
-    span.record("dates", contexts.len());
+    span.record("last_date", tracing::field::display(last));
+    span.record("dates", dates);
     span
 }
 
