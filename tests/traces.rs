@@ -25,8 +25,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use propcast::pipeline::{Backends, DateRun, Pipeline};
-use propcast_platform::Delivery;
 use propcast_platform::embedded::SqliteStateStore;
+use propcast_platform::{Coordination, Delivery};
 use propcast_prediction_worker::PredictionCoordinator;
 use propcast_prediction_worker::grpc::{WorkerPool, WorkerService, serve_worker};
 use propcast_service::{HandleError, PushHandler};
@@ -124,18 +124,15 @@ fn hex(bytes: &[u8]) -> String {
 struct Harness {
     collector: Collector,
     exporter: Exporter,
+    /// Where the collector listens (`http://127.0.0.1:PORT`).
+    endpoint: String,
 }
 
 impl Harness {
-    /// Every span received so far, after flushing the exporter.
+    /// Every span received so far, after flushing this process's exporter.
     fn received(&self) -> Vec<Received> {
         self.exporter.flush().unwrap();
-        let spans = self.collector.spans.lock().unwrap().clone();
-        assert!(
-            spans.iter().all(|s| s.service == "propcast-test"),
-            "every exported span names its service"
-        );
-        spans
+        self.collector.spans.lock().unwrap().clone()
     }
 }
 
@@ -143,7 +140,7 @@ fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
         let collector = Collector::default();
-        let exporter = runtime().block_on(async {
+        let (exporter, endpoint) = runtime().block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let endpoint = format!("http://{}", listener.local_addr().unwrap());
             tokio::spawn(
@@ -151,7 +148,10 @@ fn harness() -> &'static Harness {
                     .add_service(TraceServiceServer::new(collector.clone()))
                     .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
             );
-            Exporter::start(&endpoint, "propcast-test").unwrap()
+            (
+                Exporter::start(&endpoint, "propcast-test").unwrap(),
+                endpoint,
+            )
         });
         tracing_subscriber::registry()
             .with(exporter.layer())
@@ -160,6 +160,7 @@ fn harness() -> &'static Harness {
         Harness {
             collector,
             exporter,
+            endpoint,
         }
     })
 }
@@ -244,6 +245,7 @@ fn one_trace_follows_a_date_across_the_phase_transitions() {
         s.name == propcast_telemetry::LANDING && s.attr("game_date") == DATE && ours(s)
     });
     assert_eq!(landing.parent, "", "the landing is the root of the trace");
+    assert_eq!(landing.service, "propcast-test");
     assert_eq!(landing.attr("correlation_id"), correlation);
     let trace = landing.trace_id.as_str();
 
@@ -467,4 +469,54 @@ fn a_range_run_is_one_trace_from_its_landing_to_its_last_phase() {
         assert_eq!(decision.attr("decision"), "fire");
         assert_eq!(decision.attr("transition"), "phase2_to_phase3");
     }
+}
+
+/// The `propcast` binary exports its spans, flushed before it exits: the
+/// landing span `propcast landed` opens (service `propcast`) is the parent
+/// the landing event's `traceparent` names on the embedded bus.
+#[test]
+fn the_binary_exports_its_spans_and_its_messages_name_them() {
+    let harness = harness();
+    let data = tempfile::tempdir().unwrap();
+    let coordination = Coordination::embedded(data.path()).unwrap();
+    let topic = propcast::serve::LANDING_TOPIC;
+    runtime().block_on(async {
+        let bus = &coordination.bus;
+        bus.create_topic(topic).await.unwrap();
+        bus.create_subscription(topic, "raw-push", Duration::from_secs(60), 5)
+            .await
+            .unwrap();
+    });
+    let round = "traces-binary";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_propcast"))
+        .args(["landed", "--date", DATE, "--round", round, "--data-dir"])
+        .arg(data.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &harness.endpoint)
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .env_remove("OTEL_SERVICE_NAME")
+        .env_remove("PROPCAST_BUS")
+        .env_remove("PROPCAST_STATE")
+        .env_remove("PROPCAST_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No flush of ours: what the binary sent arrived before it exited.
+    let spans = harness.collector.spans.lock().unwrap().clone();
+    let landing = one(&spans, "the binary's landing span", |s| {
+        s.name == propcast_telemetry::LANDING && s.attr("round_id") == round
+    });
+    assert_eq!(landing.service, "propcast");
+    assert_eq!(landing.attr("correlation_id"), format!("{round}/{DATE}"));
+    let delivered = runtime()
+        .block_on(coordination.bus.pull("raw-push", 10))
+        .unwrap();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(
+        delivered[0].attributes[propcast_telemetry::propagation::TRACEPARENT],
+        format!("00-{}-{}-01", landing.trace_id, landing.span_id)
+    );
 }
