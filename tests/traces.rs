@@ -10,9 +10,11 @@
 //! the orchestrator's decision that fired 2→3 → the delivery of the
 //! trigger to the phase runner → the phase-3 processor runs, all one trace
 //! id and one correlation id; the later phases too, down to the worker,
-//! whose batch span is a child of the coordinator's call. And a message
-//! pushed to a service (`POST /pubsub/push`) is handled in a child of the
-//! span its `traceparent` names.
+//! whose batch span is a child of the coordinator's call. A range run (the
+//! backfill's default) is one trace too. A message pushed to a service
+//! (`POST /pubsub/push`) is handled in a child of the span its
+//! `traceparent` names. And the `propcast` binary exports its own spans
+//! before it exits, the message it publishes naming them.
 
 mod common;
 
