@@ -87,7 +87,7 @@ fn logged(runs: &[ProcessorRun]) -> Vec<Value> {
     let captured = Captured::default();
     let subscriber =
         propcast::cli::json_logs(tracing_subscriber::EnvFilter::new("info"), captured.clone());
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::dispatcher::with_default(&subscriber, || {
         runs.iter()
             .for_each(propcast_patterns::run::log_recorded_run)
     });

@@ -35,6 +35,12 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Send traces to this OpenTelemetry collector over OTLP/gRPC
+    /// (`http://HOST:4317`) [env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+    /// OTEL_EXPORTER_OTLP_ENDPOINT]; without one no trace is recorded.
+    #[arg(long, global = true, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
     #[command(flatten)]
     pub backends: BackendArgs,
 
@@ -487,52 +493,137 @@ fn location(config: &Config) -> String {
     }
 }
 
-/// Logs as JSON lines on stderr, one object per event (what Cloud Logging
-/// reads as structured logs), at info unless RUST_LOG says otherwise.
 /// `HH:MM` as a time of day.
 fn parse_hh_mm(text: &str) -> Result<chrono::NaiveTime, String> {
     chrono::NaiveTime::parse_from_str(text, "%H:%M")
         .map_err(|e| format!("{text:?} is not a time HH:MM (e.g. 11:00): {e}"))
 }
 
-pub fn init_json_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    use tracing_subscriber::util::SubscriberInitExt;
-    let _ = json_logs(filter, std::io::stderr).try_init();
+/// What `main` holds while the process runs: the trace exporter, when an
+/// endpoint is configured. [`Telemetry::shutdown`] flushes it; call it
+/// before the Tokio runtime is dropped.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    exporter: Option<propcast_telemetry::otlp::Exporter>,
 }
 
-/// The services' log format: one JSON object per event (Cloud Run hands
-/// each line to Cloud Logging as its `jsonPayload`: `target`, `level`, the
-/// event's `fields`). The log-based metrics of `deploy/monitoring/` filter
-/// on it.
-pub fn json_logs<W>(
-    filter: tracing_subscriber::EnvFilter,
-    writer: W,
-) -> impl tracing::Subscriber + Send + Sync
-where
-    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
-{
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .finish()
+impl Telemetry {
+    /// Exports the spans still queued and stops the exporter.
+    pub fn shutdown(self) {
+        if let Some(exporter) = self.exporter
+            && let Err(e) = exporter.shutdown()
+        {
+            eprintln!("warning: traces not all exported: {e}");
+        }
+    }
 }
 
-pub fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "error",
-        1 => "warn",
-        2 => "info",
-        _ => "debug",
+/// The OTLP endpoint in effect: `--otlp-endpoint`, else the standard
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub fn otlp_endpoint(cli: &Cli) -> Option<String> {
+    cli.otlp_endpoint
+        .clone()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(propcast_telemetry::otlp::endpoint_from_env)
+}
+
+/// Starts logging on stderr and, when an OTLP endpoint is configured,
+/// trace export (as service `propcast`, or `propcast-ROLE` for `serve`).
+/// `serve` logs JSON lines, one object per event (what Cloud Logging reads
+/// as structured logs), at info unless RUST_LOG says otherwise; the other
+/// commands log text at the level of `-v`. The pipeline's spans
+/// (`propcast_telemetry::TARGET`) go to the exporter only, never into the
+/// logs, so without an exporter they are disabled where they are created.
+/// Call it inside the Tokio runtime (the exporter's gRPC channel runs
+/// there).
+pub fn init_telemetry(cli: &Cli) -> anyhow::Result<Telemetry> {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let (json, service) = match &cli.command {
+        Command::Serve { role, .. } => (true, format!("propcast-{}", role.name())),
+        _ => (false, "propcast".to_string()),
+    };
+    let exporter = otlp_endpoint(cli)
+        .map(|endpoint| propcast_telemetry::otlp::Exporter::start(&endpoint, &service))
+        .transpose()?;
+    let default = match (json, cli.verbose) {
+        (true, _) => "info",
+        (false, 0) => "error",
+        (false, 1) => "warn",
+        (false, 2) => "info",
+        (false, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = subscriber(json, filter, exporter.as_ref()).try_init();
+    Ok(Telemetry { exporter })
+}
+
+/// The process's subscriber: the logs on stderr (without the pipeline's
+/// spans) and, with an exporter, the trace layer. Without one there is no
+/// trace layer at all, not an empty one, so nothing is interested in the
+/// pipeline's spans and they are disabled at their call sites.
+fn subscriber(
+    json: bool,
+    filter: tracing_subscriber::EnvFilter,
+    exporter: Option<&propcast_telemetry::otlp::Exporter>,
+) -> tracing::Dispatch {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let registry = tracing_subscriber::registry();
+    match exporter {
+        Some(exporter) => {
+            tracing::Dispatch::new(registry.with(exporter.layer()).with(logs(json, filter)))
+        }
+        None => tracing::Dispatch::new(registry.with(logs(json, filter))),
+    }
+}
+
+/// The stderr log layer: JSON lines or text, filtered by `filter`, never
+/// showing the pipeline's spans (`propcast_telemetry::TARGET`).
+fn logs<S>(
+    json: bool,
+    filter: tracing_subscriber::EnvFilter,
+) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    logs_to(json, filter, std::io::stderr)
+}
+
+/// [`logs`] into any writer. The JSON form is the services' log format:
+/// one object per event (Cloud Run hands each line to Cloud Logging as its
+/// `jsonPayload`: `target`, `level`, the event's `fields`), which the
+/// log-based metrics of `deploy/monitoring/` filter on.
+fn logs_to<S, W>(
+    json: bool,
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{FilterExt as _, filter_fn};
+    let filter = filter.and(filter_fn(|meta| {
+        !(meta.is_span() && meta.target() == propcast_telemetry::TARGET)
+    }));
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
+    if json {
+        layer.json().with_filter(filter).boxed()
+    } else {
+        layer.with_filter(filter).boxed()
+    }
+}
+
+/// A subscriber writing the services' JSON logs into `writer` (what
+/// `serve` logs on stderr), for checking the log format.
+pub fn json_logs<W>(filter: tracing_subscriber::EnvFilter, writer: W) -> tracing::Dispatch
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt as _;
+    tracing::Dispatch::new(tracing_subscriber::registry().with(logs_to(true, filter, writer)))
 }
 
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
@@ -1012,4 +1103,26 @@ fn finish(summary: &crate::summary::Summary, json: Option<&Path>) -> anyhow::Res
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subscriber;
+
+    /// Off means off: with no exporter nothing records the pipeline's
+    /// spans, while the logs still see the events at their level.
+    #[test]
+    fn without_an_exporter_the_pipeline_spans_are_disabled() {
+        let dispatch = subscriber(false, tracing_subscriber::EnvFilter::new("info"), None);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!(
+                target: propcast_telemetry::TARGET,
+                propcast_telemetry::PROCESSOR_RUN,
+                processor = "p"
+            );
+            assert!(span.is_disabled());
+            assert!(tracing::enabled!(tracing::Level::INFO));
+            assert!(!tracing::enabled!(tracing::Level::DEBUG));
+        });
+    }
 }

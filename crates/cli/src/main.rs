@@ -4,11 +4,6 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = propcast::cli::Cli::parse();
-    if matches!(cli.command, propcast::cli::Command::Serve { .. }) {
-        propcast::cli::init_json_tracing();
-    } else {
-        propcast::cli::init_tracing(cli.verbose);
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -19,7 +14,18 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(propcast::cli::execute(cli)) {
+    // The trace exporter's channel runs on the runtime: start it there.
+    let telemetry = match runtime.block_on(async { propcast::cli::init_telemetry(&cli) }) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(propcast::cli::execute(cli));
+    // Flush the last spans while the runtime still runs.
+    telemetry.shutdown();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

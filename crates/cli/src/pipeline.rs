@@ -27,10 +27,10 @@ use propcast_core::tables::ALL_TABLES;
 use propcast_orchestrator::{Fired, Mode, Orchestrator, Transition, Trigger};
 use propcast_patterns::{
     Coverage, LayerOptions, LayeredRun, Ledger, Phase, ProcessContext, Processor, RangeDate,
-    RunMode, RunReport, RunStatus, record_date_runs, record_runs, run_layered, run_layered_range,
-    skip_report,
+    RunMode, RunReport, RunStatus, range_span, record_date_runs, record_runs, record_status,
+    run_layered, run_layered_range, run_span, skip_report,
 };
-use propcast_platform::{DeadLetter, dead_letter};
+use propcast_platform::{CORRELATION_ATTRIBUTE, DeadLetter, dead_letter};
 use propcast_prediction_worker::grpc::WorkerPool;
 use propcast_prediction_worker::{
     GbdtSystem, PredictionCoordinator, PredictionGrading, PredictionSystem, TrainedModel,
@@ -39,6 +39,7 @@ use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 pub use propcast_orchestrator::COMPLETIONS_TOPIC;
 use propcast_orchestrator::service::MAX_ATTEMPTS;
@@ -402,6 +403,7 @@ impl Pipeline {
         );
         let ctx = self.context(date, run.mode, round, format!("{round}/{date}"));
         self.run_raw(&ctx, self.flow_mode(date, run.mode), &mut pump)
+            .instrument(landing_span(date, date, 1, &ctx.correlation_id, round))
             .await?;
         self.pump(&mut pump).await?;
         let mut outcomes = self.finish(pump, run.mode).await?;
@@ -445,10 +447,14 @@ impl Pipeline {
                 opts: self.landing_options(date, mode, &pump),
             })
             .collect();
+        let last = dates[dates.len() - 1];
+        let landing = landing_span(first, last, dates.len(), &days[0].ctx.correlation_id, round);
         for processor in processors.iter().filter(|p| p.phase() == Phase::Raw) {
             self.run_range_one(processor.as_ref(), &days, &mut pump)
+                .instrument(landing.clone())
                 .await?;
         }
+        drop(landing);
         self.pump(&mut pump).await?;
         self.finish(pump, mode).await
     }
@@ -715,14 +721,36 @@ impl Pipeline {
     ) -> anyhow::Result<()> {
         let key = (ctx.game_date, ctx.execution_id.clone());
         let ledger = pump.ledgers.entry(key).or_default().clone();
-        let layered = run_layered(processor, ctx, &ledger, opts).await;
-        self.ran(processor, ctx.game_date, &ctx.execution_id, layered, pump)
-            .await
+        let span = run_span(processor, ctx);
+        async {
+            let layered = run_layered(processor, ctx, &ledger, opts).await;
+            record_status(&span, &layered.report);
+            self.ran(processor, ctx.game_date, &ctx.execution_id, layered, pump)
+                .await
+        }
+        .instrument(span.clone())
+        .await
     }
 
     /// [`Self::run_one`] for every date of a range at once
     /// ([`run_layered_range`]).
     async fn run_range_one(
+        &self,
+        processor: &dyn Processor,
+        days: &[RangeDate],
+        pump: &mut Pump,
+    ) -> anyhow::Result<()> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(());
+        };
+        let span = range_span(processor, &first.ctx, last.ctx.game_date, days.len());
+        self.run_range_in(processor, days, pump)
+            .instrument(span)
+            .await
+    }
+
+    /// [`Self::run_range_one`] inside its span.
+    async fn run_range_in(
         &self,
         processor: &dyn Processor,
         days: &[RangeDate],
@@ -758,6 +786,10 @@ impl Pipeline {
                 ("processor".to_string(), completion.processor.clone()),
                 ("game_date".to_string(), completion.game_date.clone()),
                 ("round_id".to_string(), completion.round_id.clone()),
+                (
+                    CORRELATION_ATTRIBUTE.to_string(),
+                    completion.correlation_id.clone(),
+                ),
             ]);
             let data = Bytes::from(Message::encode_to_vec(completion));
             self.backends
@@ -825,6 +857,9 @@ impl Pipeline {
                     }
                     deliveries.extend(more);
                 }
+                // The triggers run as one range are handled under one
+                // delivery span: the first one's child, linked to the others.
+                let mut batch_span: Option<tracing::Span> = None;
                 for delivery in deliveries {
                     handled += 1;
                     match Trigger::read(transition, &delivery.data) {
@@ -833,10 +868,21 @@ impl Pipeline {
                                 && pump.current(trigger.game_date, &trigger.round_id)
                                 && !range.iter().any(|(t, _)| t.game_date == trigger.game_date) =>
                         {
+                            match &batch_span {
+                                Some(span) => {
+                                    propcast_telemetry::propagation::add_link_from_attributes(
+                                        span,
+                                        &delivery.attributes,
+                                    )
+                                }
+                                None => batch_span = Some(delivery.span(&subscription)),
+                            }
                             range.push((trigger, delivery.ack_id));
                         }
                         Ok(trigger) => {
-                            self.run_phase(&trigger, pump).await?;
+                            self.run_phase(&trigger, pump)
+                                .instrument(delivery.span(&subscription))
+                                .await?;
                             bus.ack(&subscription, &[delivery.ack_id]).await?;
                         }
                         Err(bad) => {
@@ -855,7 +901,9 @@ impl Pipeline {
                 if !range.is_empty() {
                     range.sort_by_key(|(t, _)| t.game_date);
                     let (triggers, acks): (Vec<Trigger>, Vec<String>) = range.into_iter().unzip();
-                    self.run_phase_range(&triggers, pump).await?;
+                    self.run_phase_range(&triggers, pump)
+                        .instrument(batch_span.take().unwrap_or_else(tracing::Span::none))
+                        .await?;
                     bus.ack(&subscription, &acks).await?;
                 }
             }
@@ -1011,6 +1059,26 @@ impl Pipeline {
             }
         ))
     }
+}
+
+/// The root span of a date's (or a range's) trace in process: its payloads
+/// landed and phase 2 starts ([`propcast_telemetry::LANDING`]).
+pub fn landing_span(
+    first: NaiveDate,
+    last: NaiveDate,
+    dates: usize,
+    correlation_id: &str,
+    round: &str,
+) -> tracing::Span {
+    tracing::info_span!(
+        target: propcast_telemetry::TARGET,
+        propcast_telemetry::LANDING,
+        game_date = %first,
+        last_date = %last,
+        dates,
+        correlation_id,
+        round_id = round,
+    )
 }
 
 /// A poisoned lock only means another thread panicked mid-swap of a whole

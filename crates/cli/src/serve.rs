@@ -21,13 +21,14 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::NaiveDate;
 use propcast_orchestrator::{Mode, Outcome, Transition, Trigger};
-use propcast_platform::{Delivery, EventBus};
+use propcast_platform::{CORRELATION_ATTRIBUTE, Delivery, EventBus};
 use propcast_proto::v1::{LandingEvent, PhaseTrigger, ProcessorCompletion, TriggerUpstream};
 use propcast_service::{HandleError, PushHandler};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Where phase 1 announces a landed date (a [`LandingEvent`]).
 pub const LANDING_TOPIC: &str = "landing-events";
@@ -390,12 +391,21 @@ pub async fn publish_landing(
         correlation_id: format!("{round}/{date}"),
         source: source.to_string(),
     };
-    let attributes = BTreeMap::from([("game_date".to_string(), date.to_string())]);
+    let attributes = BTreeMap::from([
+        ("game_date".to_string(), date.to_string()),
+        (
+            CORRELATION_ATTRIBUTE.to_string(),
+            event.correlation_id.clone(),
+        ),
+    ]);
+    // The date's trace starts here: the raw service's delivery continues it.
+    let span = crate::pipeline::landing_span(date, date, 1, &event.correlation_id, round);
     bus.publish(
         LANDING_TOPIC,
         Bytes::from(Message::encode_to_vec(&event)),
         attributes,
     )
+    .instrument(span)
     .await
     .with_context(|| format!("publishing the landing event of {date}"))
 }

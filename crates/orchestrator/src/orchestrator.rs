@@ -12,6 +12,7 @@ use propcast_platform::{
     DeadLetterError, EventBus, EventBusError, StateError, StateStore, TxDecision,
 };
 use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
+use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::document::{CompletionDoc, ProcessorEntry};
@@ -303,10 +304,47 @@ impl Orchestrator {
     /// ready, not triggered and not claimed by a live claim, claims it;
     /// (2) the claimer publishes the trigger; (3) a second transaction marks
     /// `_triggered` — or, when the publish failed, releases the claim.
+    ///
+    /// Each call is one decision span
+    /// ([`propcast_telemetry::ORCHESTRATOR_DECISION`]) with the event's
+    /// processor, phase, date, correlation id and round, and the decision
+    /// taken ([`Outcome::decision`]); a trigger it fires is published under
+    /// it, so the phase it starts continues the trace.
     pub async fn on_completion(
         &self,
         event: &ProcessorCompletion,
     ) -> Result<Outcome, OrchestratorError> {
+        let span = tracing::info_span!(
+            target: propcast_telemetry::TARGET,
+            propcast_telemetry::ORCHESTRATOR_DECISION,
+            processor = %event.processor,
+            phase = event.phase,
+            game_date = %event.game_date,
+            correlation_id = %event.correlation_id,
+            round_id = %event.round_id,
+            transition = tracing::field::Empty,
+            mode = tracing::field::Empty,
+            decision = tracing::field::Empty,
+        );
+        let outcome = self.decide(event).instrument(span.clone()).await;
+        if !span.is_disabled() {
+            let decision = match &outcome {
+                Ok(outcome) => outcome.decision(),
+                Err(OrchestratorError::BadEvent(_)) => "bad_event",
+                Err(_) => "error",
+            };
+            span.record("decision", decision);
+            if let Ok(Outcome::Fired(fired)) = &outcome {
+                record_key(&span, &fired.key);
+            } else if let Ok(Outcome::Pending { key, .. }) = &outcome {
+                record_key(&span, key);
+            }
+        }
+        outcome
+    }
+
+    /// [`Self::on_completion`] inside its span.
+    async fn decide(&self, event: &ProcessorCompletion) -> Result<Outcome, OrchestratorError> {
         let phase = Phase::try_from(event.phase).map_err(BadCompletion::Phase)?;
         let Some(transition) = Transition::from_upstream_phase(phase) else {
             return Ok(Outcome::Ignored {
@@ -503,8 +541,24 @@ impl Orchestrator {
                 };
                 match self.claim_existing(&key, config, now).await {
                     Ok(Some((doc, reason, claim_id))) => {
+                        let span = tracing::info_span!(
+                            target: propcast_telemetry::TARGET,
+                            propcast_telemetry::ORCHESTRATOR_DECISION,
+                            game_date = %key.game_date,
+                            correlation_id = doc
+                                .processors
+                                .values()
+                                .map(|e| e.correlation_id.as_str())
+                                .next()
+                                .unwrap_or(""),
+                            round_id = %key.round_id,
+                            transition = key.transition.as_str(),
+                            mode = key.mode.as_str(),
+                            decision = "fire_by_timeout",
+                        );
                         match self
                             .publish_and_mark(key, &doc, reason, &claim_id, now)
+                            .instrument(span)
                             .await
                         {
                             Ok(fired) => sweep.fired.push(fired),
@@ -599,6 +653,10 @@ impl Orchestrator {
             ("mode".to_string(), key.mode.as_str().to_string()),
             ("round_id".to_string(), key.round_id.clone()),
             ("claim_id".to_string(), claim_id.to_string()),
+            (
+                propcast_platform::CORRELATION_ATTRIBUTE.to_string(),
+                message.correlation_id.clone(),
+            ),
         ]);
         let (collection, id) = (key.collection(), key.id());
         let published = self
@@ -709,6 +767,28 @@ impl Orchestrator {
                     return Err(e.into());
                 }
             }
+        }
+    }
+}
+
+/// The transition and mode of a decision, once known.
+fn record_key(span: &tracing::Span, key: &DocKey) {
+    span.record("transition", key.transition.as_str());
+    span.record("mode", key.mode.as_str());
+}
+
+impl Outcome {
+    /// The decision in one word, as its span records it: `fire`,
+    /// `not_yet`, `already_fired`, `claimed_elsewhere` or `ignored`.
+    pub fn decision(&self) -> &'static str {
+        match self {
+            Outcome::Fired(_) => "fire",
+            Outcome::Ignored { .. } => "ignored",
+            Outcome::Pending { state, .. } => match state {
+                TriggerState::Waiting => "not_yet",
+                TriggerState::ClaimedElsewhere => "claimed_elsewhere",
+                TriggerState::Triggered => "already_fired",
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use propcast_platform::{DeadLetter, dead_letter};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::orchestrator::{Fired, Orchestrator, OrchestratorError, Outcome};
 
@@ -67,7 +68,8 @@ impl Orchestrator {
             }
             for delivery in deliveries {
                 drained.handled += 1;
-                match self.on_payload(&delivery.data).await {
+                let span = delivery.span(ORCHESTRATOR_SUBSCRIPTION);
+                match self.on_payload(&delivery.data).instrument(span).await {
                     Ok(outcome) => {
                         if let Outcome::Fired(fired) = outcome {
                             drained.fired.push(*fired);

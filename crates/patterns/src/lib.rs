@@ -48,6 +48,6 @@ pub use processor::{
 };
 pub use quarantine::Quarantine;
 pub use run::{
-    Coverage, RunReport, execute_processor, execute_range, record_date_runs, record_runs,
-    run_processor, skip_report,
+    Coverage, RunReport, execute_processor, execute_range, range_span, record_date_runs,
+    record_runs, record_status, run_processor, run_span, skip_report,
 };

@@ -60,6 +60,47 @@ impl RunReport {
     }
 }
 
+/// The span of one processor run for one date
+/// ([`propcast_telemetry::PROCESSOR_RUN`]): the processor, its phase, the
+/// date, the correlation id and round, and the run's status once recorded
+/// ([`record_status`]). A driver runs the processor inside it and publishes
+/// its completion there, so the completion's consumers continue the trace.
+pub fn run_span(processor: &dyn Processor, ctx: &ProcessContext) -> tracing::Span {
+    tracing::info_span!(
+        target: propcast_telemetry::TARGET,
+        propcast_telemetry::PROCESSOR_RUN,
+        processor = processor.name(),
+        phase = processor.phase().number(),
+        game_date = %ctx.game_date,
+        correlation_id = %ctx.correlation_id,
+        round_id = %ctx.execution_id,
+        mode = %ctx.mode,
+        dates = 1,
+        last_date = tracing::field::Empty,
+        status = tracing::field::Empty,
+    )
+}
+
+/// [`run_span`] for a range run from `first` (the first date's context)
+/// to `last`, `dates` dates: `game_date` and `correlation_id` are those of
+/// the first date, `last_date` and `dates` say how far it goes.
+pub fn range_span(
+    processor: &dyn Processor,
+    first: &ProcessContext,
+    last: NaiveDate,
+    dates: usize,
+) -> tracing::Span {
+    let span = run_span(processor, first);
+    span.record("last_date", tracing::field::display(last));
+    span.record("dates", dates);
+    span
+}
+
+/// Writes a run's status into its [`run_span`].
+pub fn record_status(span: &tracing::Span, report: &RunReport) {
+    span.record("status", tracing::field::display(report.status()));
+}
+
 /// Retry policy for transient errors: exponential backoff with jitter,
 /// 4 attempts in all, 200 ms to 5 s apart.
 fn retry_policy() -> ExponentialBuilder {

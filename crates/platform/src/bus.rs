@@ -37,6 +37,43 @@ pub struct Delivery {
     pub attempt: u32,
 }
 
+impl Delivery {
+    /// The span of handling this delivery ([`propcast_telemetry::BUS_DELIVERY`]):
+    /// a child of the span the message was published under, when its
+    /// attributes carry a `traceparent`, with the date, correlation id and
+    /// processor or transition the publisher put in the attributes. Handle
+    /// the delivery inside it (`.instrument(span)`); it is disabled, and
+    /// costs nothing, when no trace exporter is configured.
+    pub fn span(&self, subscription: &str) -> tracing::Span {
+        let attribute = |k: &str| self.attributes.get(k).map(String::as_str).unwrap_or("");
+        let span = tracing::info_span!(
+            target: propcast_telemetry::TARGET,
+            propcast_telemetry::BUS_DELIVERY,
+            subscription,
+            message_id = %self.message_id,
+            attempt = self.attempt,
+            game_date = attribute("game_date"),
+            correlation_id = attribute(CORRELATION_ATTRIBUTE),
+            processor = attribute("processor"),
+            transition = attribute("transition"),
+        );
+        propcast_telemetry::propagation::set_parent_from_attributes(&span, &self.attributes);
+        span
+    }
+}
+
+/// The attribute carrying a message's correlation id (the one its payload
+/// holds), so a consumer's span names it before decoding anything.
+pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";
+
+/// What every [`EventBus::publish`] does to the attributes it is given:
+/// the trace context of the publishing span goes with the message
+/// (`traceparent`, W3C), so the consumer's span continues the trace.
+pub fn outgoing_attributes(mut attributes: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    propcast_telemetry::propagation::inject_attributes(&mut attributes);
+    attributes
+}
+
 /// The attribute that carries the id `publish` returned, on buses whose
 /// own ids change on the way (Pub/Sub's dead-letter forwarding); hidden
 /// from deliveries.
@@ -57,7 +94,8 @@ pub trait EventBus: Send + Sync {
         max_attempts: u32,
     ) -> Result<(), EventBusError>;
 
-    /// Publishes a message; returns its id.
+    /// Publishes a message; returns its id. The attributes go out through
+    /// [`outgoing_attributes`] (the trace context is added).
     async fn publish(
         &self,
         topic: &str,

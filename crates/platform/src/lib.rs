@@ -26,7 +26,7 @@ pub mod embedded;
 pub mod gcp;
 
 pub use backends::{Backends, BackendsError, Coordination};
-pub use bus::{Delivery, EventBus, EventBusError, MESSAGE_ID_ATTRIBUTE};
+pub use bus::{CORRELATION_ATTRIBUTE, Delivery, EventBus, EventBusError, MESSAGE_ID_ATTRIBUTE};
 pub use config::{
     BusUri, Config, ConfigError, LandingUri, Layers, Settings, StateUri, WarehouseUri,
 };

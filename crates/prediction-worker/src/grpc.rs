@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
+use tracing::Instrument;
 
 /// How long a cached date's inputs are kept.
 const INPUTS_TTL: Duration = Duration::from_secs(300);
@@ -116,7 +117,49 @@ impl PredictionWorker for WorkerService {
         request: Request<PredictPlayersRequest>,
     ) -> Result<Response<PredictPlayersResponse>, Status> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let request = request.into_inner();
+        let span = tracing::info_span!(
+            target: propcast_telemetry::TARGET,
+            propcast_telemetry::WORKER_BATCH,
+            batch_id = %request.get_ref().batch_id,
+            game_date = %request.get_ref().game_date,
+            correlation_id = %request.get_ref().correlation_id,
+            players = request.get_ref().players.len(),
+        );
+        propcast_telemetry::propagation::set_parent_from_metadata(&span, request.metadata());
+        self.predict(request.into_inner()).instrument(span).await
+    }
+
+    async fn health(
+        &self,
+        _request: Request<HealthRequest>,
+    ) -> Result<Response<HealthResponse>, Status> {
+        let ids = self.coordinator.system_ids();
+        let breakers = Breakers::load(self.state.as_ref(), &ids, self.breaker).await;
+        let (ready, open) = match breakers {
+            Ok(b) => (
+                true,
+                ids.iter()
+                    .filter(|id| b.state_of(id) != crate::BreakerState::Closed)
+                    .map(|id| id.to_string())
+                    .collect(),
+            ),
+            Err(_) => (false, Vec::new()),
+        };
+        Ok(Response::new(HealthResponse {
+            ready,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            systems: ids.iter().map(|s| s.to_string()).collect(),
+            open_breakers: open,
+        }))
+    }
+}
+
+impl WorkerService {
+    /// One batch, inside the worker's span.
+    async fn predict(
+        &self,
+        request: PredictPlayersRequest,
+    ) -> Result<Response<PredictPlayersResponse>, Status> {
         let date: NaiveDate = request.game_date.parse().map_err(|_| {
             Status::invalid_argument(format!(
                 "game_date: {:?} is not a YYYY-MM-DD date",
@@ -208,30 +251,6 @@ impl PredictionWorker for WorkerService {
             predictions,
             outcomes,
             batch_json,
-        }))
-    }
-
-    async fn health(
-        &self,
-        _request: Request<HealthRequest>,
-    ) -> Result<Response<HealthResponse>, Status> {
-        let ids = self.coordinator.system_ids();
-        let breakers = Breakers::load(self.state.as_ref(), &ids, self.breaker).await;
-        let (ready, open) = match breakers {
-            Ok(b) => (
-                true,
-                ids.iter()
-                    .filter(|id| b.state_of(id) != crate::BreakerState::Closed)
-                    .map(|id| id.to_string())
-                    .collect(),
-            ),
-            Err(_) => (false, Vec::new()),
-        };
-        Ok(Response::new(HealthResponse {
-            ready,
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            systems: ids.iter().map(|s| s.to_string()).collect(),
-            open_breakers: open,
         }))
     }
 }
@@ -333,7 +352,10 @@ impl WorkerPool {
             .enumerate()
             .map(|(index, request)| {
                 let pool = pool.clone();
-                tokio::spawn(async move { pool.one(index, request).await })
+                tokio::spawn(
+                    async move { pool.one(index, request).await }
+                        .instrument(tracing::Span::current()),
+                )
             })
             .collect();
         let mut out = Vec::with_capacity(tasks.len());
@@ -404,11 +426,26 @@ impl WorkerPool {
             let started = Instant::now();
             let mut call = Request::new(request.clone());
             call.set_timeout(self.deadline);
-            let mut client = PredictionWorkerClient::new(self.channels[worker].clone());
+            let span = tracing::info_span!(
+                target: propcast_telemetry::TARGET,
+                propcast_telemetry::WORKER_CALL,
+                worker = %self.endpoints[worker],
+                batch_id = %request.batch_id,
+                attempt,
+                game_date = %request.game_date,
+                correlation_id = %request.correlation_id,
+            );
+            // The interceptor puts this span's context in the request's
+            // metadata: the worker's span is its child.
+            let mut client = PredictionWorkerClient::with_interceptor(
+                self.channels[worker].clone(),
+                propcast_telemetry::propagation::trace_context_interceptor,
+            );
             let answer = tokio::time::timeout(
                 self.deadline + Duration::from_secs(1),
                 client.predict_players(call),
             )
+            .instrument(span)
             .await;
             let status = match answer {
                 Ok(Ok(response)) => {

@@ -28,6 +28,7 @@ use propcast_platform::{Delivery, StateStore, dead_letter};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// What a role does with one pushed message.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +118,7 @@ async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         Ok(delivery) => app
             .handler
             .handle(&subscription, &delivery)
+            .instrument(delivery.span(&subscription))
             .await
             .map_err(|e| (delivery, e)),
         Err(e) => {

@@ -319,7 +319,7 @@ impl EventBus for SqliteEventBus {
         data: Bytes,
         attributes: BTreeMap<String, String>,
     ) -> Result<String, EventBusError> {
-        let attributes = serde_json::to_string(&attributes)
+        let attributes = serde_json::to_string(&crate::bus::outgoing_attributes(attributes))
             .map_err(|e| EventBusError::Other(format!("attributes: {e}")))?;
         let id = run_blocking(|| {
             self.immediate(|conn| {

@@ -504,7 +504,7 @@ impl EventBus for PubSubEventBus {
                 .clone()
         };
         let id = uuid::Uuid::new_v4().to_string();
-        let mut attributes = attributes;
+        let mut attributes = crate::bus::outgoing_attributes(attributes);
         attributes.insert(MESSAGE_ID_ATTRIBUTE.to_string(), id.clone());
         let sent = publisher
             .publish(Message::new().set_data(data).set_attributes(attributes))
