@@ -173,9 +173,13 @@ pub async fn open_warehouse(
             let opened = open_writer(path)
                 .await
                 .map_err(|e| unreachable("warehouse", uri, e))?;
-            opened
-                .serve_readers()
-                .map_err(|e| unreachable("warehouse", uri, e))?;
+            // Readers are a convenience beside the write: a socket that
+            // cannot be made (a path too long for a Unix socket, a
+            // read-only directory) leaves them the file lock's error, and
+            // the write goes on.
+            if let Err(e) = opened.serve_readers() {
+                tracing::warn!(error = %e, "cannot serve readers beside the warehouse's writer: `query`, `status` and the dashboard will wait for it to finish");
+            }
             Ok(Arc::new(opened))
         }
         #[cfg(feature = "gcp")]
