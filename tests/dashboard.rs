@@ -15,8 +15,11 @@ mod common;
 use chrono::{Datelike, Duration, NaiveDate};
 use common::{backfill, corrupt_player_points, free_port, landing_for, runtime};
 use fantoccini::{Client, ClientBuilder, Locator};
+use propcast_patterns::circuit_breaker::{self, BreakerConfig, Breakers, Outcome};
+use propcast_platform::StateStore;
 use propcast_platform::WarehouseExt;
-use propcast_platform::embedded::DuckDbWarehouse;
+use propcast_platform::embedded::{DuckDbWarehouse, SqliteStateStore};
+use propcast_prediction_worker::circuit_breaker::NAMESPACE as SYSTEMS;
 use propcast_prediction_worker::evaluation::{
     BASELINE_LAST_5, BASELINE_SEASON, EDGES, load_stored_evaluation, system_metrics,
 };
@@ -223,6 +226,34 @@ fn the_dashboard_in_chromium_shows_what_the_warehouse_holds() {
         "expected graded predictions in two weeks, got {by_week:?}"
     );
     drop(warehouse);
+    // A prediction system's breaker failed through the real state machine
+    // (the backfill recorded none), and its state as stored.
+    let breaker_id = circuit_breaker::document_id(SYSTEMS, "moving_average");
+    let stored_state = rt.block_on(async {
+        let state = SqliteStateStore::open(data.join("state.sqlite")).unwrap();
+        let mut breakers = Breakers::load(
+            &state,
+            SYSTEMS,
+            &["moving_average"],
+            BreakerConfig::default(),
+        )
+        .await
+        .unwrap();
+        for _ in 0..BreakerConfig::default().failure_threshold() {
+            breakers.record(
+                "moving_average",
+                Outcome::Failure("worker unavailable".into()),
+                chrono::Utc::now(),
+            );
+        }
+        breakers.flush(&state).await.unwrap();
+        let doc = state
+            .get(circuit_breaker::COLLECTION, &breaker_id)
+            .await
+            .unwrap()
+            .expect("stored");
+        doc["state"].as_str().unwrap().to_string()
+    });
 
     // The dashboard, as an operator starts it, and a browser.
     let port = free_port();
@@ -389,6 +420,18 @@ fn the_dashboard_in_chromium_shows_what_the_warehouse_holds() {
         assert_eq!(table.len(), compared, "the page has no week or system the evaluation lacks");
         assert!(points.len() >= compared, "every week of every system is a point");
         screenshot(&client.screenshot().await.unwrap(), "dashboard-accuracy.png");
+
+        // The breakers, as stored.
+        client.goto(&format!("{base}/breakers")).await.unwrap();
+        let breakers = rows_of(&client, "tr[data-breaker]").await;
+        let shown = breakers
+            .iter()
+            .find(|b| b["breaker"] == breaker_id)
+            .unwrap_or_else(|| panic!("{breaker_id} not on the page: {breakers:?}"));
+        assert_eq!(shown["state"], stored_state);
+        assert_eq!(stored_state, "OPEN", "five failures open the breaker");
+        let text = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+        assert!(text.contains("worker unavailable"), "{text}");
 
         // An address that does not read is a page that says so.
         client.goto(&format!("{base}/date/yesterday")).await.unwrap();

@@ -50,6 +50,10 @@ pub async fn page(State(dashboard): State<Dashboard>) -> Result<Markup, PageErro
         .filter(|(_, b)| b.state != BreakerState::Closed)
         .count();
     let content = html! {
+        @if by_namespace.is_empty() {
+            p #no-breakers { "No breaker is recorded in the state store (collection "
+                code { (propcast_patterns::circuit_breaker::COLLECTION) } "): every processor and prediction system is closed." }
+        }
         p { (by_namespace.values().map(Vec::len).sum::<usize>()) " breakers, " (not_closed) " not closed. "
             "A breaker opens after its failure threshold of consecutive failures, stays open for its timeout, "
             "then lets calls through half-open until its success threshold closes it." }
