@@ -205,3 +205,50 @@ pub async fn page(
     };
     Ok(layout("Runs by date", content))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(processor: &str, phase: i64, status: RunStatus, start: u32, end: u32) -> LatestRun {
+        let at = |m: u32| {
+            NaiveDate::from_ymd_opt(2025, 11, 1)
+                .unwrap()
+                .and_hms_opt(12, m, 0)
+                .unwrap()
+                .and_utc()
+        };
+        LatestRun {
+            game_date: NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+            processor: processor.into(),
+            phase,
+            status,
+            error: None,
+            skip_reason: None,
+            rows_written: 1,
+            records_quarantined: 0,
+            duration_ms: 1,
+            correlation_id: "c".into(),
+            mode: "daily".into(),
+            started_at: at(start),
+            finished_at: at(end),
+        }
+    }
+
+    #[test]
+    fn a_run_is_stale_when_an_earlier_phase_finished_after_it_started() {
+        let raw = run("player_boxscores", 2, RunStatus::Success, 10, 11);
+        let summary = run("player_game_summary", 3, RunStatus::Success, 5, 6);
+        let rerun = run("player_game_summary", 3, RunStatus::Success, 12, 13);
+        let failed = run("player_game_summary", 3, RunStatus::Failed, 5, 6);
+        let same_phase = run("team_boxscores", 2, RunStatus::Success, 5, 6);
+        let date = [&raw, &summary];
+        assert!(is_stale(&summary, &date));
+        assert!(!is_stale(&rerun, &[&raw, &rerun]));
+        // A failure is shown as failed, not as stale; a phase is not its own upstream.
+        assert!(!is_stale(&failed, &[&raw, &failed]));
+        assert!(!is_stale(&same_phase, &[&raw, &same_phase]));
+        assert_eq!(cell_status(None), "not_triggered");
+        assert_eq!(cell_status(Some(&raw)), "success");
+    }
+}
