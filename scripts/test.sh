@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this script).
-# Installs what it needs (the prebuilt DuckDB library), then: formatting,
+# Installs what it needs (the prebuilt DuckDB library; Chromium and
+# chromedriver for the dashboard's browser test), then: formatting,
 # clippy with warnings as errors, and every test of the workspace, including
 # the end-to-end pipeline tests on the real data in ../shared/data; then the
 # cloud backends (feature gcp) through the same conformance suite on
@@ -12,6 +13,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 "$root/scripts/setup.sh"
+# The dashboard's test (tests/dashboard.rs) drives headless Chromium through
+# chromedriver: Debian's packages, installed here when missing.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  echo "== installing chromium and chromium-driver (apt-get)" >&2
+  sudo=""
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 # Belt and braces for test binaries that link DuckDB (each package also sets an rpath).
 export LD_LIBRARY_PATH="$root/.cache/duckdb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [[ ! -d "$root/../shared/data/landing" ]]; then

@@ -2,13 +2,14 @@
 //! other process beside its writer, so the writer serves reads on a socket
 //! beside the file (`propcast_platform::embedded::readers`). Here the real
 //! `propcast` binary backfills real dates in one process while `propcast
-//! query` and `propcast status` run in others: both answer mid-run, with
-//! the dates completed so far (fewer than at the end, and each of them
-//! whole), and a write through `query` is refused.
+//! query`, `propcast status` and `propcast serve dashboard` run in others:
+//! all three answer mid-run, with the dates completed so far (fewer than at
+//! the end), and a write through `query` is refused.
 
 mod common;
 
-use common::landing;
+use common::{free_port, landing};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -39,14 +40,55 @@ fn dates_done(data: &Path) -> Result<i64, String> {
     Ok(rows[0]["dates"].as_i64().unwrap())
 }
 
+/// `GET path` on the dashboard: (status code, body).
+fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let code = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((code, body))
+}
+
+/// Kills the dashboard when the test ends, passing or not.
+struct Dashboard(Child);
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn running(child: &mut Child) -> bool {
     child.try_wait().unwrap().is_none()
 }
 
 #[test]
-fn query_and_status_answer_while_a_backfill_writes() {
+fn query_status_and_the_dashboard_answer_while_a_backfill_writes() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
+    let port = free_port();
+    let _dashboard = Dashboard(
+        Command::new(env!("CARGO_BIN_EXE_propcast"))
+            .args(["serve", "dashboard", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut backfill = Command::new(env!("CARGO_BIN_EXE_propcast"))
         .args([
             "backfill",
@@ -55,9 +97,9 @@ fn query_and_status_answer_while_a_backfill_writes() {
             FROM,
             "--to",
             TO,
-            // Small ranges: run history grows range by range.
+            // One date a range: run history grows date by date.
             "--chunk-days",
-            "2",
+            "1",
             "--landing",
         ])
         .arg(landing())
@@ -103,6 +145,18 @@ fn query_and_status_answer_while_a_backfill_writes() {
     let shown = status["dates"].as_array().expect("dates").len() as i64;
     assert!(shown >= 1, "status shows no date: {status}");
 
+    // The dashboard's grid answers too, with the first date's runs.
+    let (code, body) = get(port, "/").expect("the dashboard answers");
+    let dashboard_was_mid_run = running(&mut backfill);
+    assert_eq!(
+        code, 200,
+        "the dashboard's grid during the backfill: {body}"
+    );
+    assert!(
+        body.contains(&format!("data-date=\"{FROM}\"")) && body.contains("data-status=\"success\""),
+        "the grid shows no run of {FROM}"
+    );
+
     // A write through the writer's socket is refused, and says why.
     let out = propcast(
         &data,
@@ -125,8 +179,8 @@ fn query_and_status_answer_while_a_backfill_writes() {
     );
     assert!(shown <= total);
     assert!(
-        status_was_mid_run || shown == total,
-        "status ran after the backfill: it must show every date"
+        status_was_mid_run && dashboard_was_mid_run,
+        "status and the dashboard answered, but the backfill had finished (status {status_was_mid_run}, dashboard {dashboard_was_mid_run}): give it more dates"
     );
     // The socket went with the writer: the file opens read-only again.
     assert!(

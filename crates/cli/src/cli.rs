@@ -311,7 +311,10 @@ pub enum Command {
     /// timeouts), analytics (phase3-trigger), precompute (phase4-trigger),
     /// coordinator (phase5-trigger; then predictions-ready), grading (on
     /// predictions-ready). Push requests must carry a Google-signed OIDC
-    /// token for the configured audience and service account.
+    /// token for the configured audience and service account. And
+    /// dashboard: read-only web pages of run history, breakers and accuracy
+    /// against the line over the configured warehouse and state store (no
+    /// push, no landing zone).
     Serve {
         /// Which unit to run.
         #[arg(value_enum)]
@@ -845,6 +848,10 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             worker_deadline,
             model,
         } => {
+            if role == crate::serve::Role::Dashboard {
+                // Read-only pages: no landing zone, no push, no pipeline.
+                return crate::serve::run_dashboard(args.resolve(None)?, port).await;
+            }
             let config = args.resolve(landing.as_deref())?;
             let auth = match (push_audience, push_service_account, no_push_auth) {
                 _ if role == crate::serve::Role::Worker => None,

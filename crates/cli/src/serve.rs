@@ -10,6 +10,7 @@
 //! | `precompute`   | `phase4-trigger`       | phase 4                                     |
 //! | `coordinator`  | `phase5-trigger`       | the predictions; then `predictions-ready`   |
 //! | `grading`      | `predictions-ready`    | grades the date's predictions               |
+//! | `dashboard`    | (a browser)            | read-only web pages: `propcast_dashboard`   |
 //!
 //! Every phase service publishes its processors' completions on
 //! `processor-completions` and records their run history, exactly as the
@@ -48,6 +49,8 @@ pub enum Role {
     Worker,
     Grading,
     Orchestrator,
+    /// Read-only web pages (`propcast_dashboard`): no push, no landing zone.
+    Dashboard,
 }
 
 impl Role {
@@ -60,6 +63,7 @@ impl Role {
             Role::Worker => "worker",
             Role::Grading => "grading",
             Role::Orchestrator => "orchestrator",
+            Role::Dashboard => "dashboard",
         }
     }
 
@@ -72,7 +76,7 @@ impl Role {
             Role::Precompute => Some(Transition::Phase3To4.trigger_topic()),
             Role::Coordinator => Some(Transition::Phase4To5.trigger_topic()),
             Role::Grading => Some(PREDICTIONS_READY_TOPIC),
-            Role::Worker => None,
+            Role::Worker | Role::Dashboard => None,
         }
     }
 
@@ -370,6 +374,7 @@ pub fn handler(role: Role, pipeline: Arc<Pipeline>) -> anyhow::Result<Arc<dyn Pu
         Role::Grading => Arc::new(GradingService { pipeline }),
         Role::Orchestrator => Arc::new(OrchestratorService { pipeline }),
         Role::Worker => anyhow::bail!("the worker role serves gRPC, not Pub/Sub push"),
+        Role::Dashboard => anyhow::bail!("the dashboard serves web pages, not Pub/Sub push"),
     })
 }
 
@@ -475,6 +480,29 @@ pub async fn run(
     }
     pipeline.backends().bus.close().await?;
     tracing::info!(role = role.name(), "stopped");
+    Ok(())
+}
+
+/// The dashboard role: read-only pages over the configured backends, on
+/// 0.0.0.0:`port` until SIGTERM or Ctrl-C. It opens the backends per page
+/// (`propcast_dashboard::Dashboard`), so it starts without them.
+pub async fn run_dashboard(config: propcast_platform::Config, port: u16) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| {
+            format!("binding port {port}: is another process using it? pass --port or set PORT")
+        })?;
+    tracing::info!(
+        role = "dashboard",
+        addr = %listener.local_addr()?,
+        warehouse = %config.warehouse,
+        state = %config.state,
+        "serving"
+    );
+    propcast_dashboard::serve(listener, config, propcast_service::shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!(role = "dashboard", "stopped");
     Ok(())
 }
 

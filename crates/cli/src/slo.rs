@@ -203,15 +203,9 @@ pub async fn load(
 
 /// The last date in run history, or an error that says what to run.
 pub async fn last_date(warehouse: &dyn Warehouse) -> anyhow::Result<NaiveDate> {
-    #[derive(Deserialize)]
-    struct Last {
-        last: Option<NaiveDate>,
-    }
-    warehouse
-        .query_as::<Last>("SELECT MAX(game_date) AS last FROM nba_processing.processor_runs")
+    propcast_patterns::history::run_dates(warehouse)
         .await?
-        .first()
-        .and_then(|l| l.last)
+        .map(|(_, last)| last)
         .ok_or_else(|| {
             anyhow::anyhow!(
                 "no run history yet: run `propcast backfill --landing DIR` (or `propcast run --date D`) first"

@@ -3,17 +3,18 @@
 //! no data, skipped, failed) and how many records were quarantined; the
 //! failures with their processor and reason; the circuit breakers that are
 //! not closed. Read from run history (`nba_processing.processor_runs`,
-//! latest run per date and processor), the quarantine table and the state
-//! store, on whatever backends are configured.
+//! latest run per date and processor: `propcast_patterns::history`, which
+//! the dashboard reads too), the quarantine table and the state store, on
+//! whatever backends are configured.
 
 use crate::summary::group_thousands;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use comfy_table::{Cell, Table, presets::UTF8_FULL_CONDENSED};
 use propcast_core::RunStatus;
-use propcast_patterns::circuit_breaker::{Breaker, BreakerState, COLLECTION};
-use propcast_platform::warehouse::date_literal;
-use propcast_platform::{StateStore, Warehouse, WarehouseExt};
-use serde::{Deserialize, Serialize};
+use propcast_patterns::circuit_breaker::{BreakerState, list_breakers};
+use propcast_patterns::history;
+use propcast_platform::{StateStore, Warehouse};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -70,23 +71,6 @@ pub struct Status {
     pub slo: Vec<crate::slo::Objective>,
 }
 
-#[derive(Debug, Deserialize)]
-struct LatestRun {
-    game_date: NaiveDate,
-    processor: String,
-    phase: i64,
-    status: RunStatus,
-    error: Option<String>,
-    skip_reason: Option<String>,
-    finished_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Quarantined {
-    game_date: NaiveDate,
-    n: i64,
-}
-
 /// The status of the `days` dates ending on `to` (default: the last date in
 /// run history).
 pub async fn status(
@@ -100,28 +84,8 @@ pub async fn status(
         None => crate::slo::last_date(warehouse).await?,
     };
     let from = to - Duration::days(i64::from(days.max(1)) - 1);
-    let range = format!(
-        "game_date BETWEEN {} AND {}",
-        date_literal(from),
-        date_literal(to)
-    );
-    let runs: Vec<LatestRun> = warehouse
-        .query_as(&format!(
-            "SELECT game_date, processor, phase, status, error, skip_reason, finished_at FROM (
-                SELECT *, ROW_NUMBER() OVER (
-                    PARTITION BY game_date, processor ORDER BY finished_at DESC, run_id DESC) AS latest
-                FROM nba_processing.processor_runs WHERE {range}) r
-             WHERE latest = 1 ORDER BY game_date, phase, processor"
-        ))
-        .await?;
-    let quarantined: BTreeMap<NaiveDate, i64> = warehouse
-        .query_as::<Quarantined>(&format!(
-            "SELECT game_date, COUNT(*) AS n FROM nba_processing.quarantine WHERE {range} GROUP BY game_date"
-        ))
-        .await?
-        .into_iter()
-        .map(|q| (q.game_date, q.n))
-        .collect();
+    let runs = history::latest_runs(warehouse, from, to).await?;
+    let quarantined = history::quarantined_per_date(warehouse, from, to).await?;
     let mut dates: BTreeMap<NaiveDate, DateStatus> = BTreeMap::new();
     let mut failures = Vec::new();
     for run in runs {
@@ -141,29 +105,23 @@ pub async fn status(
                 failures.push(Failure {
                     game_date: run.game_date,
                     phase: run.phase,
+                    reason: run.reason().unwrap_or("no error recorded").to_string(),
                     processor: run.processor,
-                    reason: run
-                        .error
-                        .or(run.skip_reason)
-                        .unwrap_or_else(|| "no error recorded".to_string()),
                     finished_at: run.finished_at,
                 });
             }
         }
     }
-    let open_breakers = state
-        .list(COLLECTION, "")
+    let open_breakers = list_breakers(state)
         .await?
         .into_iter()
-        .filter_map(|(id, doc)| {
-            let breaker: Breaker = serde_json::from_value(doc).ok()?;
-            (breaker.state != BreakerState::Closed).then(|| BreakerNote {
-                id,
-                state: breaker.state.as_str().to_string(),
-                failure_count: breaker.failure_count,
-                opened_at: breaker.opened_at,
-                last_error: breaker.last_error,
-            })
+        .filter(|(_, breaker)| breaker.state != BreakerState::Closed)
+        .map(|(id, breaker)| BreakerNote {
+            id,
+            state: breaker.state.as_str().to_string(),
+            failure_count: breaker.failure_count,
+            opened_at: breaker.opened_at,
+            last_error: breaker.last_error,
         })
         .collect();
     let slo = crate::slo::evaluate(
@@ -318,6 +276,7 @@ mod tests {
     use super::*;
     use propcast_core::Phase;
     use propcast_core::tables::{ALL_TABLES, ProcessorRun, QuarantineRecord};
+    use propcast_platform::WarehouseExt;
     use propcast_platform::embedded::{DuckDbWarehouse, SqliteStateStore};
 
     fn run(

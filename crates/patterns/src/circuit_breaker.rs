@@ -253,6 +253,24 @@ pub fn document_id(namespace: &str, id: &str) -> String {
     format!("{namespace}.{id}")
 }
 
+/// Every breaker in the state store (processors' and prediction systems'),
+/// by document id. A document that does not read as a breaker is logged
+/// and left out.
+pub async fn list_breakers(state: &dyn StateStore) -> Result<Vec<(String, Breaker)>, StateError> {
+    Ok(state
+        .list(COLLECTION, "")
+        .await?
+        .into_iter()
+        .filter_map(|(id, doc)| match serde_json::from_value::<Breaker>(doc) {
+            Ok(breaker) => Some((id, breaker)),
+            Err(e) => {
+                tracing::warn!(id, error = %e, "a circuit_breakers document is not a breaker");
+                None
+            }
+        })
+        .collect())
+}
+
 /// The breakers of one namespace for a run: loaded once, decided in
 /// memory, written per flush.
 #[derive(Debug)]

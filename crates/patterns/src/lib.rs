@@ -23,8 +23,11 @@
 //!   ([`write_partition`]) or, for a run scoped to some entities, exactly
 //!   the in-scope rows ([`write_scoped`]), and the warehouse's row count is
 //!   checked.
+//! * [`history`] reads run history back (latest run per date and
+//!   processor, quarantine counts) for `propcast status` and the dashboard.
 
 pub mod circuit_breaker;
+pub mod history;
 pub mod layers;
 pub mod partition;
 pub mod processor;

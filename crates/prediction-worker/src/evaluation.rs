@@ -277,10 +277,32 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Evaluation, ModelError> {
+    require_table(warehouse, &MlFeatureStore::DEF).await?;
+    load(warehouse, Some((model, model_label)), extra, from, to).await
+}
+
+/// [`load_evaluation`] of the stored systems alone (no model, no extra
+/// system): what was served, graded by the same rules, beside the season,
+/// last-5 and line baselines. Cheap enough for a page (the dashboard's
+/// accuracy over time).
+pub async fn load_stored_evaluation<W: Warehouse + ?Sized>(
+    warehouse: &W,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Evaluation, ModelError> {
+    load(warehouse, None, &[], from, to).await
+}
+
+async fn load<W: Warehouse + ?Sized>(
+    warehouse: &W,
+    model: Option<(&TrainedModel, &str)>,
+    extra: &[ExtraSystem],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Evaluation, ModelError> {
     for def in [
         &PlayerGameSummary::DEF,
         &PlayerPropPrediction::DEF,
-        &MlFeatureStore::DEF,
         &PlayerDailyCache::DEF,
     ] {
         require_table(warehouse, def).await?;
@@ -403,22 +425,24 @@ pub async fn load_evaluation<W: Warehouse + ?Sized>(
     }
 
     // The model only on dates after its training rows: out of sample.
-    let vectors: Vec<MlFeatureStore> = warehouse
-        .query_as(&format!(
-            "SELECT * FROM nba_precompute.ml_feature_store WHERE {range} AND game_date > {} \
-             ORDER BY game_date, player_lookup",
-            date_literal(model.metadata().window.to)
-        ))
-        .await?;
-    for row in &vectors {
-        let predicted = model.predict_points(&feature_vector(row)?)?;
-        push(
-            &mut evaluation,
-            model_label,
-            row.game_date,
-            &row.player_lookup,
-            predicted,
-        );
+    if let Some((model, model_label)) = model {
+        let vectors: Vec<MlFeatureStore> = warehouse
+            .query_as(&format!(
+                "SELECT * FROM nba_precompute.ml_feature_store WHERE {range} AND game_date > {} \
+                 ORDER BY game_date, player_lookup",
+                date_literal(model.metadata().window.to)
+            ))
+            .await?;
+        for row in &vectors {
+            let predicted = model.predict_points(&feature_vector(row)?)?;
+            push(
+                &mut evaluation,
+                model_label,
+                row.game_date,
+                &row.player_lookup,
+                predicted,
+            );
+        }
     }
 
     for system in extra {
