@@ -455,11 +455,7 @@ pub async fn run(
         auth.map(|a| Arc::new(propcast_service::PushAuth::new(a))),
         pipeline.backends().state.clone(),
     );
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| {
-            format!("binding port {port}: is another process using it? pass --port or set PORT")
-        })?;
+    let listener = bind(port).await?;
     tracing::info!(
         role = role.name(),
         addr = %listener.local_addr()?,
@@ -483,15 +479,20 @@ pub async fn run(
     Ok(())
 }
 
+/// The listener of a service role, on every interface.
+async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| {
+            format!("binding port {port}: is another process using it? pass --port or set PORT")
+        })
+}
+
 /// The dashboard role: read-only pages over the configured backends, on
 /// 0.0.0.0:`port` until SIGTERM or Ctrl-C. It opens the backends per page
 /// (`propcast_dashboard::Dashboard`), so it starts without them.
 pub async fn run_dashboard(config: propcast_platform::Config, port: u16) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| {
-            format!("binding port {port}: is another process using it? pass --port or set PORT")
-        })?;
+    let listener = bind(port).await?;
     tracing::info!(
         role = "dashboard",
         addr = %listener.local_addr()?,
@@ -522,11 +523,7 @@ async fn run_worker(port: u16, pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
         backends.warehouse.clone(),
         backends.state.clone(),
     );
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| {
-            format!("binding port {port}: is another process using it? pass --port or set PORT")
-        })?;
+    let listener = bind(port).await?;
     tracing::info!(role = "worker", addr = %listener.local_addr()?, "serving gRPC");
     propcast_prediction_worker::grpc::serve_worker(
         listener,

@@ -12,7 +12,6 @@ use crate::page::{PageError, layout, parse_date, percent};
 use axum::extract::{Query, State};
 use chrono::{Datelike, Duration, NaiveDate};
 use maud::{Markup, html};
-use propcast_platform::WarehouseExt;
 use propcast_prediction_worker::evaluation::{
     BASELINE_LAST_5, BASELINE_SEASON, EDGES, GradedRow, SystemMetrics, load_stored_evaluation,
     system_metrics,
@@ -75,11 +74,6 @@ pub fn weekly(rows: &[GradedRow]) -> BTreeMap<NaiveDate, Vec<WeekOfSystem>> {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
-struct LastDate {
-    last: Option<NaiveDate>,
-}
-
 fn number(v: f64) -> String {
     format!("{v:.2}")
 }
@@ -92,17 +86,7 @@ pub async fn page(
     crate::grid::require_history(warehouse.as_ref()).await?;
     let to = match &query.to {
         Some(text) => parse_date(text)?,
-        None => warehouse
-            .query_as::<LastDate>(
-                "SELECT MAX(game_date) AS last FROM nba_predictions.player_prop_predictions",
-            )
-            .await
-            .map_err(PageError::query("predictions"))?
-            .first()
-            .and_then(|l| l.last)
-            .ok_or_else(|| {
-                PageError::Empty("no prediction has been made yet: phase 5 never ran".into())
-            })?,
+        None => crate::predictions::last_prediction_date(warehouse.as_ref()).await?,
     };
     let weeks = query.weeks.unwrap_or(DEFAULT_WEEKS).clamp(1, 60);
     let from = week_of(to) - Duration::weeks(weeks - 1);

@@ -44,6 +44,24 @@ struct LastDate {
     last: Option<NaiveDate>,
 }
 
+/// The last date with predictions (what `/predictions` and `/accuracy`
+/// show unless asked), or the page that says phase 5 never ran.
+pub(crate) async fn last_prediction_date(
+    warehouse: &dyn propcast_platform::Warehouse,
+) -> Result<NaiveDate, PageError> {
+    warehouse
+        .query_as::<LastDate>(
+            "SELECT MAX(game_date) AS last FROM nba_predictions.player_prop_predictions",
+        )
+        .await
+        .map_err(PageError::query("predictions"))?
+        .first()
+        .and_then(|l| l.last)
+        .ok_or_else(|| {
+            PageError::Empty("no prediction has been made yet: phase 5 never ran".into())
+        })
+}
+
 fn price(p: Option<i64>) -> String {
     match p {
         Some(p) if p > 0 => format!("+{p}"),
@@ -71,17 +89,7 @@ pub async fn page(
     crate::grid::require_history(warehouse.as_ref()).await?;
     let date = match &query.date {
         Some(text) => parse_date(text)?,
-        None => warehouse
-            .query_as::<LastDate>(
-                "SELECT MAX(game_date) AS last FROM nba_predictions.player_prop_predictions",
-            )
-            .await
-            .map_err(PageError::query("predictions"))?
-            .first()
-            .and_then(|l| l.last)
-            .ok_or_else(|| {
-                PageError::Empty("no prediction has been made yet: phase 5 never ran".into())
-            })?,
+        None => last_prediction_date(warehouse.as_ref()).await?,
     };
     let all = query.all.unwrap_or(0) != 0;
     let rows: Vec<Row> = warehouse
