@@ -418,6 +418,25 @@ fn the_dashboard_in_chromium_shows_what_the_warehouse_holds() {
             }
         }
         assert_eq!(table.len(), compared, "the page has no week or system the evaluation lacks");
+        // The calibration plot of the same rows: both stages, with points.
+        let calibration: (usize, String) = serde_json::from_value(
+            client
+                .execute(
+                    "const svg = document.querySelector('div.calibration svg');
+                     return svg ? [svg.querySelectorAll('circle').length, svg.textContent] : [0, ''];",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(calibration.0 > 0, "the calibration plot has no point");
+        assert!(
+            calibration.1.contains("the systems' own distributions")
+                && calibration.1.contains("recalibrated against the market"),
+            "{}",
+            calibration.1
+        );
         assert!(points.len() >= compared, "every week of every system is a point");
         screenshot(&client.screenshot().await.unwrap(), "dashboard-accuracy.png");
 

@@ -16,9 +16,34 @@ use propcast_prediction_worker::evaluation::{
     BASELINE_LAST_5, BASELINE_SEASON, EDGES, GradedRow, SystemMetrics, load_stored_evaluation,
     system_metrics,
 };
-use propcast_prediction_worker::versus_line::{BASELINE_LINE, VersusLine, versus_line};
+use propcast_prediction_worker::versus_line::{
+    BASELINE_LINE, VersusLine, probability_calibration, raw_probabilities, recalibrate, versus_line,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+/// The calibration plot of the page's rows, computed as `propcast
+/// evaluate` computes it (`raw_probabilities` fitted on the earlier rows,
+/// then `recalibrate`), as an inline SVG.
+fn calibration_plot(
+    history: Vec<GradedRow>,
+    mut rows: Vec<GradedRow>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> String {
+    raw_probabilities(&history, &mut rows);
+    let raw = probability_calibration(&rows);
+    recalibrate(&mut rows);
+    let recalibrated = probability_calibration(&rows);
+    crate::calibration::calibration_svg(
+        &[
+            ("the systems' own distributions", &raw),
+            ("recalibrated against the market", &recalibrated),
+        ],
+        from,
+        to,
+    )
+}
 
 /// Weeks shown unless `weeks` says otherwise.
 pub const DEFAULT_WEEKS: i64 = 8;
@@ -97,6 +122,7 @@ pub async fn page(
             message: e.to_string(),
         })?;
     let by_week = weekly(&evaluation.rows);
+    let calibration = calibration_plot(evaluation.history, evaluation.rows.clone(), from, to);
     let mut systems: Vec<String> = Vec::new();
     for row in evaluation.rows.iter().filter(|r| shown(r)) {
         if !systems.contains(&row.system) {
@@ -179,9 +205,12 @@ pub async fn page(
             }
         }
         h2 { "Calibration" }
-        p { "The calibration plot of predicted P(over) needs a trained model and the walk-forward fits, so it is not drawn per page: "
-            code { "propcast evaluate --train-to D --from D --to D --report docs/ACCURACY.md --plot docs/calibration.svg" }
-            " writes it (and the priced calls: profit, ROI, intervals)." }
+        p { "Predicted P(over) against the observed over rate, by the evaluation's two walk-forward stages: each served system's own predictive distribution, then recalibrated against the market's no-vig probability (what the calls of "
+            code { "propcast evaluate" } " use). The diagonal is perfect calibration; buckets with fewer than "
+            (crate::calibration::MIN_BUCKET_CALLS) " decided rows are not drawn." }
+        div.calibration { (maud::PreEscaped(calibration)) }
+        p { code { "propcast evaluate --train-to D --from D --to D --report docs/ACCURACY.md --plot docs/calibration.svg" }
+            " adds a freshly trained gbdt_v1, market_v1 and the priced calls (profit, ROI, intervals)." }
     };
     Ok(layout("Accuracy against the line", content))
 }

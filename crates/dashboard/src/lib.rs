@@ -19,6 +19,7 @@
 
 pub mod accuracy;
 pub mod breakers;
+pub mod calibration;
 pub mod chart;
 pub mod date;
 pub mod grid;
