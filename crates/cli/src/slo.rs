@@ -310,21 +310,13 @@ fn predictions_ready(runs: &[Run], targets: &Targets) -> Vec<Objective> {
     by_mode
         .into_iter()
         .map(|(mode, (n, late))| {
-            let share = 1.0 - late.len() as f64 / n as f64;
-            Objective {
-                slo: "predictions_ready",
-                phase: 5,
-                mode,
-                objective: objective.clone(),
-                actual: Some(share),
-                measured_on: n,
-                state: if share >= targets.ready_objective {
-                    State::Met
-                } else {
-                    State::Breached
-                },
-                detail: shortlist(&late),
-            }
+            share_objective(
+                ("predictions_ready", 5, mode),
+                objective.clone(),
+                n,
+                &late,
+                targets.ready_objective,
+            )
         })
         .collect()
 }
@@ -467,26 +459,44 @@ fn run_success(runs: &[Run], targets: &Targets) -> Vec<Objective> {
     }
     by.into_iter()
         .map(|((phase, mode), (n, failed))| {
-            let share = 1.0 - failed.len() as f64 / n as f64;
-            Objective {
-                slo: "run_success",
-                phase,
-                mode: mode.to_string(),
-                objective: format!(
+            share_objective(
+                ("run_success", phase, mode.to_string()),
+                format!(
                     "≥ {} of runs not failed",
                     percent(targets.success_objective)
                 ),
-                actual: Some(share),
-                measured_on: n,
-                state: if share >= targets.success_objective {
-                    State::Met
-                } else {
-                    State::Breached
-                },
-                detail: shortlist(&failed),
-            }
+                n,
+                &failed,
+                targets.success_objective,
+            )
         })
         .collect()
+}
+
+/// An objective on a share: of `n` dates or runs, those not in `bad`,
+/// met when the share reaches `target`; the bad ones are its detail.
+fn share_objective(
+    (slo, phase, mode): (&'static str, i64, String),
+    objective: String,
+    n: u64,
+    bad: &[String],
+    target: f64,
+) -> Objective {
+    let share = 1.0 - bad.len() as f64 / n as f64;
+    Objective {
+        slo,
+        phase,
+        mode,
+        objective,
+        actual: Some(share),
+        measured_on: n,
+        state: if share >= target {
+            State::Met
+        } else {
+            State::Breached
+        },
+        detail: shortlist(bad),
+    }
 }
 
 /// The first few items and how many more.

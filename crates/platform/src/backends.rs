@@ -123,14 +123,11 @@ pub async fn open_warehouse(
     config: &Config,
     read_only: bool,
 ) -> Result<Arc<dyn Warehouse>, BackendsError> {
-    use crate::embedded::{DuckDbWarehouse, RemoteReadWarehouse};
     let uri = &config.warehouse;
     match uri {
         WarehouseUri::DuckDb(path) if read_only => {
-            if let Some(remote) = RemoteReadWarehouse::connect(path).await {
-                tracing::debug!(socket = %remote.socket().display(), "reading through the warehouse's writer");
-                return Ok(Arc::new(remote));
-            }
+            // A writer creates the file before its socket, so no file means
+            // no warehouse, written or not.
             if !path.exists() {
                 return Err(BackendsError::Unreachable {
                     key: "warehouse",
@@ -139,21 +136,8 @@ pub async fn open_warehouse(
                     hint: "run `propcast backfill --landing DIR` first, or pass --data-dir / --warehouse with the one to read".to_string(),
                 });
             }
-            // A writer that has just opened the file serves readers a
-            // moment later: a lock error within that moment is asked again.
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
-            let mut opened = DuckDbWarehouse::open_read_only(path);
-            while matches!(&opened, Err(e) if e.is_retryable())
-                && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                if let Some(remote) = RemoteReadWarehouse::connect(path).await {
-                    return Ok(Arc::new(remote));
-                }
-                opened = DuckDbWarehouse::open_read_only(path);
-            }
-            match opened {
-                Ok(opened) => Ok(Arc::new(opened)),
+            match open_reader(path).await {
+                Ok(opened) => Ok(opened),
                 Err(e) if e.is_retryable() => Err(BackendsError::Unreachable {
                     key: "warehouse",
                     value: uri.to_string(),
@@ -233,6 +217,32 @@ async fn open_writer(
         }
     }
 }
+
+/// Opens a DuckDB file to read: through its writer when one answers on the
+/// socket beside it, else the file itself, read-only. A writer that has
+/// just opened the file serves readers a moment later, so a lock error is
+/// asked again for up to [`READER_WAIT`].
+#[cfg(feature = "embedded")]
+async fn open_reader(path: &std::path::Path) -> Result<Arc<dyn Warehouse>, WarehouseError> {
+    use crate::embedded::{DuckDbWarehouse, RemoteReadWarehouse};
+    let deadline = tokio::time::Instant::now() + READER_WAIT;
+    loop {
+        if let Some(remote) = RemoteReadWarehouse::connect(path).await {
+            tracing::debug!(socket = %remote.socket().display(), "reading through the warehouse's writer");
+            return Ok(Arc::new(remote));
+        }
+        match DuckDbWarehouse::open_read_only(path) {
+            Err(e) if e.is_retryable() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            opened => return Ok(Arc::new(opened?)),
+        }
+    }
+}
+
+/// How long a reader asks again while a writer starts serving readers.
+#[cfg(feature = "embedded")]
+pub const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long a writer waits for a DuckDB file another process holds.
 #[cfg(feature = "embedded")]

@@ -72,6 +72,21 @@ enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// The writer's error back as the reader's (`sql` names what was asked).
+    fn error(self, message: String, sql: &str) -> WarehouseError {
+        match self {
+            ErrorKind::Query => WarehouseError::Query {
+                sql: sql.to_string(),
+                message,
+            },
+            ErrorKind::ReadOnly => WarehouseError::ReadOnly(message),
+            ErrorKind::Transient => WarehouseError::Transient(message),
+            ErrorKind::Other => WarehouseError::Other(message),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct WireParam {
     name: String,
@@ -342,15 +357,7 @@ impl RemoteReadWarehouse {
         };
         match self.call(&request).await? {
             Response::Rows { columns, rows } => Ok(QueryRows { columns, rows }),
-            Response::Error { kind, message } => Err(match kind {
-                ErrorKind::Query => WarehouseError::Query {
-                    sql: sql.to_string(),
-                    message,
-                },
-                ErrorKind::ReadOnly => WarehouseError::ReadOnly(message),
-                ErrorKind::Transient => WarehouseError::Transient(message),
-                ErrorKind::Other => WarehouseError::Other(message),
-            }),
+            Response::Error { kind, message } => Err(kind.error(message, sql)),
             Response::Tables(_) => Err(WarehouseError::Other(
                 "the writer answered a query with tables".to_string(),
             )),
@@ -401,7 +408,7 @@ impl Warehouse for RemoteReadWarehouse {
     async fn tables(&self) -> Result<Vec<(String, String)>, WarehouseError> {
         match self.call(&Request::Tables).await? {
             Response::Tables(tables) => Ok(tables),
-            Response::Error { message, .. } => Err(WarehouseError::Other(message)),
+            Response::Error { kind, message } => Err(kind.error(message, "tables")),
             Response::Rows { .. } => Err(WarehouseError::Other(
                 "the writer answered a table list with rows".to_string(),
             )),
