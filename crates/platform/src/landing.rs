@@ -29,6 +29,15 @@ pub struct LandingObject {
     pub size: u64,
 }
 
+/// What a create-only write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The payload is stored at the path.
+    Created,
+    /// Something was already stored at the path; it was left as it was.
+    AlreadyExists,
+}
+
 #[async_trait]
 pub trait LandingZone: Send + Sync {
     /// Objects under `prefix` (a folder path without trailing slash, or ""),
@@ -36,6 +45,11 @@ pub trait LandingZone: Send + Sync {
     async fn list(&self, prefix: &str) -> Result<Vec<LandingObject>, LandingError>;
 
     async fn get(&self, path: &str) -> Result<Bytes, LandingError>;
+
+    /// Stores `data` at `path` only if nothing is there yet: a landed
+    /// snapshot is never overwritten (the scrapers' rule). Atomic where the
+    /// store is (a local rename, a GCS `ifGenerationMatch=0` precondition).
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<PutOutcome, LandingError>;
 
     /// A human-readable location for error messages ("/data/landing").
     fn describe(&self) -> String;

@@ -31,6 +31,6 @@ pub use config::{
     BusUri, Config, ConfigError, LandingUri, Layers, Settings, StateUri, WarehouseUri,
 };
 pub use dead_letter::{DEAD_LETTERS_COLLECTION, DeadLetter, DeadLetterError};
-pub use landing::{LandingError, LandingObject, LandingZone};
+pub use landing::{LandingError, LandingObject, LandingZone, PutOutcome};
 pub use state::{StateError, StateStore, TxDecision};
 pub use warehouse::{QueryRows, Record, Warehouse, WarehouseError, WarehouseExt, WriteStats};

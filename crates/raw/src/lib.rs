@@ -29,6 +29,7 @@ mod csv_import;
 pub mod error;
 pub mod json_fields;
 pub mod landing_files;
+pub mod layout;
 pub mod leaguegamelog;
 pub mod parsed;
 pub mod player_boxscores;

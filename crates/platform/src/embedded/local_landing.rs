@@ -1,7 +1,7 @@
 //! The embedded landing zone: a local directory (or memory, for tests) read
 //! through `object_store`, the same API the GCS landing zone uses.
 
-use crate::landing::{LandingError, LandingObject, LandingZone};
+use crate::landing::{LandingError, LandingObject, LandingZone, PutOutcome};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -157,7 +157,54 @@ impl LandingZone for LocalLandingZone {
         result.bytes().await.map_err(|e| map_error(path, e))
     }
 
+    async fn put_new(&self, path: &str, data: Bytes) -> Result<PutOutcome, LandingError> {
+        let location = object_path(path.trim_start_matches('/'))?;
+        let options = object_store::PutOptions::from(object_store::PutMode::Create);
+        match self.store.put_opts(&location, data.into(), options).await {
+            Ok(_) => Ok(PutOutcome::Created),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(PutOutcome::AlreadyExists),
+            Err(e) => Err(map_error(path, e)),
+        }
+    }
+
     fn describe(&self) -> String {
         self.description.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_landed_snapshot_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone = LocalLandingZone::open(dir.path()).unwrap();
+        let path = "nba-com/scoreboard-v3/2025-11-05/20251105_150000.json";
+        let first = zone
+            .put_new(path, Bytes::from_static(b"{\"a\":1}"))
+            .await
+            .unwrap();
+        let second = zone
+            .put_new(path, Bytes::from_static(b"{\"a\":2}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (first, second),
+            (PutOutcome::Created, PutOutcome::AlreadyExists)
+        );
+        assert_eq!(
+            zone.get(path).await.unwrap(),
+            Bytes::from_static(b"{\"a\":1}")
+        );
+        let memory = LocalLandingZone::in_memory();
+        assert_eq!(
+            memory.put_new(path, Bytes::new()).await.unwrap(),
+            PutOutcome::Created
+        );
+        assert_eq!(
+            memory.put_new(path, Bytes::new()).await.unwrap(),
+            PutOutcome::AlreadyExists
+        );
     }
 }
