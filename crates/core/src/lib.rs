@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod date;
 pub mod features;
 pub mod grading;
+pub mod injury;
 pub mod opponents;
 pub mod phase;
 pub mod player_lookup;

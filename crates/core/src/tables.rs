@@ -120,6 +120,91 @@ table! {
 }
 
 table! {
+    /// One game of stats `scoreboardv3` for a date: status, tip-off and
+    /// scores as the stats API reports them on the night.
+    pub struct ScoreboardGame in "nba_raw"."scoreboard", partition game_date,
+    key [game_date, game_id] {
+        pub game_date: NaiveDate,
+        pub game_id: String,
+        /// "20251105/MILTOR".
+        pub game_code: String,
+        /// 1 scheduled, 2 live, 3 final.
+        pub game_status: i64,
+        pub game_status_text: String,
+        pub tipoff_time: Option<DateTime<Utc>>,
+        pub home_team_id: i64,
+        pub home_team_abbr: String,
+        pub away_team_id: i64,
+        pub away_team_abbr: String,
+        /// NULL until the game has started.
+        pub home_score: Option<i64>,
+        pub away_score: Option<i64>,
+        pub source_file: String,
+    }
+}
+
+table! {
+    /// One player of one game's stats `boxscoretraditionalv3`: every player
+    /// on the game roster, with the starter flag and the DNP reason that
+    /// `leaguegamelog` lacks.
+    pub struct BoxscoreTraditionalPlayer in "nba_raw"."boxscore_traditional", partition game_date,
+    key [game_id, player_id] {
+        pub game_date: NaiveDate,
+        pub game_id: String,
+        pub player_id: i64,
+        /// As spelled by the source ("firstName familyName").
+        pub player_name: String,
+        pub player_lookup: String,
+        pub team_id: i64,
+        pub team_abbr: String,
+        pub is_home: bool,
+        /// A non-empty `position`: he started.
+        pub is_starter: bool,
+        /// "F", "C", "G" for starters; empty for the bench.
+        pub position: String,
+        /// The `comment` when he did not play ("DNP - Coach's Decision",
+        /// "DND - Injury/Illness", "NWT - Not With Team"); NULL when he
+        /// played.
+        pub dnp_reason: Option<String>,
+        /// "MM:SS" as decimal minutes; 0 for a DNP.
+        pub minutes: f64,
+        pub points: i64,
+        pub rebounds: i64,
+        pub assists: i64,
+        pub source_file: String,
+    }
+}
+
+table! {
+    /// One line of an injury report: a player's status for a game date as
+    /// published at `report_time` (the NBA's official report, or
+    /// balldontlie's injuries). Every report is kept, so a reader takes the
+    /// latest one published before tip-off (point in time).
+    pub struct InjuryReportEntry in "nba_raw"."injury_report", partition game_date,
+    key [game_date, source, report_time, team_abbr, player_lookup] {
+        pub game_date: NaiveDate,
+        /// "nba_official" or "balldontlie".
+        pub source: String,
+        /// When the report was published: the official report's own time;
+        /// for balldontlie, the fetch time.
+        pub report_time: DateTime<Utc>,
+        /// As written by the source ("Duke Jr., David").
+        pub player_name: String,
+        pub player_lookup: String,
+        /// NBA person id by the identity rules; NULL when unresolved (the
+        /// row is kept, and the name listed as unresolved).
+        pub player_id: Option<i64>,
+        pub team_abbr: String,
+        /// "out", "doubtful", "questionable", "probable" or "available".
+        pub status: String,
+        pub reason: String,
+        /// "MIL@SAS" from the official report; NULL for balldontlie.
+        pub matchup: Option<String>,
+        pub source_file: String,
+    }
+}
+
+table! {
     /// One sportsbook line for one player, market and snapshot (The Odds API
     /// historical event odds). Over and Under outcomes are joined into one row.
     pub struct PlayerProp in "nba_raw"."player_props", partition game_date,
@@ -776,6 +861,9 @@ pub const ALL_TABLES: &[crate::catalog::TableDef] = {
         ScheduleGame::DEF,
         PlayerBoxscore::DEF,
         TeamBoxscore::DEF,
+        ScoreboardGame::DEF,
+        BoxscoreTraditionalPlayer::DEF,
+        InjuryReportEntry::DEF,
         PlayerProp::DEF,
         UnresolvedPlayerName::DEF,
         ShotZone::DEF,
