@@ -37,6 +37,7 @@
 
 pub mod efficiency;
 pub mod fixtures;
+pub mod injuries;
 mod inputs;
 pub mod player_game_summary;
 #[cfg(test)]

@@ -36,19 +36,29 @@
 //!
 //! **Quality**: `high` with ≥ 10 games and both teams' pace known,
 //! `medium` with 1–9 games (or ≥ 10 without team context), `low` with none.
+//!
+//! **Injuries** ([`crate::injuries`]): the player's status in the latest
+//! `nba_raw.injury_report` report published before his game's tip-off
+//! ("available" when it does not list him), its reason, source and time;
+//! `teammates_out` counts his teammates listed out or doubtful in it, and
+//! `star_teammates_out` those of them with ≥ 18 points a game this season
+//! (or ≥ 28 minutes and ≥ 12 points). With no report before tip-off all
+//! of these are NULL: unknown, never assumed healthy.
 
 use crate::fixtures;
+use crate::injuries::{is_star, report_before};
 use crate::upcoming_team_game_context::{TeamInputs, mean, read_team_inputs};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use propcast_core::prop_lines::{BookLine, PLAYER_POINTS_MARKET, book_lines};
 use propcast_core::season_games::{PlayerGame, SeasonGames};
 use propcast_core::tables::{
-    PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext, UpcomingTeamGameContext,
+    InjuryReportEntry, PlayerGameSummary, PlayerProp, ScheduleGame, UpcomingPlayerGameContext,
+    UpcomingTeamGameContext,
 };
 use propcast_core::universe::{LastTeamGame, PropPlayer, is_universe_prop, universe};
 use propcast_core::{Season, Table, TableDef};
-use propcast_patterns::reads::{by_date, on_date};
+use propcast_patterns::reads::{by_date, on_date, read_dates};
 use propcast_patterns::{DateSummary, RangeInputs, process_date, process_dates};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput,
@@ -76,6 +86,7 @@ pub struct PlayerPriorGame {
     pub game_id: String,
     pub game_date: NaiveDate,
     pub minutes: f64,
+    pub points: i64,
     pub usage_rate: Option<f64>,
 }
 
@@ -89,6 +100,7 @@ impl From<&PlayerGameSummary> for PlayerPriorGame {
             game_id: g.game_id.clone(),
             game_date: g.game_date,
             minutes: g.minutes,
+            points: g.points,
             usage_rate: g.usage_rate,
         }
     }
@@ -102,6 +114,9 @@ pub struct PlayerSeason {
     pub player_name: String,
     pub team_abbr: String,
     pub games: i64,
+    /// Season means over those games (a star teammate's test).
+    pub points_per_game: f64,
+    pub minutes_per_game: f64,
     /// Newest first, at most [`RECENT_GAMES`], never empty.
     pub recent: Vec<PlayerPriorGame>,
 }
@@ -128,18 +143,21 @@ impl PlayerSeason {
             .filter(|(id, season)| season.last().is_some_and(|latest| keep(*id, latest)))
             .map(|(id, season)| {
                 let recent = season.iter().rev().take(RECENT_GAMES).cloned().collect();
-                (id, PlayerSeason::of(season.len() as i64, recent))
+                (id, PlayerSeason::of(season, recent))
             })
             .collect()
     }
 
-    fn of(games: i64, recent: Vec<PlayerPriorGame>) -> PlayerSeason {
+    fn of(season: &[PlayerPriorGame], recent: Vec<PlayerPriorGame>) -> PlayerSeason {
         let latest = &recent[0];
+        let games = season.len() as f64;
         PlayerSeason {
             player_lookup: latest.player_lookup.clone(),
             player_name: latest.player_name.clone(),
             team_abbr: latest.team_abbr.clone(),
-            games,
+            games: season.len() as i64,
+            points_per_game: season.iter().map(|g| g.points as f64).sum::<f64>() / games,
+            minutes_per_game: season.iter().map(|g| g.minutes).sum::<f64>() / games,
             recent,
         }
     }
@@ -244,13 +262,16 @@ impl LastTeamGame for PlayerSeason {
 /// `schedule` holds the date's games; `props` the date's resolved pre-tip
 /// `player_points` rows (`player_id` not NULL, `minutes_before_tipoff >=
 /// 0`; other rows are ignored); `seasons` each candidate player's season
-/// before D (others ignored); `teams` the team contexts of D.
+/// before D (others ignored); `teams` the team contexts of D; `injuries`
+/// every injury report row of D (those published after a game's tip-off
+/// are ignored for it).
 pub fn build_upcoming_player_context(
     date: NaiveDate,
     schedule: &[ScheduleGame],
     props: &[PlayerProp],
     seasons: &BTreeMap<i64, PlayerSeason>,
     teams: &[UpcomingTeamGameContext],
+    injuries: &[InjuryReportEntry],
 ) -> DateSummary<UpcomingPlayerGameContext> {
     let mut summary = DateSummary::<UpcomingPlayerGameContext> {
         input_rows: schedule.iter().filter(|g| g.game_date == date).count(),
@@ -298,6 +319,25 @@ pub fn build_upcoming_player_context(
         if current.is_some() {
             summary.counters.bump("players_with_line");
         }
+        let report = report_before(injuries, date, fixture.game.tipoff_time);
+        let injury = report
+            .as_ref()
+            .map(|r| r.player(player_id, &member.player_lookup, &member.team_abbr));
+        let teammates_out = report
+            .as_ref()
+            .map(|r| r.teammates_out(player_id, &member.player_lookup, &member.team_abbr));
+        if injury.is_some() {
+            summary.counters.bump("players_with_injury_report");
+        }
+        let star = |e: &InjuryReportEntry| {
+            let season = match e.player_id {
+                Some(id) => seasons.get(&id),
+                None => seasons
+                    .values()
+                    .find(|s| s.player_lookup == e.player_lookup && s.team_abbr == e.team_abbr),
+            };
+            season.is_some_and(|s| is_star(s.points_per_game, s.minutes_per_game))
+        };
         let quality = match games {
             0 => "low",
             g if g >= HIGH_QUALITY_GAMES && team_pace.is_some() && opponent_pace.is_some() => {
@@ -343,6 +383,14 @@ pub fn build_upcoming_player_context(
             books_with_line: lines.len() as i64,
             lines_by_book: lines_by_book_json(&lines),
             data_quality_tier: quality.to_string(),
+            injury_status: injury.as_ref().map(|i| i.status.as_str().to_string()),
+            injury_reason: injury.and_then(|i| i.reason),
+            injury_source: report.as_ref().map(|r| r.source.to_string()),
+            injury_report_time: report.as_ref().map(|r| r.report_time),
+            teammates_out: teammates_out.as_ref().map(|t| t.len() as i64),
+            star_teammates_out: teammates_out
+                .as_ref()
+                .map(|t| t.iter().filter(|e| star(e)).count() as i64),
         });
     }
     summary
@@ -355,7 +403,7 @@ pub fn build_upcoming_player_context(
 /// of a range is cut from them ([`PlayerSeason::before`]).
 pub fn games_sql(first: NaiveDate, end: NaiveDate) -> String {
     format!(
-        "SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, minutes, usage_rate \
+        "SELECT player_id, player_lookup, player_name, team_abbr, game_id, game_date, minutes, points, usage_rate \
          FROM {table} WHERE game_date >= {first} AND game_date < {end} \
          ORDER BY player_id, game_date, game_id",
         table = PlayerGameSummary::DEF.qualified(),
@@ -391,6 +439,7 @@ async fn read_props(
 pub(crate) struct ContextInputs {
     teams: TeamInputs,
     props: BTreeMap<NaiveDate, Vec<PlayerProp>>,
+    injuries: BTreeMap<NaiveDate, Vec<InjuryReportEntry>>,
     games: SeasonGames<PlayerPriorGame>,
 }
 
@@ -401,6 +450,7 @@ impl RangeInputs for ContextInputs {
     async fn read(ctx: &ProcessContext, dates: &[NaiveDate]) -> Result<Self, ProcessError> {
         let teams = read_team_inputs(ctx, dates).await?;
         let props = read_props(ctx, dates).await?;
+        let injuries = read_dates::<InjuryReportEntry>(ctx, dates).await?;
         let first = dates.iter().map(|d| Season::of(*d).first_day()).min();
         let games = match (first, dates.iter().max()) {
             (Some(first), Some(end)) => {
@@ -414,6 +464,7 @@ impl RangeInputs for ContextInputs {
         Ok(ContextInputs {
             teams,
             props,
+            injuries,
             games,
         })
     }
@@ -430,7 +481,14 @@ impl RangeInputs for ContextInputs {
         let seasons = PlayerSeason::before(&self.games, date, |id, latest| {
             teams.contains(latest.team_abbr.as_str()) || prop_ids.contains(&id)
         });
-        build_upcoming_player_context(date, schedule, props, &seasons, &team_rows)
+        build_upcoming_player_context(
+            date,
+            schedule,
+            props,
+            &seasons,
+            &team_rows,
+            on_date(&self.injuries, date),
+        )
     }
 }
 
@@ -452,12 +510,13 @@ impl Processor for UpcomingPlayerGameContextProcessor {
         vec![UpcomingPlayerGameContext::DEF]
     }
 
-    /// Reads `nba_raw.schedule` and `nba_raw.player_props` of D. The team
+    /// Reads `nba_raw.schedule`, `nba_raw.player_props` and
+    /// `nba_raw.injury_report` of D. The team
     /// side is computed from the same schedule and from team summaries of
     /// dates before D, the player history from `player_game_summary` before
     /// D only, so neither summary of D is an input.
     fn sources(&self) -> Option<&'static [&'static str]> {
-        Some(&["schedule", "player_props"])
+        Some(&["schedule", "player_props", "injury_report"])
     }
 
     /// Every row is a player of a team with a fixture of D in the schedule.
@@ -502,7 +561,7 @@ mod tests {
         let teams =
             build_upcoming_team_context(d, &schedule, final_schedule(), ratings_2025_26()).rows;
         let seasons = PlayerSeason::from_games(d, games);
-        build_upcoming_player_context(d, &schedule, props, &seasons, &teams)
+        build_upcoming_player_context(d, &schedule, props, &seasons, &teams, &[])
     }
 
     fn contexts(d: NaiveDate) -> DateSummary<UpcomingPlayerGameContext> {

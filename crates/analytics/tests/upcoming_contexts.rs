@@ -136,9 +136,15 @@ async fn expected(
     let teams =
         build_upcoming_team_context(d, &schedule, landing_schedule_2025_26(), &ratings).rows;
     let seasons = PlayerSeason::from_games(d, games.iter().map(PlayerPriorGame::from));
-    let players =
-        build_upcoming_player_context(d, &schedule, points_props_2025_26().on(d), &seasons, &teams)
-            .rows;
+    let players = build_upcoming_player_context(
+        d,
+        &schedule,
+        points_props_2025_26().on(d),
+        &seasons,
+        &teams,
+        &[],
+    )
+    .rows;
     (teams, players)
 }
 

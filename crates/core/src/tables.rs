@@ -481,6 +481,21 @@ table! {
         pub lines_by_book: String,
         /// "high" (≥ 10 games and team context), "medium" (1–9 games), "low".
         pub data_quality_tier: String,
+        /// His status in the latest injury report published before tip-off
+        /// ("out", "doubtful", "questionable", "probable"; "available" when
+        /// that report does not list him). NULL when no report of the date
+        /// was published before tip-off: unknown, never assumed.
+        pub injury_status: Option<String>,
+        pub injury_reason: Option<String>,
+        /// "nba_official" or "balldontlie"; NULL without a report.
+        pub injury_source: Option<String>,
+        /// When the report used was published; NULL without one.
+        pub injury_report_time: Option<DateTime<Utc>>,
+        /// Teammates listed out or doubtful in that report; NULL without one.
+        pub teammates_out: Option<i64>,
+        /// Of those, the stars: ≥ 18 points a game this season, or ≥ 28
+        /// minutes and ≥ 12 points (the reference system's rule).
+        pub star_teammates_out: Option<i64>,
     }
 }
 
@@ -733,6 +748,29 @@ table! {
 }
 
 table! {
+    /// A player of the date's universe the coordinator did not predict, and
+    /// why: listed out in the latest injury report before tip-off. Not a
+    /// prediction, so never graded; grading counts the ones who played
+    /// anyway as voided skips (`prediction_grading`'s `skipped_out_played`).
+    pub struct PredictionSkip in "nba_predictions"."prediction_skips", partition game_date,
+    key [game_date, player_lookup] {
+        pub game_date: NaiveDate,
+        pub game_id: String,
+        pub player_lookup: String,
+        pub player_id: i64,
+        pub team_abbr: String,
+        /// "injury_out".
+        pub reason: String,
+        /// The report's reason ("Injury/Illness - Left Ankle; Sprain").
+        pub injury_reason: Option<String>,
+        pub injury_source: Option<String>,
+        pub injury_report_time: Option<DateTime<Utc>>,
+        pub execution_id: String,
+        pub created_at: DateTime<Utc>,
+    }
+}
+
+table! {
     /// One batch of one coordinator run: which systems were attempted,
     /// succeeded, failed or were skipped by their circuit breaker (Phase 5).
     pub struct PredictionWorkerRun in "nba_predictions"."prediction_worker_runs", partition game_date,
@@ -879,6 +917,7 @@ pub const ALL_TABLES: &[crate::catalog::TableDef] = {
         PlayerDailyCache::DEF,
         MlFeatureStore::DEF,
         PlayerPropPrediction::DEF,
+        PredictionSkip::DEF,
         PredictionWorkerRun::DEF,
         PredictionAccuracy::DEF,
         ProcessorRun::DEF,

@@ -16,7 +16,7 @@
 //! | 4 | games_in_last_7_days | daily cache → player context (phase3) |
 //! | 5–8 | fatigue, mismatch, pace, usage spike | composite factors (phase4); a factor that fell back to 0 for missing inputs (see [`crate::player_composite_factors::factor_defaulted`]) is `default` |
 //! | 9 | rest_advantage = clamp(days_rest − opponent_days_rest, ±2) | calculated from the context |
-//! | 10 | injury_risk | no injury source: always the default 0, defaulted |
+//! | 10 | injury_risk: available 0, probable 1, questionable 2, doubtful or out 3 | the context's `injury_status`, from the latest injury report before tip-off (phase3); no report → the default 0, defaulted |
 //! | 11 | recent_trend: mean(last 2) − mean(games 3–5): ≥ 5 → 2, ≥ 2 → 1, ≤ −5 → −2, ≤ −2 → −1, else 0 (needs 5 games) | calculated |
 //! | 12 | minutes_change: (L10 min − season min) / season min: ≥ 20 % → 2, ≥ 10 % → 1, ≤ −20 % → −2, ≤ −10 % → −1, else 0 | calculated |
 //! | 13 | opponent_def_rating | opponent's zone analysis `defensive_rating` (phase4) → context `opponent_def_rating_last_10` → team context (phase3) |
@@ -355,7 +355,16 @@ pub fn feature_vector(c: &UpcomingPlayerGameContext, inputs: &FeatureInputs<'_>)
             Calculated,
         ),
     );
-    v.push("injury_risk", None);
+    v.push(
+        "injury_risk",
+        tag(
+            c.injury_status
+                .as_deref()
+                .and_then(|s| s.parse::<propcast_core::injury::InjuryStatus>().ok())
+                .map(propcast_core::injury::InjuryStatus::risk),
+            Phase3,
+        ),
+    );
     v.push("recent_trend", tag(recent_trend(&points(5)), Calculated));
     v.push(
         "minutes_change",

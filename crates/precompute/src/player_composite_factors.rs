@@ -36,9 +36,12 @@
 //! usage projection source: the projection is the mean usage rate of the
 //! player's last 3 games before D (`player_game_summary`), the baseline the
 //! context's `avg_usage_rate_last_7_games`; the score is a short-term usage
-//! trend. 0 when either is NULL or the baseline is 0 (listed). The reference's
-//! star-teammate multipliers (×1.15 / ×1.30) need injury data we lack: the
-//! multiplier is 1.0 and `star_teammates_out` is always listed.
+//! trend. 0 when either is NULL or the baseline is 0 (listed). A positive
+//! spike is multiplied by ×1.15 with one star teammate out and ×1.30 with
+//! two or more (the reference's rule), counted by the context from the
+//! latest injury report before tip-off (`star_teammates_out`). Without a
+//! report the count is unknown: the multiplier is 1.0 and
+//! `star_teammates_out` is listed missing.
 //!
 //! `total_composite_adjustment` = fatigue_adjustment + mismatch + pace +
 //! usage (the reference's deferred factors are 0 and omitted).
@@ -247,14 +250,29 @@ pub fn pace_score(pace_differential: f64) -> f64 {
     (pace_differential / 2.0).clamp(-3.0, 3.0)
 }
 
-/// 0.3 · (projected − baseline) · multiplier, clamped to [−3, 3]; 0 when the
-/// baseline is 0. The multiplier is 1.0 (no injury data, see module docs).
-pub fn usage_spike_score(projected: f64, baseline: f64) -> f64 {
+/// The usage multiplier of star teammates out: ×1.15 for one, ×1.30 for
+/// two or more, 1.0 for none or unknown.
+pub fn star_multiplier(star_teammates_out: Option<i64>) -> f64 {
+    match star_teammates_out {
+        Some(1) => 1.15,
+        Some(n) if n >= 2 => 1.30,
+        _ => 1.0,
+    }
+}
+
+/// 0.3 · (projected − baseline), × `multiplier` when positive, clamped to
+/// [−3, 3]; 0 when the baseline is 0.
+pub fn usage_spike_score(projected: f64, baseline: f64, multiplier: f64) -> f64 {
     if baseline == 0.0 {
         return 0.0;
     }
-    let multiplier = 1.0;
-    (0.3 * (projected - baseline) * multiplier).clamp(-3.0, 3.0)
+    let spike = 0.3 * (projected - baseline);
+    let spike = if spike > 0.0 {
+        spike * multiplier
+    } else {
+        spike
+    };
+    spike.clamp(-3.0, 3.0)
 }
 
 // ---------------------------------------------------------------- builder
@@ -369,9 +387,12 @@ pub fn composite_factors(
     if baseline.is_none() {
         missing.push("avg_usage_rate_last_7_games");
     }
-    missing.push("star_teammates_out");
+    if c.star_teammates_out.is_none() {
+        missing.push("star_teammates_out");
+    }
+    let multiplier = star_multiplier(c.star_teammates_out);
     let usage = match (projected, baseline) {
-        (Some(p), Some(b)) => usage_spike_score(p, b),
+        (Some(p), Some(b)) => usage_spike_score(p, b, multiplier),
         _ => 0.0,
     };
 
@@ -422,8 +443,8 @@ pub fn composite_factors(
             "projection": "mean usage_rate of the last 3 games before the date",
             "recent_usage_rates": recent_usage,
             "avg_usage_rate_last_7_games": baseline,
-            "star_teammates_out": null,
-            "star_multiplier": 1.0,
+            "star_teammates_out": c.star_teammates_out,
+            "star_multiplier": multiplier,
             "score": usage,
         },
     });

@@ -20,7 +20,7 @@ use propcast_platform::{Warehouse, WarehouseExt};
 use propcast_precompute::player_composite_factors::{
     CompositeFactorError, CompositeInputs, FatigueInputs, PlayerCompositeFactorsProcessor,
     check_ranges, factor_defaulted, fatigue_adjustment, fatigue_score, mismatch_score, pace_score,
-    usage_spike_score,
+    star_multiplier, usage_spike_score,
 };
 use propcast_precompute::recent_games::{PlayerHistory, history_from_games};
 use propcast_precompute::{build_player_composite_factors, processors};
@@ -243,10 +243,26 @@ fn pace_and_usage_clamps() {
     ));
     assert!(close(pace_score(7.0), 3.0));
     assert!(close(pace_score(-6.2), -3.0));
-    assert!(close(usage_spike_score(30.0, 25.0), 1.5));
-    assert!(close(usage_spike_score(40.0, 25.0), 3.0));
-    assert!(close(usage_spike_score(10.0, 25.0), -3.0));
-    assert_eq!(usage_spike_score(30.0, 0.0), 0.0, "no baseline");
+    assert!(close(usage_spike_score(30.0, 25.0, 1.0), 1.5));
+    assert!(close(usage_spike_score(40.0, 25.0, 1.0), 3.0));
+    assert!(close(usage_spike_score(10.0, 25.0, 1.0), -3.0));
+    assert_eq!(usage_spike_score(30.0, 0.0, 1.0), 0.0, "no baseline");
+    // Star teammates out multiply a positive spike only: 1.5 × 1.15, and
+    // × 1.30 capped at 3; a negative spike is left as it is.
+    assert!(close(
+        usage_spike_score(30.0, 25.0, star_multiplier(Some(1))),
+        1.725
+    ));
+    assert!(close(
+        usage_spike_score(32.0, 25.0, star_multiplier(Some(2))),
+        2.73
+    ));
+    assert!(close(
+        usage_spike_score(20.0, 25.0, star_multiplier(Some(3))),
+        -1.5
+    ));
+    assert_eq!(star_multiplier(None), 1.0);
+    assert_eq!(star_multiplier(Some(0)), 1.0);
 }
 
 /// Maxey's usage rates of his last 7 games before 2025-02-05, computed

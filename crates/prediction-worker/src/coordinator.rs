@@ -24,9 +24,18 @@
 //! `nba_predictions.prediction_worker_runs` row records the batch (run log,
 //! appended by key `run_id`, `batch_index`).
 //!
+//! **Injuries**: a player whose context says he is listed **out** in the
+//! latest injury report before tip-off is not predicted. He is recorded in
+//! `nba_predictions.prediction_skips` with the report's reason, source and
+//! time, so there is nothing of his to grade; if he plays anyway, grading
+//! counts him as a voided skip (`skipped_out_played`), neither a win nor a
+//! loss. Doubtful and questionable players are predicted (their status is
+//! a feature, `injury_risk`).
+//!
 //! Predictions replace partition D of
-//! `nba_predictions.player_prop_predictions` (also with no rows), and the
-//! written count is checked.
+//! `nba_predictions.player_prop_predictions` and the skips partition D of
+//! `nba_predictions.prediction_skips` (also with no rows), and the written
+//! counts are checked.
 
 use crate::circuit_breaker::{BreakerConfig, BreakerState, Breakers, Outcome};
 use crate::ensemble::{Component, Ensemble};
@@ -46,7 +55,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use propcast_core::features::FeatureVector;
 use propcast_core::tables::{
     MlFeatureStore, PlayerCompositeFactors, PlayerDailyCache, PlayerGameSummary, PlayerProp,
-    PlayerPropPrediction, PredictionWorkerRun, TeamDefenseGameSummary, UpcomingPlayerGameContext,
+    PlayerPropPrediction, PredictionSkip, PredictionWorkerRun, TeamDefenseGameSummary,
+    UpcomingPlayerGameContext,
 };
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{
@@ -63,6 +73,8 @@ pub const NAME: &str = "prediction_coordinator";
 pub const DEFAULT_BATCH_SIZE: usize = 50;
 /// Minimum `minutes_avg_last_10` of a player predicted without a line.
 pub const MIN_MINUTES: f64 = 15.0;
+/// `prediction_skips.reason` of a player listed out before tip-off.
+pub const SKIP_INJURY_OUT: &str = "injury_out";
 
 /// What one coordinator run produced, for `ProcessOutput.counters`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +83,8 @@ pub struct PredictionCounts {
     pub candidates: i64,
     /// Candidates kept (minutes or a real line).
     pub players: i64,
+    /// Candidates not predicted: listed out before tip-off.
+    pub skipped_out: i64,
     /// Prediction rows (players × systems that predicted).
     pub predictions: i64,
     /// Rows with a real line.
@@ -139,9 +153,19 @@ impl SelectedPlayer<'_> {
     }
 }
 
+/// Whether the context lists the player out before tip-off.
+pub fn is_listed_out(context: &UpcomingPlayerGameContext) -> bool {
+    context
+        .injury_status
+        .as_deref()
+        .and_then(|s| s.parse::<propcast_core::injury::InjuryStatus>().ok())
+        == Some(propcast_core::injury::InjuryStatus::Out)
+}
+
 /// The players of the date (context ∩ cache), kept when
-/// `minutes_avg_last_10 ≥ min_minutes` or a real line was chosen; sorted by
-/// `player_lookup`. Returns them and the number of candidates.
+/// `minutes_avg_last_10 ≥ min_minutes` or a real line was chosen, and not
+/// listed out ([`is_listed_out`]); sorted by `player_lookup`. Returns them
+/// and the number of candidates (the players listed out included).
 pub fn select_players(inputs: &DateInputs, min_minutes: f64) -> (Vec<SelectedPlayer<'_>>, usize) {
     let d = inputs.game_date;
     let mut props_by_player: HashMap<i64, Vec<&PlayerProp>> = HashMap::new();
@@ -173,6 +197,9 @@ pub fn select_players(inputs: &DateInputs, min_minutes: f64) -> (Vec<SelectedPla
             continue;
         };
         candidates += 1;
+        if is_listed_out(context) {
+            continue;
+        }
         let props = props_by_player
             .get(&cache.player_id)
             .map(Vec::as_slice)
@@ -775,7 +802,11 @@ impl Processor for PredictionCoordinator {
     }
 
     fn outputs(&self) -> Vec<TableDef> {
-        vec![PlayerPropPrediction::DEF, PredictionWorkerRun::DEF]
+        vec![
+            PlayerPropPrediction::DEF,
+            PredictionSkip::DEF,
+            PredictionWorkerRun::DEF,
+        ]
     }
 
     /// Reads of D: `upcoming_player_game_context`, `player_daily_cache`,
@@ -803,7 +834,7 @@ impl Processor for PredictionCoordinator {
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
         let inputs = self.load_inputs(ctx, date).await?;
-        let (rows, runs, mut output) = self.predict_date(ctx, inputs).await?;
+        let (rows, skips, runs, mut output) = self.predict_date(ctx, inputs).await?;
         let stats = ctx.warehouse.replace_rows(date, &[], &rows).await?;
         check_count(
             &PlayerPropPrediction::DEF,
@@ -812,6 +843,9 @@ impl Processor for PredictionCoordinator {
             stats.rows_written,
         )?;
         output.wrote(&PlayerPropPrediction::DEF, stats.rows_written);
+        let stats = ctx.warehouse.replace_rows(date, &[], &skips).await?;
+        check_count(&PredictionSkip::DEF, date, skips.len(), stats.rows_written)?;
+        output.wrote(&PredictionSkip::DEF, stats.rows_written);
         if !runs.is_empty() {
             let stats = ctx.warehouse.merge_rows(&runs).await?;
             check_count(
@@ -837,18 +871,22 @@ impl Processor for PredictionCoordinator {
     ) -> Result<RangeOutput, ProcessError> {
         let mut inputs = load_range_inputs(ctx.warehouse.as_ref(), dates).await?;
         let mut all_rows = Vec::new();
+        let mut all_skips = Vec::new();
         let mut all_runs = Vec::new();
         let mut outputs = RangeOutput::new();
         for &date in dates {
             let day = inputs
                 .remove(&date)
                 .unwrap_or_else(|| DateInputs::empty(date));
-            let (mut rows, mut runs, mut output) = self.predict_date(&ctx.on(date), day).await?;
+            let (mut rows, mut skips, mut runs, mut output) =
+                self.predict_date(&ctx.on(date), day).await?;
             output.wrote(&PlayerPropPrediction::DEF, rows.len() as u64);
+            output.wrote(&PredictionSkip::DEF, skips.len() as u64);
             if !runs.is_empty() {
                 output.wrote(&PredictionWorkerRun::DEF, runs.len() as u64);
             }
             all_rows.append(&mut rows);
+            all_skips.append(&mut skips);
             all_runs.append(&mut runs);
             outputs.insert(date, output);
         }
@@ -857,6 +895,13 @@ impl Processor for PredictionCoordinator {
             &PlayerPropPrediction::DEF,
             ctx.game_date,
             all_rows.len(),
+            stats.rows_written,
+        )?;
+        let stats = ctx.warehouse.replace_date_rows(dates, &all_skips).await?;
+        check_count(
+            &PredictionSkip::DEF,
+            ctx.game_date,
+            all_skips.len(),
             stats.rows_written,
         )?;
         if !all_runs.is_empty() {
@@ -873,8 +918,8 @@ impl Processor for PredictionCoordinator {
 }
 
 impl PredictionCoordinator {
-    /// One date's predictions and batch log from its inputs, with the
-    /// output's counters (the rows are not written here).
+    /// One date's predictions, skips and batch log from its inputs, with
+    /// the output's counters (the rows are not written here).
     async fn predict_date(
         &self,
         ctx: &ProcessContext,
@@ -882,6 +927,7 @@ impl PredictionCoordinator {
     ) -> Result<
         (
             Vec<PlayerPropPrediction>,
+            Vec<PredictionSkip>,
             Vec<PredictionWorkerRun>,
             ProcessOutput,
         ),
@@ -898,6 +944,7 @@ impl PredictionCoordinator {
             );
         }
         let (players, candidates) = select_players(&inputs, self.min_minutes);
+        let skips = skip_rows(&inputs, &ctx.execution_id, ctx.now);
         let ids = self.system_ids();
         let mut breakers = Breakers::load(ctx.state.as_ref(), &ids, self.breaker).await?;
         let run_id = format!(
@@ -912,6 +959,7 @@ impl PredictionCoordinator {
         let mut counts = PredictionCounts {
             candidates: candidates as i64,
             players: players.len() as i64,
+            skipped_out: skips.len() as i64,
             ..PredictionCounts::default()
         };
         let batches: Vec<&[SelectedPlayer<'_>]> = players.chunks(self.batch_size).collect();
@@ -984,6 +1032,7 @@ impl PredictionCoordinator {
             correlation_id = %ctx.correlation_id,
             candidates = counts.candidates,
             players = counts.players,
+            skipped_out = counts.skipped_out,
             predictions = counts.predictions,
             with_line = counts.with_line,
             no_line = counts.no_line,
@@ -998,6 +1047,7 @@ impl PredictionCoordinator {
         for (name, value) in [
             ("candidates", counts.candidates),
             ("players", counts.players),
+            ("skipped_out", counts.skipped_out),
             ("predictions", counts.predictions),
             ("with_line", counts.with_line),
             ("no_line", counts.no_line),
@@ -1008,8 +1058,46 @@ impl PredictionCoordinator {
         ] {
             output.counters.insert(name.into(), value);
         }
-        Ok((rows, runs, output))
+        Ok((rows, skips, runs, output))
     }
+}
+
+/// The skip rows of the date: every candidate (context ∩ cache) listed out
+/// before tip-off, sorted by `player_lookup`.
+pub fn skip_rows(
+    inputs: &DateInputs,
+    execution_id: &str,
+    created_at: DateTime<Utc>,
+) -> Vec<PredictionSkip> {
+    let d = inputs.game_date;
+    let cached: HashSet<&str> = inputs
+        .cache
+        .iter()
+        .filter(|c| c.game_date == d)
+        .map(|c| c.player_lookup.as_str())
+        .collect();
+    let mut skips: Vec<PredictionSkip> = inputs
+        .contexts
+        .iter()
+        .filter(|c| c.game_date == d && cached.contains(c.player_lookup.as_str()))
+        .filter(|c| is_listed_out(c))
+        .map(|c| PredictionSkip {
+            game_date: d,
+            game_id: c.game_id.clone(),
+            player_lookup: c.player_lookup.clone(),
+            player_id: c.player_id,
+            team_abbr: c.team_abbr.clone(),
+            reason: SKIP_INJURY_OUT.to_string(),
+            injury_reason: c.injury_reason.clone(),
+            injury_source: c.injury_source.clone(),
+            injury_report_time: c.injury_report_time,
+            execution_id: execution_id.to_string(),
+            created_at,
+        })
+        .collect();
+    skips.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+    skips.dedup_by(|a, b| a.player_lookup == b.player_lookup);
+    skips
 }
 
 fn check_count(

@@ -12,6 +12,15 @@
 //! * **Voided** (`did_not_play`) when there is no such row, the row is a
 //!   DNP, or the player logged 0 minutes and 0 points. Voided rows carry no
 //!   errors and no `prediction_correct`.
+//! * **Voided by fact** (`dnp_confirmed`) when D's `boxscoretraditionalv3`
+//!   (`nba_raw.boxscore_traditional`) lists the player with a DNP reason
+//!   ("DNP - Coach's Decision", "DND - Injury/Illness"): the box score says
+//!   he did not play, whatever the other sources hold or lack. A game that
+//!   box score covers has results, so its predictions are graded.
+//! * **Skips**: a player the coordinator did not predict because he was
+//!   listed out (`nba_predictions.prediction_skips`) has nothing graded; the
+//!   output counts those who played anyway (`skipped_out_played`, voided
+//!   skips: neither wins nor losses) and those who sat (`skipped_out_sat`).
 //! * Otherwise errors are computed on every row (PASS and NO_LINE included:
 //!   they count toward MAE), in hundredths, so `within_3_points` holds for
 //!   an error of exactly 3.
@@ -36,7 +45,10 @@ use crate::prop_line::LineSource;
 use crate::recommendation::{Recommendation, hundredths};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use propcast_core::tables::{PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy};
+use propcast_core::tables::{
+    BoxscoreTraditionalPlayer, PlayerGameSummary, PlayerPropPrediction, PredictionAccuracy,
+    PredictionSkip,
+};
 use propcast_core::{Table, TableDef};
 use propcast_patterns::{
     Dependency, Phase, ProcessContext, ProcessError, ProcessOutput, Processor, RangeOutput, Scope,
@@ -49,6 +61,8 @@ pub const NAME: &str = "prediction_grading";
 
 /// `void_reason` of a player who did not play.
 pub const VOID_DID_NOT_PLAY: &str = "did_not_play";
+/// `void_reason` of a player the date's box score lists with a DNP reason.
+pub const VOID_DNP_CONFIRMED: &str = "dnp_confirmed";
 
 /// Whether a prediction's line is a real sportsbook line, the only kind
 /// graded for hit rate.
@@ -65,6 +79,17 @@ fn did_not_play(game: &PlayerGameSummary) -> bool {
 pub fn grade_prediction(
     prediction: &PlayerPropPrediction,
     game: Option<&PlayerGameSummary>,
+    graded_at: DateTime<Utc>,
+) -> PredictionAccuracy {
+    grade(prediction, game, false, graded_at)
+}
+
+/// [`grade_prediction`], voided as [`VOID_DNP_CONFIRMED`] when the box
+/// score lists the player as not playing (`dnp_confirmed`).
+fn grade(
+    prediction: &PlayerPropPrediction,
+    game: Option<&PlayerGameSummary>,
+    dnp_confirmed: bool,
     graded_at: DateTime<Utc>,
 ) -> PredictionAccuracy {
     let mut row = PredictionAccuracy {
@@ -88,6 +113,11 @@ pub fn grade_prediction(
         void_reason: None,
         graded_at,
     };
+    if dnp_confirmed {
+        row.is_voided = true;
+        row.void_reason = Some(VOID_DNP_CONFIRMED.to_string());
+        return row;
+    }
     let Some(game) = game.filter(|g| !did_not_play(g)) else {
         row.is_voided = true;
         row.void_reason = Some(VOID_DID_NOT_PLAY.to_string());
@@ -129,6 +159,18 @@ pub fn grade_predictions(
     games: &[PlayerGameSummary],
     graded_at: DateTime<Utc>,
 ) -> Vec<PredictionAccuracy> {
+    grade_with_dnp(game_date, predictions, games, &BTreeSet::new(), graded_at)
+}
+
+/// [`grade_predictions`] with the NBA person ids the date's
+/// `boxscoretraditionalv3` lists with a DNP reason.
+pub fn grade_with_dnp(
+    game_date: NaiveDate,
+    predictions: &[PlayerPropPrediction],
+    games: &[PlayerGameSummary],
+    dnp: &BTreeSet<i64>,
+    graded_at: DateTime<Utc>,
+) -> Vec<PredictionAccuracy> {
     let by_player: HashMap<(&str, i64), &PlayerGameSummary> = games
         .iter()
         .filter(|g| g.game_date == game_date)
@@ -141,7 +183,7 @@ pub fn grade_predictions(
             let game = by_player
                 .get(&(p.player_lookup.as_str(), p.player_id))
                 .copied();
-            grade_prediction(p, game, graded_at)
+            grade(p, game, dnp.contains(&p.player_id), graded_at)
         })
         .collect();
     rows.sort_by(|a, b| (&a.player_lookup, &a.system_id).cmp(&(&b.player_lookup, &b.system_id)));
@@ -169,7 +211,11 @@ impl Processor for PredictionGrading {
     /// Reads of D: `nba_predictions.player_prop_predictions` (written by
     /// `prediction_coordinator`) and `nba_analytics.player_game_summary`.
     fn sources(&self) -> Option<&'static [&'static str]> {
-        Some(&["prediction_coordinator", "player_game_summary"])
+        Some(&[
+            "prediction_coordinator",
+            "player_game_summary",
+            "boxscore_traditional",
+        ])
     }
 
     /// Nothing is graded without the date's predictions, and without the
@@ -256,7 +302,32 @@ fn grade_date(
         .predictions
         .into_iter()
         .partition(|p| inputs.teams_with_results.contains(p.team_abbr.as_str()));
-    let rows = grade_predictions(date, &predictions, &inputs.games, ctx.now);
+    let rows = grade_with_dnp(date, &predictions, &inputs.games, &inputs.dnp, ctx.now);
+    let played: BTreeSet<(&str, i64)> = inputs
+        .games
+        .iter()
+        .filter(|g| !did_not_play(g) && !inputs.dnp.contains(&g.player_id))
+        .map(|g| (g.player_lookup.as_str(), g.player_id))
+        .collect();
+    let skipped_out_played = inputs
+        .skips
+        .iter()
+        .filter(|s| played.contains(&(s.player_lookup.as_str(), s.player_id)))
+        .count();
+    if skipped_out_played > 0 {
+        tracing::warn!(
+            processor = NAME,
+            game_date = %date,
+            players = %inputs
+                .skips
+                .iter()
+                .filter(|s| played.contains(&(s.player_lookup.as_str(), s.player_id)))
+                .map(|s| s.player_lookup.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            "players listed out before tip-off played anyway: voided skips, not graded"
+        );
+    }
     let summary = crate::accuracy_summary::accuracy_summary(&rows);
     tracing::info!(
         processor = NAME,
@@ -276,6 +347,13 @@ fn grade_date(
     output
         .counters
         .insert("ungraded_no_results".into(), awaiting.len() as i64);
+    output
+        .counters
+        .insert("skipped_out_played".into(), skipped_out_played as i64);
+    output.counters.insert(
+        "skipped_out_sat".into(),
+        (inputs.skips.len() - skipped_out_played) as i64,
+    );
     for (name, value) in [
         ("predictions", summary.predictions),
         ("graded", summary.graded),
@@ -309,6 +387,10 @@ struct GradingInputs {
     predictions: Vec<PlayerPropPrediction>,
     games: Vec<PlayerGameSummary>,
     teams_with_results: BTreeSet<String>,
+    /// Players the date's `boxscoretraditionalv3` lists with a DNP reason.
+    dnp: BTreeSet<i64>,
+    /// Players not predicted: listed out before tip-off.
+    skips: Vec<PredictionSkip>,
     /// Scoped runs: the stored accuracy rows' players to replace.
     stale: Option<BTreeSet<String>>,
 }
@@ -334,7 +416,29 @@ async fn read_inputs(
             PlayerGameSummary::DEF.qualified(),
         ))
         .await?;
+    let boxscore: Vec<DnpRow> = read_as::<DnpRow>(
+        ctx,
+        &BoxscoreTraditionalPlayer::DEF,
+        &format!("SELECT game_date, player_id, team_abbr, dnp_reason FROM {{table}} WHERE game_date IN {listed}"),
+    )
+    .await?;
+    let skips: Vec<PredictionSkip> = read_as(
+        ctx,
+        &PredictionSkip::DEF,
+        &format!("SELECT * FROM {{table}} WHERE game_date IN {listed}"),
+    )
+    .await?;
     let mut out: BTreeMap<NaiveDate, GradingInputs> = BTreeMap::new();
+    for row in boxscore {
+        let day = out.entry(row.game_date).or_default();
+        day.teams_with_results.insert(row.team_abbr);
+        if row.dnp_reason.is_some() {
+            day.dnp.insert(row.player_id);
+        }
+    }
+    for skip in skips {
+        out.entry(skip.game_date).or_default().skips.push(skip);
+    }
     for p in predictions {
         out.entry(p.game_date).or_default().predictions.push(p);
     }
@@ -349,6 +453,29 @@ async fn read_inputs(
 #[derive(serde::Deserialize)]
 struct Text {
     value: String,
+}
+
+/// What grading reads of `nba_raw.boxscore_traditional`.
+#[derive(serde::Deserialize)]
+struct DnpRow {
+    game_date: NaiveDate,
+    player_id: i64,
+    team_abbr: String,
+    dnp_reason: Option<String>,
+}
+
+/// The rows of `sql` (`{table}` stands for `def`'s name) from a table
+/// that may not exist yet (a source never landed reads as empty).
+async fn read_as<T: serde::de::DeserializeOwned + Send>(
+    ctx: &ProcessContext,
+    def: &TableDef,
+    sql: &str,
+) -> Result<Vec<T>, ProcessError> {
+    ctx.warehouse.ensure_table(def).await?;
+    Ok(ctx
+        .warehouse
+        .query_as(&sql.replace("{table}", &def.qualified()))
+        .await?)
 }
 
 /// The scoped inputs (module docs): the in-scope predictions, their
@@ -404,8 +531,36 @@ async fn read_scoped_inputs(
             players = text_list(players.iter().copied()),
         ))
         .await?;
+    let boxscore: Vec<DnpRow> = read_as(
+        ctx,
+        &BoxscoreTraditionalPlayer::DEF,
+        &format!(
+            "SELECT game_date, player_id, team_abbr, dnp_reason FROM {{table}} \
+             WHERE game_date = {d} AND team_abbr IN {}",
+            text_list(teams.iter().copied())
+        ),
+    )
+    .await?;
+    let skips: Vec<PredictionSkip> = read_as(
+        ctx,
+        &PredictionSkip::DEF,
+        &format!(
+            "SELECT * FROM {{table}} WHERE game_date = {d} \
+             AND (player_lookup IN {named} OR team_abbr IN {named})"
+        ),
+    )
+    .await?;
+    let mut teams_with_results: BTreeSet<String> =
+        teams_with_results.into_iter().map(|t| t.value).collect();
+    teams_with_results.extend(boxscore.iter().map(|b| b.team_abbr.clone()));
     Ok(GradingInputs {
-        teams_with_results: teams_with_results.into_iter().map(|t| t.value).collect(),
+        dnp: boxscore
+            .iter()
+            .filter(|b| b.dnp_reason.is_some())
+            .map(|b| b.player_id)
+            .collect(),
+        skips,
+        teams_with_results,
         stale: Some(stale.into_iter().map(|t| t.value).collect()),
         predictions,
         games,

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use common::{context, date, date_inputs, game_summaries, instant, loaded_warehouse, props_on};
 use propcast_core::tables::{
     PlayerDailyCache, PlayerGameSummary, PlayerProp, PlayerPropPrediction, PredictionAccuracy,
-    PredictionWorkerRun,
+    PredictionSkip, PredictionWorkerRun,
 };
 use propcast_core::{Table, TableDef};
 use propcast_patterns::Processor;
@@ -367,7 +367,11 @@ fn outputs_are_the_prediction_tables() {
     let defs: Vec<TableDef> = PredictionCoordinator::default().outputs();
     assert_eq!(
         defs,
-        vec![PlayerPropPrediction::DEF, PredictionWorkerRun::DEF]
+        vec![
+            PlayerPropPrediction::DEF,
+            PredictionSkip::DEF,
+            PredictionWorkerRun::DEF
+        ]
     );
     assert_eq!(PredictionGrading.outputs(), vec![PredictionAccuracy::DEF]);
     assert_eq!(PredictionGrading.name(), "prediction_grading");

@@ -118,6 +118,12 @@ pub fn player_contexts(d: NaiveDate) -> Vec<UpcomingPlayerGameContext> {
             books_with_line: 0,
             lines_by_book: "{}".into(),
             data_quality_tier: if games.len() >= 10 { "high" } else { "medium" }.into(),
+            injury_status: None,
+            injury_reason: None,
+            injury_source: None,
+            injury_report_time: None,
+            teammates_out: None,
+            star_teammates_out: None,
         });
     }
     out.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));

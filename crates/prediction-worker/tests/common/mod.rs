@@ -432,6 +432,12 @@ pub fn upcoming_contexts(game_date: NaiveDate) -> Vec<UpcomingPlayerGameContext>
                     _ => "high",
                 }
                 .into(),
+                injury_status: None,
+                injury_reason: None,
+                injury_source: None,
+                injury_report_time: None,
+                teammates_out: None,
+                star_teammates_out: None,
             }
         })
         .collect()
