@@ -15,12 +15,14 @@
 //! * **Voided by fact** (`dnp_confirmed`) when D's `boxscoretraditionalv3`
 //!   (`nba_raw.boxscore_traditional`) lists the player with a DNP reason
 //!   ("DNP - Coach's Decision", "DND - Injury/Illness"): the box score says
-//!   he did not play, whatever the other sources hold or lack. A game that
-//!   box score covers has results, so its predictions are graded.
+//!   he did not play, whatever the other sources hold or lack: such a
+//!   prediction is voided even when the date's other results are missing.
 //! * **Skips**: a player the coordinator did not predict because he was
 //!   listed out (`nba_predictions.prediction_skips`) has nothing graded; the
 //!   output counts those who played anyway (`skipped_out_played`, voided
-//!   skips: neither wins nor losses) and those who sat (`skipped_out_sat`).
+//!   skips: neither wins nor losses; played = a box score row with minutes
+//!   in `player_game_summary` or `boxscoretraditionalv3`) and the others
+//!   (`skipped_out_sat`).
 //! * Otherwise errors are computed on every row (PASS and NO_LINE included:
 //!   they count toward MAE), in hundredths, so `within_3_points` holds for
 //!   an error of exactly 3.
@@ -298,22 +300,22 @@ fn grade_date(
     // no box score on the date (game not played yet, or a game the
     // player source does not cover) stays ungraded instead of being
     // voided as "did not play".
-    let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) = inputs
-        .predictions
-        .into_iter()
-        .partition(|p| inputs.teams_with_results.contains(p.team_abbr.as_str()));
+    let (predictions, awaiting): (Vec<PlayerPropPrediction>, Vec<PlayerPropPrediction>) =
+        inputs.predictions.into_iter().partition(|p| {
+            inputs.teams_with_results.contains(p.team_abbr.as_str())
+                || inputs.dnp.contains(&p.player_id)
+        });
     let rows = grade_with_dnp(date, &predictions, &inputs.games, &inputs.dnp, ctx.now);
-    let played: BTreeSet<(&str, i64)> = inputs
+    let played: BTreeSet<i64> = inputs
         .games
         .iter()
-        .filter(|g| !did_not_play(g) && !inputs.dnp.contains(&g.player_id))
-        .map(|g| (g.player_lookup.as_str(), g.player_id))
+        .filter(|g| !did_not_play(g))
+        .map(|g| g.player_id)
+        .chain(inputs.played.iter().copied())
+        .filter(|id| !inputs.dnp.contains(id))
         .collect();
-    let skipped_out_played = inputs
-        .skips
-        .iter()
-        .filter(|s| played.contains(&(s.player_lookup.as_str(), s.player_id)))
-        .count();
+    let played_anyway = |s: &&PredictionSkip| played.contains(&s.player_id);
+    let skipped_out_played = inputs.skips.iter().filter(played_anyway).count();
     if skipped_out_played > 0 {
         tracing::warn!(
             processor = NAME,
@@ -321,7 +323,7 @@ fn grade_date(
             players = %inputs
                 .skips
                 .iter()
-                .filter(|s| played.contains(&(s.player_lookup.as_str(), s.player_id)))
+                .filter(played_anyway)
                 .map(|s| s.player_lookup.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
@@ -389,6 +391,8 @@ struct GradingInputs {
     teams_with_results: BTreeSet<String>,
     /// Players the date's `boxscoretraditionalv3` lists with a DNP reason.
     dnp: BTreeSet<i64>,
+    /// Players it lists with minutes played.
+    played: BTreeSet<i64>,
     /// Players not predicted: listed out before tip-off.
     skips: Vec<PredictionSkip>,
     /// Scoped runs: the stored accuracy rows' players to replace.
@@ -416,10 +420,10 @@ async fn read_inputs(
             PlayerGameSummary::DEF.qualified(),
         ))
         .await?;
-    let boxscore: Vec<DnpRow> = read_as::<DnpRow>(
+    let boxscore: Vec<BoxscoreRow> = read_as(
         ctx,
         &BoxscoreTraditionalPlayer::DEF,
-        &format!("SELECT game_date, player_id, team_abbr, dnp_reason FROM {{table}} WHERE game_date IN {listed}"),
+        &format!("SELECT {BOXSCORE_COLUMNS} FROM {{table}} WHERE game_date IN {listed}"),
     )
     .await?;
     let skips: Vec<PredictionSkip> = read_as(
@@ -430,11 +434,7 @@ async fn read_inputs(
     .await?;
     let mut out: BTreeMap<NaiveDate, GradingInputs> = BTreeMap::new();
     for row in boxscore {
-        let day = out.entry(row.game_date).or_default();
-        day.teams_with_results.insert(row.team_abbr);
-        if row.dnp_reason.is_some() {
-            day.dnp.insert(row.player_id);
-        }
+        out.entry(row.game_date).or_default().add_boxscore(&row);
     }
     for skip in skips {
         out.entry(skip.game_date).or_default().skips.push(skip);
@@ -457,11 +457,23 @@ struct Text {
 
 /// What grading reads of `nba_raw.boxscore_traditional`.
 #[derive(serde::Deserialize)]
-struct DnpRow {
+struct BoxscoreRow {
     game_date: NaiveDate,
     player_id: i64,
-    team_abbr: String,
     dnp_reason: Option<String>,
+    minutes: f64,
+}
+
+const BOXSCORE_COLUMNS: &str = "game_date, player_id, dnp_reason, minutes";
+
+impl GradingInputs {
+    fn add_boxscore(&mut self, row: &BoxscoreRow) {
+        if row.dnp_reason.is_some() {
+            self.dnp.insert(row.player_id);
+        } else if row.minutes > 0.0 {
+            self.played.insert(row.player_id);
+        }
+    }
 }
 
 /// The rows of `sql` (`{table}` stands for `def`'s name) from a table
@@ -531,12 +543,12 @@ async fn read_scoped_inputs(
             players = text_list(players.iter().copied()),
         ))
         .await?;
-    let boxscore: Vec<DnpRow> = read_as(
+    let boxscore: Vec<BoxscoreRow> = read_as(
         ctx,
         &BoxscoreTraditionalPlayer::DEF,
         &format!(
-            "SELECT game_date, player_id, team_abbr, dnp_reason FROM {{table}} \
-             WHERE game_date = {d} AND team_abbr IN {}",
+            "SELECT {BOXSCORE_COLUMNS} FROM {{table}} WHERE game_date = {d} \
+             AND (team_abbr IN {} OR team_abbr IN {named})",
             text_list(teams.iter().copied())
         ),
     )
@@ -550,21 +562,18 @@ async fn read_scoped_inputs(
         ),
     )
     .await?;
-    let mut teams_with_results: BTreeSet<String> =
-        teams_with_results.into_iter().map(|t| t.value).collect();
-    teams_with_results.extend(boxscore.iter().map(|b| b.team_abbr.clone()));
-    Ok(GradingInputs {
-        dnp: boxscore
-            .iter()
-            .filter(|b| b.dnp_reason.is_some())
-            .map(|b| b.player_id)
-            .collect(),
+    let mut inputs = GradingInputs {
+        teams_with_results: teams_with_results.into_iter().map(|t| t.value).collect(),
         skips,
-        teams_with_results,
         stale: Some(stale.into_iter().map(|t| t.value).collect()),
         predictions,
         games,
-    })
+        ..GradingInputs::default()
+    };
+    for row in &boxscore {
+        inputs.add_boxscore(row);
+    }
+    Ok(inputs)
 }
 
 /// Replaces the accuracy rows of D of each player in `stale` or in `rows`

@@ -10,7 +10,9 @@ use common::{
 };
 use propcast_core::normalize_name_for_lookup;
 use propcast_core::tables::{PlayerPropPrediction, PredictionAccuracy};
-use propcast_prediction_worker::grading::{grade_prediction, has_real_line};
+use propcast_prediction_worker::grading::{
+    VOID_DNP_CONFIRMED, grade_prediction, grade_with_dnp, has_real_line,
+};
 use propcast_prediction_worker::{
     PredictionCoordinator, PredictionSystem, SystemSet, accuracy_summary, build_predictions,
     grade_predictions,
@@ -339,4 +341,36 @@ fn a_rerun_gives_the_same_rows_apart_from_run_metadata() {
         y.created_at = x.created_at;
         assert_eq!(x, &y);
     }
+}
+
+#[test]
+fn a_dnp_in_the_box_score_voids_by_fact_whatever_the_other_sources_say() {
+    // SGA's real prediction of 2025-11-05 (he scored 35). Were the date's
+    // boxscoretraditionalv3 to list him with a DNP reason, the box score
+    // is the fact: voided as dnp_confirmed, no error, no call graded — even
+    // with his leaguegamelog row present. Without that listing, graded.
+    let d = date("2025-11-05");
+    let day = run_day("2025-11-05");
+    let lookup = normalize_name_for_lookup("Shai Gilgeous-Alexander");
+    let sga: Vec<PlayerPropPrediction> = day
+        .predictions
+        .iter()
+        .filter(|p| p.player_lookup == lookup)
+        .cloned()
+        .collect();
+    assert!(!sga.is_empty());
+    let dnp = std::collections::BTreeSet::from([sga[0].player_id]);
+    let voided = grade_with_dnp(d, &sga, &game_summaries(d), &dnp, now());
+    for r in &voided {
+        assert!(r.is_voided);
+        assert_eq!(r.void_reason.as_deref(), Some(VOID_DNP_CONFIRMED));
+        assert_eq!((r.absolute_error, r.prediction_correct), (None, None));
+        assert_eq!(r.actual_points, Some(35));
+    }
+    let graded = grade_with_dnp(d, &sga, &game_summaries(d), &Default::default(), now());
+    assert!(
+        graded
+            .iter()
+            .all(|r| !r.is_voided && r.absolute_error.is_some())
+    );
 }
