@@ -100,23 +100,37 @@ impl Transition {
             // but a date whose box scores are missing (the landing zone has
             // none for the 2024-25 playoffs) still gets its pre-game
             // contexts, features and predictions, and its summaries and
-            // grading when a later round brings the box scores.
+            // grading when a later round brings the box scores. The
+            // stats scoreboard, the per-game box scores and the injury
+            // reports are optional too: most dates have none ("no data"
+            // counts for an optional processor).
             (Transition::Phase2To3, Overnight | Backfill) => (
                 &[
                     "schedule",
+                    "scoreboard",
                     "player_boxscores",
+                    "boxscore_traditional",
                     "team_boxscores",
+                    "injury_report",
                     "player_props",
                 ],
                 &["schedule"],
-                &["player_boxscores", "team_boxscores", "player_props"],
+                &[
+                    "scoreboard",
+                    "player_boxscores",
+                    "boxscore_traditional",
+                    "team_boxscores",
+                    "injury_report",
+                    "player_props",
+                ],
             ),
             // Before the games there are no box scores; the upcoming
-            // contexts need the schedule and (for lines) the props.
+            // contexts need the schedule, the props (for lines) and the
+            // injury reports (who is out).
             (Transition::Phase2To3, SameDay | Tomorrow) => (
-                &["schedule", "player_props"],
+                &["schedule", "injury_report", "player_props"],
                 &["schedule"],
-                &["player_props"],
+                &["injury_report", "player_props"],
             ),
             // REFERENCE §5.2: overnight expects all five. Only the player
             // context is critical (unlike the reference, which also needed
@@ -473,8 +487,11 @@ mod tests {
             match t {
                 Transition::Phase2To3 => &[
                     "schedule",
+                    "scoreboard",
                     "player_boxscores",
+                    "boxscore_traditional",
                     "team_boxscores",
+                    "injury_report",
                     "player_props",
                 ],
                 Transition::Phase3To4 => &[
@@ -597,7 +614,7 @@ mod tests {
             assert!(!c.counts_run(p, Failed, true), "{p}: only a skip is lifted");
         }
         assert!(!c.counts_run("upcoming_player_game_context", NoData, true));
-        assert!(!c.counts_run("injury_report", Skipped, true), "untracked");
+        assert!(!c.counts_run("player_props", Skipped, true), "untracked");
     }
 
     #[test]

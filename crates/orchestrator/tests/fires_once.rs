@@ -267,11 +267,15 @@ async fn redelivering_every_event_after_the_trigger_changes_nothing() {
     b.prepare(&o).await;
 
     // Incremental phase-2 runs; the schedule (the one critical processor)
-    // last, so the date fires on it with all four expected done.
+    // last, so the date fires on it with all seven expected done (the
+    // scoreboard, per-game box scores and injury report changed nothing).
     let runs = [
         ("player_props", vec!["lebronjames", "stephencurry"]),
         ("player_boxscores", vec!["stephencurry", "nikolajokic"]),
         ("team_boxscores", vec!["DEN"]),
+        ("scoreboard", vec![]),
+        ("boxscore_traditional", vec![]),
+        ("injury_report", vec![]),
         ("schedule", vec![]),
     ];
     let events: Vec<ProcessorCompletion> = runs
@@ -291,8 +295,8 @@ async fn redelivering_every_event_after_the_trigger_changes_nothing() {
     let f = fired(&outcomes);
     assert_eq!(f.len(), 1);
     assert!(
-        matches!(outcomes[3], Outcome::Fired(_)),
-        "the fourth event fires"
+        matches!(outcomes[6], Outcome::Fired(_)),
+        "the last event fires"
     );
     assert_eq!(f[0].reason, TriggerReason::AllExpected);
     let msg = &f[0].message;
@@ -302,7 +306,7 @@ async fn redelivering_every_event_after_the_trigger_changes_nothing() {
         ["DEN", "lebronjames", "nikolajokic", "stephencurry"],
         "sorted union of the runs' entities"
     );
-    assert_eq!(msg.processors.len(), 4);
+    assert_eq!(msg.processors.len(), 7);
     assert_eq!(msg.processors["schedule"].execution_id, "schedule-exec");
     assert_eq!(msg.correlation_id, "corr-1");
 

@@ -230,7 +230,11 @@ async fn unreadable_completions_are_dead_lettered_and_the_date_still_fires() {
             .await
             .unwrap();
     }
-    publish(bus.as_ref(), &[good("schedule"), good("player_boxscores")]).await;
+    publish(
+        bus.as_ref(),
+        &PHASE2[..2].iter().map(|p| good(p)).collect::<Vec<_>>(),
+    )
+    .await;
     for (_, data) in rest {
         bus.publish(COMPLETIONS_TOPIC, data.clone().into(), BTreeMap::new())
             .await
@@ -238,7 +242,7 @@ async fn unreadable_completions_are_dead_lettered_and_the_date_still_fires() {
     }
     publish(
         bus.as_ref(),
-        &[good("team_boxscores"), good("player_props")],
+        &PHASE2[2..].iter().map(|p| good(p)).collect::<Vec<_>>(),
     )
     .await;
 

@@ -14,10 +14,13 @@ use propcast_orchestrator::{
 use propcast_platform::{Delivery, EventBus};
 use propcast_proto::v1::{CompletionStatus, ProcessorCompletion};
 
-pub const PHASE2: [&str; 4] = [
+pub const PHASE2: [&str; 7] = [
     "schedule",
+    "scoreboard",
     "player_boxscores",
+    "boxscore_traditional",
     "team_boxscores",
+    "injury_report",
     "player_props",
 ];
 pub const PHASE3: [&str; 5] = [
