@@ -20,6 +20,9 @@ pub enum FileError {
         /// The text just before the error position.
         excerpt: String,
     },
+    /// A document (the injury report PDF) whose text cannot be extracted.
+    #[error("{path}: unreadable document: {message}")]
+    Unreadable { path: String, message: String },
     /// JSON, but not the layout of this endpoint.
     #[error("{path}: unexpected layout: {message}")]
     Layout { path: String, message: String },
@@ -74,6 +77,7 @@ impl FileError {
         match self {
             FileError::InvalidJson { path, .. }
             | FileError::Layout { path, .. }
+            | FileError::Unreadable { path, .. }
             | FileError::Field { path, .. }
             | FileError::Inconsistent { path, .. } => path,
         }
@@ -82,7 +86,9 @@ impl FileError {
     /// Where in the file: `"file"` or the envelope part at fault.
     pub fn record(&self) -> &str {
         match self {
-            FileError::InvalidJson { .. } | FileError::Layout { .. } => "file",
+            FileError::InvalidJson { .. }
+            | FileError::Layout { .. }
+            | FileError::Unreadable { .. } => "file",
             FileError::Field { record, .. } | FileError::Inconsistent { record, .. } => record,
         }
     }
@@ -90,7 +96,9 @@ impl FileError {
     /// The offending field, or "" for the whole file.
     pub fn field(&self) -> &str {
         match self {
-            FileError::InvalidJson { .. } | FileError::Layout { .. } => "",
+            FileError::InvalidJson { .. }
+            | FileError::Layout { .. }
+            | FileError::Unreadable { .. } => "",
             FileError::Field { error, .. } => &error.field,
             FileError::Inconsistent { field, .. } => field,
         }
@@ -106,6 +114,7 @@ impl FileError {
                 ..
             } => format!("invalid JSON at line {line} column {column}: {message}"),
             FileError::Layout { message, .. } => format!("unexpected layout: {message}"),
+            FileError::Unreadable { message, .. } => format!("unreadable document: {message}"),
             FileError::Field { error, .. } => error.reason(),
             FileError::Inconsistent { reason, .. } => reason.clone(),
         }
@@ -116,7 +125,7 @@ impl FileError {
             FileError::InvalidJson { excerpt, .. }
             | FileError::Field { excerpt, .. }
             | FileError::Inconsistent { excerpt, .. } => excerpt,
-            FileError::Layout { .. } => "",
+            FileError::Layout { .. } | FileError::Unreadable { .. } => "",
         }
     }
 

@@ -220,7 +220,8 @@ impl<'v> Obj<'v> {
         }
     }
 
-    fn name(&self, key: &str) -> String {
+    /// The full name of `key` in this object (`homeTeam.score`), for errors.
+    pub fn name(&self, key: &str) -> String {
         if self.prefix.is_empty() {
             key.to_string()
         } else {

@@ -10,13 +10,23 @@ pub async fn json_files(
     landing: &dyn LandingZone,
     folder: &str,
 ) -> Result<Vec<LandingObject>, ProcessError> {
+    files_ending(landing, folder, ".json").await
+}
+
+/// The files under `folder` (recursively) whose name ends with `suffix`
+/// (`".pdf"`), sorted by path. A missing folder is an empty list.
+pub async fn files_ending(
+    landing: &dyn LandingZone,
+    folder: &str,
+    suffix: &str,
+) -> Result<Vec<LandingObject>, ProcessError> {
     let prefix = format!("{}/", folder.trim_end_matches('/'));
     let mut files = match landing.list(folder).await {
         Ok(files) => files,
         Err(LandingError::NotFound { .. }) => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    files.retain(|f| f.path.starts_with(&prefix) && f.path.ends_with(".json"));
+    files.retain(|f| f.path.starts_with(&prefix) && f.path.ends_with(suffix));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

@@ -6,16 +6,24 @@
 //! or in the previous season when the name has no game this season. Each
 //! candidate's team is its most recent team before D. The name resolves iff
 //! exactly one candidate player's team is the event's home or away team.
+//!
+//! Injury report names resolve by the same rule with the listed team as
+//! both sides ([`resolve_injuries`]). Because only games before D count,
+//! an upcoming date with no box score of its own resolves against each
+//! player's most recent team.
 
 use chrono::NaiveDate;
 use propcast_core::Season;
-use propcast_core::tables::{PlayerProp, UnresolvedPlayerName};
+use propcast_core::tables::{InjuryReportEntry, PlayerProp, UnresolvedPlayerName};
 use propcast_platform::warehouse::date_literal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// The `source` of unresolved names from this processor.
+/// The `source` of unresolved names from the props processor.
 pub const SOURCE: &str = "odds_api";
+
+/// The `source` of unresolved names from the injury report processor.
+pub const INJURY_SOURCE: &str = "injury_report";
 
 /// One (player, spelling, season, team) seen in box scores before a date,
 /// with the last date the player played for that team.
@@ -135,13 +143,7 @@ pub fn resolve_props(
 ) -> Vec<UnresolvedPlayerName> {
     let index = PlayerIndex::new(date, history);
     let mut memo: HashMap<(String, String, String), Resolution> = HashMap::new();
-    struct Miss {
-        name: String,
-        teams: BTreeSet<String>,
-        reasons: BTreeSet<String>,
-        occurrences: i64,
-    }
-    let mut misses: BTreeMap<String, Miss> = BTreeMap::new();
+    let mut misses = UnresolvedNames::default();
     for row in rows.iter_mut() {
         let key = (
             row.player_lookup.clone(),
@@ -162,37 +164,103 @@ pub fn resolve_props(
             Resolution::Unresolved { reason } => {
                 row.player_id = None;
                 row.team_abbr = None;
-                let miss = misses
-                    .entry(row.player_lookup.clone())
-                    .or_insert_with(|| Miss {
-                        name: row.player_name.clone(),
-                        teams: BTreeSet::new(),
-                        reasons: BTreeSet::new(),
-                        occurrences: 0,
-                    });
-                // The same spelling for every run: the smallest one.
-                if row.player_name < miss.name {
-                    miss.name = row.player_name.clone();
-                }
-                miss.teams
-                    .insert(format!("{},{}", row.away_team_abbr, row.home_team_abbr));
-                miss.reasons.insert(reason.clone());
-                miss.occurrences += 1;
+                misses.add(
+                    &row.player_lookup,
+                    &row.player_name,
+                    format!("{},{}", row.away_team_abbr, row.home_team_abbr),
+                    reason,
+                );
             }
         }
     }
-    misses
-        .into_iter()
-        .map(|(lookup, miss)| UnresolvedPlayerName {
-            game_date: date,
-            source: SOURCE.to_string(),
-            player_name: miss.name,
-            player_lookup: lookup,
-            candidate_teams: miss.teams.into_iter().collect::<Vec<_>>().join(";"),
-            occurrences: miss.occurrences,
-            reason: miss.reasons.into_iter().collect::<Vec<_>>().join("; "),
-        })
-        .collect()
+    misses.into_rows(date, SOURCE)
+}
+
+/// Fills `player_id` of every injury report row whose name resolves to a
+/// player whose latest team before `date` is the row's team (the props
+/// rule with the team known: box scores strictly before the date, so an
+/// upcoming date resolves against each player's most recent games), and
+/// returns one unresolved-name row per lookup that did not, with source
+/// [`INJURY_SOURCE`] and the listed team(s) as candidate teams. Rows are
+/// never dropped.
+pub fn resolve_injuries(
+    date: NaiveDate,
+    rows: &mut [InjuryReportEntry],
+    history: &[PlayerTeamHistory],
+) -> Vec<UnresolvedPlayerName> {
+    let index = PlayerIndex::new(date, history);
+    let mut memo: HashMap<(String, String), Resolution> = HashMap::new();
+    let mut misses = UnresolvedNames::default();
+    for row in rows.iter_mut() {
+        let key = (row.player_lookup.clone(), row.team_abbr.clone());
+        let resolution = memo
+            .entry(key)
+            .or_insert_with(|| index.resolve(&row.player_lookup, &row.team_abbr, &row.team_abbr));
+        match resolution {
+            Resolution::Resolved { player_id, .. } => row.player_id = Some(*player_id),
+            Resolution::Unresolved { reason } => {
+                row.player_id = None;
+                misses.add(
+                    &row.player_lookup,
+                    &row.player_name,
+                    row.team_abbr.clone(),
+                    reason,
+                );
+            }
+        }
+    }
+    misses.into_rows(date, INJURY_SOURCE)
+}
+
+/// Names that did not resolve, one entry per lookup: the smallest spelling
+/// (the same for every run), the teams and reasons seen, and how many rows
+/// carried it.
+#[derive(Debug, Default)]
+struct UnresolvedNames {
+    misses: BTreeMap<String, Miss>,
+}
+
+#[derive(Debug)]
+struct Miss {
+    name: String,
+    teams: BTreeSet<String>,
+    reasons: BTreeSet<String>,
+    occurrences: i64,
+}
+
+impl UnresolvedNames {
+    fn add(&mut self, lookup: &str, name: &str, teams: String, reason: &str) {
+        let miss = self
+            .misses
+            .entry(lookup.to_string())
+            .or_insert_with(|| Miss {
+                name: name.to_string(),
+                teams: BTreeSet::new(),
+                reasons: BTreeSet::new(),
+                occurrences: 0,
+            });
+        if name < miss.name.as_str() {
+            miss.name = name.to_string();
+        }
+        miss.teams.insert(teams);
+        miss.reasons.insert(reason.to_string());
+        miss.occurrences += 1;
+    }
+
+    fn into_rows(self, date: NaiveDate, source: &str) -> Vec<UnresolvedPlayerName> {
+        self.misses
+            .into_iter()
+            .map(|(lookup, miss)| UnresolvedPlayerName {
+                game_date: date,
+                source: source.to_string(),
+                player_name: miss.name,
+                player_lookup: lookup,
+                candidate_teams: miss.teams.into_iter().collect::<Vec<_>>().join(";"),
+                occurrences: miss.occurrences,
+                reason: miss.reasons.into_iter().collect::<Vec<_>>().join("; "),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +382,73 @@ mod tests {
             index.resolve("stephencurry", "GSW", "NYK"),
             Resolution::Unresolved { .. }
         ));
+    }
+
+    fn injury(name: &str, team: &str) -> InjuryReportEntry {
+        InjuryReportEntry {
+            game_date: d("2025-11-12"),
+            source: "nba_official".to_string(),
+            report_time: "2025-11-12T22:00:00Z".parse().unwrap(),
+            player_name: name.to_string(),
+            player_lookup: propcast_core::normalize_name_for_lookup(
+                &crate::injury_report::first_last(name),
+            ),
+            player_id: None,
+            team_abbr: team.to_string(),
+            status: "out".to_string(),
+            reason: String::new(),
+            matchup: None,
+            source_file: "r.pdf".to_string(),
+        }
+    }
+
+    #[test]
+    fn injuries_resolve_against_the_latest_team_before_an_upcoming_date() {
+        // 2025-11-12 has no box score yet: each player's most recent team
+        // before it decides.
+        let history = [
+            h(1628983, "shaigilgeousalexander", 2025, "OKC", "2025-11-09"),
+            h(202710, "jimmybutler", 2025, "GSW", "2025-11-08"),
+            h(202710, "jimmybutler", 2024, "MIA", "2025-01-20"),
+        ];
+        let mut rows = [
+            injury("Gilgeous-Alexander, Shai", "OKC"),
+            injury("Butler III, Jimmy", "GSW"),
+            injury("Butler III, Jimmy", "MIA"),
+            injury("Nobody, Some", "BOS"),
+        ];
+        let unresolved = resolve_injuries(d("2025-11-12"), &mut rows, &history);
+        assert_eq!(rows[0].player_id, Some(1628983));
+        // "Butler III" is not "Butler": III is not a suffix the lookup
+        // folds, so the name stays unresolved rather than guessed.
+        assert_eq!(rows[1].player_id, None);
+        assert_eq!(rows[2].player_id, None);
+        assert_eq!(rows[3].player_id, None);
+        assert_eq!(
+            unresolved
+                .iter()
+                .map(|u| (
+                    u.source.as_str(),
+                    u.player_lookup.as_str(),
+                    u.candidate_teams.as_str(),
+                    u.occurrences
+                ))
+                .collect::<Vec<_>>(),
+            [
+                ("injury_report", "jimmybutleriii", "GSW;MIA", 2),
+                ("injury_report", "somenobody", "BOS", 1),
+            ]
+        );
+        // Listed with his old team: not resolved to the player now on GSW.
+        let mut traded = [
+            injury("Butler, Jimmy", "MIA"),
+            injury("Butler, Jimmy", "GSW"),
+        ];
+        resolve_injuries(d("2025-11-12"), &mut traded, &history);
+        assert_eq!(
+            (traded[0].player_id, traded[1].player_id),
+            (None, Some(202710))
+        );
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! `nba_raw.player_props` (+ `nba_reference.unresolved_player_names`) from
-//! The Odds API v4 historical event odds:
-//! `odds-api/player-props-history/<game date ET>/<event_id>-<AWAY><HOME>/<YYYYMMDD_HHMMSS>-snap-<HHMM>.json`.
+//! The Odds API v4 event odds, historical and current:
+//! `odds-api/player-props-history/<game date ET>/<event_id>-<AWAY><HOME>/<YYYYMMDD_HHMMSS>-snap-<HHMM>.json`
+//! (the historical response `{timestamp, data: <event>}`) and
+//! `odds-api/player-props/<game date ET>/<event_id>-<AWAY><HOME>/<YYYYMMDD_HHMMSS>-snap-<HHMM>.json`
+//! (the current response, the event itself; its snapshot time is the file
+//! stamp). Either body is accepted in either folder.
 //!
 //! Every file of the date is loaded (one per event and snapshot). All player
 //! markets are kept; one row per (snapshot, event, bookmaker, market,
@@ -13,6 +17,7 @@
 use crate::error::FileError;
 use crate::json_fields::{self, FieldError, Item, List, Scalar};
 use crate::landing_files;
+use crate::layout;
 use crate::parsed::Parsed;
 use crate::player_identity::{self, PlayerTeamHistory};
 use crate::teams;
@@ -543,7 +548,10 @@ pub struct PlayerPropsProcessor;
 #[async_trait]
 impl Processor for PlayerPropsProcessor {
     fn landing_inputs(&self, date: NaiveDate) -> Vec<String> {
-        vec![folder(date)]
+        vec![
+            layout::player_props_folder(date, true),
+            layout::player_props_folder(date, false),
+        ]
     }
 
     fn name(&self) -> &'static str {
@@ -560,7 +568,10 @@ impl Processor for PlayerPropsProcessor {
 
     async fn process(&self, ctx: &ProcessContext) -> Result<ProcessOutput, ProcessError> {
         let date = ctx.game_date;
-        let files = landing_files::json_files(&*ctx.landing, &folder(date)).await?;
+        let mut files = Vec::new();
+        for folder in self.landing_inputs(date) {
+            files.extend(landing_files::json_files(&*ctx.landing, &folder).await?);
+        }
         let mut output = ProcessOutput::default();
         let mut rows: Vec<PlayerProp> = Vec::new();
         for file in &files {
@@ -597,8 +608,13 @@ impl Processor for PlayerPropsProcessor {
             .replace_rows::<PlayerProp>(date, &[], &rows)
             .await?;
         output.wrote(&PlayerProp::DEF, rows.len() as u64);
+        // Only this source's names: the injury report writes its own.
         ctx.warehouse
-            .replace_rows::<UnresolvedPlayerName>(date, &[], &unresolved)
+            .replace_rows::<UnresolvedPlayerName>(
+                date,
+                &[("source", player_identity::SOURCE)],
+                &unresolved,
+            )
             .await?;
         output.wrote(&UnresolvedPlayerName::DEF, unresolved.len() as u64);
         output
