@@ -634,3 +634,254 @@ async fn the_schedule_follows_the_newest_loadable_snapshot() {
         q[0].reason
     );
 }
+
+const RAW_SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/raw_samples"
+);
+
+impl Scratch {
+    /// Writes `bytes` at the landing path `rel`.
+    fn put(&self, rel: &str, bytes: &[u8]) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+fn sample(rel: &str) -> Vec<u8> {
+    std::fs::read(Path::new(RAW_SAMPLES).join(rel)).unwrap()
+}
+
+fn at(s: &str) -> chrono::DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Issue 15's payloads at their `layout` paths: the scoreboard and the
+/// traditional box score load (a corrupt re-scrape falls back to the good
+/// file), the official report keeps one copy of a re-scraped report, and
+/// injury names resolve against the box scores before the date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoreboard_traditional_box_score_and_injury_reports_load() {
+    use propcast_core::tables::{BoxscoreTraditionalPlayer, InjuryReportEntry, ScoreboardGame};
+    use propcast_raw::layout;
+    use propcast_raw::{BoxscoreTraditionalProcessor, InjuryReportProcessor, ScoreboardProcessor};
+
+    let scratch = Scratch::new();
+    let nov4 = d("2025-11-04");
+    let nov5 = d("2025-11-05");
+    scratch.put(
+        &layout::scoreboard_v3(nov5, at("2025-11-06T08:00:00Z")),
+        &sample("nba_stats_scoreboardv3.json"),
+    );
+    let good = layout::boxscore_traditional_v3(nov4, "0022500165", at("2025-11-05T08:00:00Z"));
+    let corrupt = layout::boxscore_traditional_v3(nov4, "0022500165", at("2025-11-05T09:00:00Z"));
+    let box_bytes = sample("nba_stats_boxscoretraditionalv3.json");
+    scratch.put(&good, &box_bytes);
+    scratch.put(&corrupt, &box_bytes[..4000]);
+    let pdf = sample("seed_system/nbac_injury_report/raw_f4391904.pdf");
+    let jan4 = d("2024-01-04");
+    let first = layout::injury_report(jan4, 12, at("2024-01-04T17:40:00Z"));
+    let again = layout::injury_report(jan4, 12, at("2024-01-04T17:55:00Z"));
+    scratch.put(&first, &pdf);
+    scratch.put(&again, &pdf);
+    let bdl = layout::bdl_injuries(nov5, at("2025-11-05T15:00:00Z"));
+    scratch.put(&bdl, &sample("seed_system/bdl_injuries/raw_d45e630e.json"));
+    scratch.copy("nba-com/player-boxscores");
+    let env = Env::new(scratch.root()).await;
+
+    let report = env.run(&ScoreboardProcessor, nov5).await;
+    assert_eq!(report.status(), RunStatus::Success);
+    let games = env.rows::<ScoreboardGame>(nov5, "game_id").await;
+    assert_eq!(games.len(), 11);
+    assert_eq!(
+        games
+            .iter()
+            .map(|g| g.home_score.unwrap() + g.away_score.unwrap())
+            .sum::<i64>(),
+        // The 22 final scores of 2025-11-05 in the games CSV.
+        132 + 121
+            + 114
+            + 103
+            + 103
+            + 112
+            + 136
+            + 107
+            + 137
+            + 114
+            + 109
+            + 124
+            + 99
+            + 101
+            + 122
+            + 112
+            + 118
+            + 116
+            + 121
+            + 119
+            + 121
+            + 116
+    );
+
+    let report = env.run(&BoxscoreTraditionalProcessor, nov4).await;
+    assert_eq!(report.status(), RunStatus::Partial);
+    let players = env
+        .rows::<BoxscoreTraditionalPlayer>(nov4, "game_id, player_id")
+        .await;
+    assert_eq!(players.len(), 29);
+    assert!(players.iter().all(|p| p.source_file == good));
+    let q = env.rows::<QuarantineRecord>(nov4, "source_file").await;
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].source_file.as_str(), q[0].record.as_str()),
+        (corrupt.as_str(), "file")
+    );
+
+    // The official report, scraped twice: one report, the newer file.
+    let report = env.run(&InjuryReportProcessor, jan4).await;
+    assert_eq!(report.status(), RunStatus::Success);
+    assert_eq!(report.output.counters["superseded_report_files"], 1);
+    let entries = env
+        .rows::<InjuryReportEntry>(jan4, "team_abbr, player_lookup")
+        .await;
+    assert_eq!(entries.len(), 14);
+    assert!(entries.iter().all(|e| e.source_file == again));
+    // No box scores of 2023-24 here: every name is listed as unresolved.
+    let unresolved = env
+        .rows::<UnresolvedPlayerName>(jan4, "player_lookup")
+        .await;
+    assert_eq!(unresolved.len(), 14);
+    assert!(unresolved.iter().all(|u| u.source == "injury_report"));
+
+    // balldontlie on 2025-11-05, after the season's box scores so far.
+    let mut date = d("2025-10-21");
+    while date < nov5 {
+        env.run(&PlayerBoxscoresProcessor, date).await;
+        date = date.succ_opt().unwrap();
+    }
+    let report = env.run(&InjuryReportProcessor, nov5).await;
+    assert_eq!(report.status(), RunStatus::Success);
+    let entries = env
+        .rows::<InjuryReportEntry>(nov5, "team_abbr, player_lookup")
+        .await;
+    assert_eq!(entries.len(), 2);
+    let brown = entries
+        .iter()
+        .find(|e| e.player_lookup == "jaylenbrown")
+        .unwrap();
+    let brown_id = env
+        .count("SELECT MAX(player_id) AS n FROM nba_raw.player_boxscores WHERE player_lookup = 'jaylenbrown' AND team_abbr = 'BOS'")
+        .await;
+    assert_eq!(brown.player_id, Some(brown_id));
+    assert_eq!(
+        (
+            brown.status.as_str(),
+            brown.source.as_str(),
+            brown.report_time
+        ),
+        ("questionable", "balldontlie", at("2025-11-05T15:00:00Z"))
+    );
+    // Tatum (out since his Achilles tear) has no game this season, and the
+    // 2024-25 box scores are not loaded here: unresolved, row kept.
+    let tatum = entries
+        .iter()
+        .find(|e| e.player_lookup == "jaysontatum")
+        .unwrap();
+    assert_eq!((tatum.player_id, tatum.status.as_str()), (None, "out"));
+    let unresolved = env
+        .rows::<UnresolvedPlayerName>(nov5, "player_lookup")
+        .await;
+    assert_eq!(
+        unresolved
+            .iter()
+            .map(|u| (
+                u.source.as_str(),
+                u.player_lookup.as_str(),
+                u.candidate_teams.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        [("injury_report", "jaysontatum", "BOS")]
+    );
+}
+
+/// Current event-odds snapshots (`odds-api/player-props/<date>`: the event
+/// itself, not wrapped in `{timestamp, data}`) load like historical ones,
+/// and the props and injury processors each replace only their own
+/// unresolved names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_prop_snapshots_load_and_unresolved_names_keep_their_source() {
+    use propcast_core::tables::InjuryReportEntry;
+    use propcast_raw::{InjuryReportProcessor, layout};
+
+    let scratch = Scratch::new();
+    let date = d("2025-11-05");
+    let historical = Path::new(LANDING).join(layout::player_props_folder(date, true));
+    let mut expected = 0;
+    for event in std::fs::read_dir(&historical).unwrap() {
+        let event = event.unwrap().path();
+        for file in std::fs::read_dir(&event).unwrap() {
+            let file = file.unwrap().path();
+            let bytes = std::fs::read(&file).unwrap();
+            let rel = format!(
+                "{}/{}/{}",
+                layout::player_props_folder(date, false),
+                event.file_name().unwrap().to_str().unwrap(),
+                file.file_name().unwrap().to_str().unwrap()
+            );
+            expected += propcast_raw::parse_player_props(&bytes, &rel, date)
+                .unwrap()
+                .rows
+                .len();
+            let wrapped: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            scratch.put(&rel, &serde_json::to_vec(&wrapped["data"]).unwrap());
+        }
+    }
+    assert!(expected > 1000, "{expected}");
+    scratch.put(
+        &layout::bdl_injuries(date, at("2025-11-05T15:00:00Z")),
+        &std::fs::read(Path::new(RAW_SAMPLES).join("seed_system/bdl_injuries/raw_d45e630e.json"))
+            .unwrap(),
+    );
+    let env = Env::new(scratch.root()).await;
+    let report = env.run(&PlayerPropsProcessor, date).await;
+    assert_eq!(report.status(), RunStatus::Success);
+    let props = env
+        .rows::<PlayerProp>(
+            date,
+            "snapshot_time, event_id, bookmaker, market, player_lookup, line",
+        )
+        .await;
+    assert_eq!(props.len(), expected);
+    // The snapshot time of a current file is its stamp.
+    assert!(props.iter().all(|p| {
+        p.snapshot_time == at("2025-11-05T17:00:00Z")
+            && p.source_file
+                .starts_with("odds-api/player-props/2025-11-05/")
+    }));
+
+    env.run(&InjuryReportProcessor, date).await;
+    let count = |source: &'static str| {
+        let env = &env;
+        async move {
+            env.count(&format!(
+                "SELECT COUNT(*) AS n FROM nba_reference.unresolved_player_names \
+                 WHERE game_date = DATE '2025-11-05' AND source = '{source}'"
+            ))
+            .await
+        }
+    };
+    let odds_names = count("odds_api").await;
+    assert!(odds_names > 0);
+    assert_eq!(count("injury_report").await, 2);
+    // A props rerun keeps the injury names, an injury rerun the props names.
+    env.run(&PlayerPropsProcessor, date).await;
+    assert_eq!(count("injury_report").await, 2);
+    env.run(&InjuryReportProcessor, date).await;
+    assert_eq!(count("odds_api").await, odds_names);
+    assert_eq!(
+        env.rows::<InjuryReportEntry>(date, "player_lookup")
+            .await
+            .len(),
+        2
+    );
+}
