@@ -73,10 +73,10 @@ pub fn parse_boxscore_traditional(
     }
     let mut out = Parsed::default();
     let mut seen: HashMap<i64, String> = HashMap::new();
-    for (side, is_home) in [("homeTeam", true), ("awayTeam", false)] {
-        let team_record = format!("{ROOT}.{side}");
+    for (team_key, is_home) in [("homeTeam", true), ("awayTeam", false)] {
+        let team_record = format!("{ROOT}.{team_key}");
         let team = box_score
-            .object(side)
+            .object(team_key)
             .map_err(|e| file_err(&team_record, e))?;
         let team_id = team.int("teamId").map_err(|e| file_err(&team_record, e))?;
         let team_abbr = crate::scoreboard::tricode(&team).map_err(|e| file_err(&team_record, e))?;
@@ -96,17 +96,17 @@ pub fn parse_boxscore_traditional(
                 ));
             }
         };
+        let side = Side {
+            date,
+            game_id: &game_id,
+            team_id,
+            team_abbr: &team_abbr,
+            is_home,
+            path,
+        };
         for (i, player) in players.iter().enumerate() {
             let record = format!("{team_record}.players[{i}]");
-            let row = player_row(player).map(|p| BoxscoreTraditionalPlayer {
-                game_date: date,
-                game_id: game_id.clone(),
-                team_id,
-                team_abbr: team_abbr.clone(),
-                is_home,
-                source_file: path.to_string(),
-                ..p
-            });
+            let row = player_row(player, &side);
             match row {
                 Ok(row) => {
                     if let Some(first) = seen.get(&row.player_id) {
@@ -152,8 +152,18 @@ fn excerpt(player: &Value) -> String {
     }
 }
 
-/// One player record; the game and team fields are filled by the caller.
-fn player_row(player: &Value) -> Result<BoxscoreTraditionalPlayer, FieldError> {
+/// The game and team a player record belongs to.
+struct Side<'a> {
+    date: NaiveDate,
+    game_id: &'a str,
+    team_id: i64,
+    team_abbr: &'a str,
+    is_home: bool,
+    path: &'a str,
+}
+
+/// One player record of `side`'s `players`.
+fn player_row(player: &Value, side: &Side<'_>) -> Result<BoxscoreTraditionalPlayer, FieldError> {
     let p = Obj::new("player", player)?;
     let player_id = p.int("personId")?;
     let first = p.string("firstName")?.trim();
@@ -179,14 +189,14 @@ fn player_row(player: &Value) -> Result<BoxscoreTraditionalPlayer, FieldError> {
         text => json_fields::minutes(&stats.name("minutes"), &Value::String(text.to_string()))?,
     };
     Ok(BoxscoreTraditionalPlayer {
-        game_date: NaiveDate::MIN,
-        game_id: String::new(),
+        game_date: side.date,
+        game_id: side.game_id.to_string(),
         player_id,
         player_name,
         player_lookup,
-        team_id: 0,
-        team_abbr: String::new(),
-        is_home: false,
+        team_id: side.team_id,
+        team_abbr: side.team_abbr.to_string(),
+        is_home: side.is_home,
         is_starter: !position.is_empty(),
         position,
         dnp_reason: (!dnp_reason.is_empty()).then_some(dnp_reason),
@@ -194,7 +204,7 @@ fn player_row(player: &Value) -> Result<BoxscoreTraditionalPlayer, FieldError> {
         points: stats.int("points")?,
         rebounds: stats.int("reboundsTotal")?,
         assists: stats.int("assists")?,
-        source_file: String::new(),
+        source_file: side.path.to_string(),
     })
 }
 
