@@ -25,6 +25,9 @@ dataset nba_reference
 table nba_raw schedule game_date home_team_abbr,away_team_abbr
 table nba_raw player_boxscores game_date player_lookup
 table nba_raw team_boxscores game_date team_abbr
+table nba_raw scoreboard game_date game_id
+table nba_raw boxscore_traditional game_date player_lookup
+table nba_raw injury_report game_date player_lookup
 table nba_raw player_props game_date player_lookup
 table nba_reference unresolved_player_names game_date player_lookup
 table nba_raw shot_zones game_date player_lookup
@@ -40,6 +43,7 @@ table nba_precompute player_composite_factors game_date player_lookup
 table nba_precompute player_daily_cache game_date player_lookup
 table nba_precompute ml_feature_store game_date player_lookup
 table nba_predictions player_prop_predictions game_date player_lookup
+table nba_predictions prediction_skips game_date player_lookup
 table nba_predictions prediction_worker_runs game_date run_id,batch_index
 table nba_predictions prediction_accuracy game_date player_lookup
 table nba_processing processor_runs game_date run_id
