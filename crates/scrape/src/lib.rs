@@ -15,7 +15,7 @@ pub mod sources;
 
 pub use http::{Client, HttpSettings};
 pub use report::{Outcome, ScrapeReport, SourceReport};
-pub use scraper::{Keys, Options, PlanError, Scraper, plan};
+pub use scraper::{Keys, Options, Plan, PlanError, Scraper, plan};
 pub use sources::{Endpoints, Source};
 
 use propcast_core::Table as _;

@@ -53,12 +53,16 @@ pub enum PlanError {
 }
 
 /// The sources to scrape, in the order they run, and those left out with
-/// why. Asked-for sources must have their key; by default every source
-/// runs whose key is set.
-pub fn plan(
-    requested: Option<&[Source]>,
-    keys: &Keys,
-) -> Result<(Vec<Source>, Vec<(Source, String)>), PlanError> {
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub run: Vec<Source>,
+    pub left_out: Vec<(Source, String)>,
+}
+
+/// The [`Plan`] of a scrape: asked-for sources must have their key; by
+/// default every source runs whose key is set.
+pub fn plan(requested: Option<&[Source]>, keys: &Keys) -> Result<Plan, PlanError> {
     let mut run = Vec::new();
     let mut left_out = Vec::new();
     for source in Source::ALL {
@@ -79,7 +83,7 @@ pub fn plan(
             _ => run.push(source),
         }
     }
-    Ok((run, left_out))
+    Ok(Plan { run, left_out })
 }
 
 /// What a scrape does beyond the defaults.
@@ -173,12 +177,15 @@ impl Scraper {
                     .await;
                 }
                 Source::PlayerBoxscores | Source::TeamBoxscores => {
-                    let (mode, path): (char, fn(NaiveDate, DateTime<Utc>) -> String) =
-                        if source == Source::PlayerBoxscores {
-                            ('P', layout::player_boxscores)
+                    let player = source == Source::PlayerBoxscores;
+                    let mode = if player { 'P' } else { 'T' };
+                    let path = |at: DateTime<Utc>| {
+                        if player {
+                            layout::player_boxscores(date, at)
                         } else {
-                            ('T', layout::team_boxscores)
-                        };
+                            layout::team_boxscores(date, at)
+                        }
+                    };
                     let req = sources::league_game_log(&self.endpoints, date, mode);
                     self.simple(
                         &mut report,
@@ -186,7 +193,7 @@ impl Scraper {
                         &sources::stats_headers(),
                         Interval::Stats,
                         Shape::LeagueGameLog,
-                        |at| path(date, at),
+                        path,
                     )
                     .await;
                 }
@@ -658,7 +665,10 @@ mod tests {
 
     #[test]
     fn the_plan_runs_keyless_sources_and_says_which_were_left_out() {
-        let (run, left) = plan(None, &Keys::default()).unwrap();
+        let Plan {
+            run,
+            left_out: left,
+        } = plan(None, &Keys::default()).unwrap();
         assert!(!run.contains(&Source::Odds) && !run.contains(&Source::BdlInjuries));
         assert_eq!(run.len(), 6);
         assert_eq!(
@@ -672,7 +682,9 @@ mod tests {
             odds: Some("k".into()),
             bdl: None,
         };
-        let (run, _) = plan(Some(&[Source::Odds, Source::Schedule]), &keys).unwrap();
+        let run = plan(Some(&[Source::Odds, Source::Schedule]), &keys)
+            .unwrap()
+            .run;
         // Always in the run order: the schedule first.
         assert_eq!(run, vec![Source::Schedule, Source::Odds]);
         let err = plan(Some(&[Source::BdlInjuries]), &keys).unwrap_err();
