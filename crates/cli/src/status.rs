@@ -172,6 +172,7 @@ impl Status {
         table.load_preset(UTF8_FULL_CONDENSED);
         table.set_header(vec![
             "date",
+            "phase 1 scrape",
             "phase 2 raw",
             "phase 3 analytics",
             "phase 4 precompute",
@@ -180,7 +181,9 @@ impl Status {
         ]);
         for d in &self.dates {
             let mut row = vec![Cell::new(d.game_date)];
-            for phase in 2..=5 {
+            // Phase 1 is the scrapers' runs (`propcast scrape`), recorded
+            // beside the pipeline's phases though no orchestrator runs it.
+            for phase in 1..=5 {
                 row.push(Cell::new(phase_cell(d.phases.get(&phase))));
             }
             row.push(Cell::new(group_thousands(d.quarantined.max(0) as u64)));
@@ -192,10 +195,16 @@ impl Status {
         } else {
             let _ = writeln!(out, "failures (latest run of the processor on that date):");
             for f in &self.failures {
+                let rerun = match f.processor.strip_prefix("scrape_") {
+                    Some(source) if f.phase == 1 => {
+                        format!("propcast scrape --date {} --sources {source}", f.game_date)
+                    }
+                    _ => format!("propcast run --date {}", f.game_date),
+                };
                 let _ = writeln!(
                     out,
-                    "  {} phase {} {}: {}  — rerun: propcast run --date {}",
-                    f.game_date, f.phase, f.processor, f.reason, f.game_date
+                    "  {} phase {} {}: {}  — rerun: {rerun}",
+                    f.game_date, f.phase, f.processor, f.reason
                 );
             }
         }
