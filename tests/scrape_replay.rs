@@ -765,6 +765,9 @@ fn the_scraper_role_scrapes_on_post_and_publishes_the_landing_event() {
     let (status, bad) = post(r#"{"sources": ["boxscores"]}"#);
     assert_eq!(status, 400, "{bad}");
     assert!(bad.contains("unknown source \"boxscores\""), "{bad}");
+    let (status, bad) = post(r#"{"date": "tomorrow"}"#);
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad.contains("not YYYY-MM-DD, today or yesterday"), "{bad}");
     // A source whose key the service lacks: refused, naming the variable.
     let (status, keyless) = post(r#"{"date": "2025-11-01", "sources": ["odds"]}"#);
     assert_eq!(status, 500, "{keyless}");

@@ -159,12 +159,14 @@ pub async fn publish(config: &Config, date: NaiveDate, round: &str) -> anyhow::R
     Ok(id)
 }
 
-/// What a `POST /scrape` may ask: a date (default today ET) and sources
-/// (default the role's `--sources`, else every source whose key is set).
+/// What a `POST /scrape` may ask: a date (`YYYY-MM-DD`, `today` or
+/// `yesterday` in ET, as a scheduler cannot compute one; default today)
+/// and sources (default the role's `--sources`, else every source whose
+/// key is set).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScrapeRequest {
-    date: Option<NaiveDate>,
+    date: Option<String>,
     #[serde(default)]
     sources: Vec<String>,
 }
@@ -272,9 +274,20 @@ async fn handle(
             Err(e) => return (StatusCode::BAD_REQUEST, format!("sources: {e}\n")),
         }
     }
-    let date = request
-        .date
-        .unwrap_or_else(propcast_core::date::today_eastern);
+    let today = propcast_core::date::today_eastern();
+    let date = match request.date.as_deref().map(str::trim) {
+        None | Some("today") => today,
+        Some("yesterday") => today.pred_opt().unwrap_or(today),
+        Some(text) => match text.parse::<NaiveDate>() {
+            Ok(d) => d,
+            Err(_) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("date: {text:?} is not YYYY-MM-DD, today or yesterday\n"),
+                );
+            }
+        },
+    };
     let round = uuid::Uuid::new_v4().to_string();
     let report = match scrape(&app.config, date, &args, &round).await {
         Ok(report) => report,
