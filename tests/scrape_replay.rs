@@ -669,8 +669,13 @@ fn server_errors_are_retried_and_a_second_scrape_never_overwrites() {
     let land = work.path().join("landing");
     let data = work.path().join("data");
     let args = ["--historical", "--sources", "odds"];
-    let out = scrape(&base, &land, &data, &args);
+    let out = scrape(&base, &land, &data, &[&args[..], &["--publish"]].concat());
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("published the landing event of 2025-11-01"),
+        "{}",
+        text(&out)
+    );
     // 500 then 200: one retry, then landed.
     assert_eq!(
         replay.requests("/v4/historical/sports/basketball_nba/events"),
@@ -790,4 +795,33 @@ fn the_scraper_role_scrapes_on_post_and_publishes_the_landing_event() {
     let (date, _, event) = propcast::serve::read_landing(&deliveries[0].data).unwrap();
     assert_eq!(date.to_string(), DATE);
     assert_eq!(event.source, "propcast scrape");
+}
+
+#[test]
+fn an_exhausted_quota_stops_the_odds_before_the_next_call() {
+    let replay = Arc::new(Replay::default());
+    // The events call is answered, and says nothing remains.
+    replay.cue(
+        "/v4/historical/sports/basketball_nba/events",
+        &[Fault::QuotaZero],
+    );
+    let base = start(replay.clone());
+    let work = tempfile::tempdir().unwrap();
+    let land = work.path().join("landing");
+    let data = work.path().join("data");
+    let out = scrape(&base, &land, &data, &["--historical", "--sources", "odds"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // What was paid for is kept; no event's odds are asked.
+    assert_eq!(files_under(&land.join("odds-api")).len(), 1);
+    assert!(!land.join("odds-api/player-props-history").exists());
+    assert!(!replay.paths().iter().any(|p| p.ends_with("/odds")));
+    let run = &runs(&data)["scrape_odds"];
+    assert_eq!(run["status"], "skipped");
+    assert_eq!(run["rows_written"], 1);
+    let reason = run["skip_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("quota exhausted (x-requests-remaining 0")
+            && reason.contains("6 of 6 events' props not requested"),
+        "{reason}"
+    );
 }
