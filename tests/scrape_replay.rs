@@ -654,6 +654,11 @@ fn faults_are_retried_rejected_or_reported_and_nothing_wrong_lands() {
         "{run}"
     );
     assert!(summary.contains("quota exhausted"), "{summary}");
+    // The keys never reach the output or run history.
+    let recorded = format!("{history:?}");
+    for key in [ODDS_KEY, BDL_KEY] {
+        assert!(!summary.contains(key) && !recorded.contains(key));
+    }
     assert!(summary.contains("REJECTED"), "{summary}");
 }
 

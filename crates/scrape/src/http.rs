@@ -267,6 +267,9 @@ impl Client {
     }
 
     fn transport(&self, e: reqwest::Error) -> FetchError {
+        // The URL carries the Odds API key in its query: it must not reach
+        // logs or run history.
+        let e = e.without_url();
         if e.is_timeout() {
             FetchError::Timeout {
                 timeout: self.settings.timeout,

@@ -518,9 +518,10 @@ impl Scraper {
             return;
         }
         let req = sources::odds_events(&self.endpoints, key, historical);
-        let (events_shape, now) = match historical {
-            Some(_) => (Shape::OddsEventsHistory, Utc::now()),
-            None => (Shape::OddsEvents, Utc::now()),
+        let events_shape = if historical.is_some() {
+            Shape::OddsEventsHistory
+        } else {
+            Shape::OddsEvents
         };
         let fetched = match self
             .client
@@ -533,6 +534,7 @@ impl Scraper {
                 return;
             }
         };
+        let now = Utc::now();
         quota.update(&fetched.headers);
         tracing::info!(quota = %quota.describe(), "odds api quota");
         let json = match shape::check(events_shape, fetched.content_type(), &fetched.body) {
@@ -703,6 +705,23 @@ mod tests {
         assert_eq!(sources::odds_time(at), "2025-11-01T17:00:00Z");
         // Noon or 1 pm ET: before every tip-off of the date.
         assert!(eastern_time(at).hour() <= 13);
+    }
+
+    #[test]
+    fn a_refused_odds_key_is_said_plainly() {
+        let req = sources::odds_events(&Endpoints::default(), "secret", None);
+        let e = FetchError::Status {
+            status: 401,
+            retry_after: None,
+            excerpt: r#"{"message":"Usage quota has been reached"}"#.into(),
+            attempts: 1,
+        };
+        let Outcome::Failed { what, error } = odds_failure(&req, e) else {
+            panic!("not a failure");
+        };
+        assert!(!what.contains("secret"), "{what}");
+        assert!(error.contains("ODDS_API_KEY"), "{error}");
+        assert!(error.contains("Usage quota has been reached"), "{error}");
     }
 
     #[test]
