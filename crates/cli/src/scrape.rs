@@ -32,6 +32,10 @@ pub struct ScrapeArgs {
     /// 17 for a past date, the last full hour for today].
     #[arg(long, value_delimiter = ',')]
     pub injury_hours: Vec<u32>,
+    /// The box scores' season type: regular, playin, playoffs or
+    /// preseason (`leaguegamelog` answers only the type asked).
+    #[arg(long, default_value = "regular")]
+    pub season_type: propcast_scrape::sources::SeasonType,
     /// stats.nba.com base URL.
     #[arg(
         long,
@@ -133,6 +137,7 @@ pub async fn scrape(
         historical: args.historical,
         odds_at: args.odds_at,
         injury_hours: args.injury_hours.clone(),
+        season_type: args.season_type,
     };
     let scraper = Scraper::new(client, args.endpoints(), keys, landing, options);
     let report = scraper.scrape(date, &plan.run, plan.left_out, round).await;

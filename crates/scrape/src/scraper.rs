@@ -98,6 +98,8 @@ pub struct Options {
     /// The injury-report hours (0–23 ET) to fetch [default:
     /// [`default_report_hours`]].
     pub injury_hours: Vec<u32>,
+    /// The `leaguegamelog` season type [default: regular season].
+    pub season_type: sources::SeasonType,
 }
 
 /// The injury reports a run fetches by default: for a past date the 5 PM
@@ -186,7 +188,12 @@ impl Scraper {
                             layout::team_boxscores(date, at)
                         }
                     };
-                    let req = sources::league_game_log(&self.endpoints, date, mode);
+                    let req = sources::league_game_log(
+                        &self.endpoints,
+                        date,
+                        mode,
+                        self.options.season_type,
+                    );
                     self.simple(
                         &mut report,
                         &req,

@@ -136,9 +136,61 @@ pub struct Request {
     pub query: Vec<(&'static str, String)>,
 }
 
-/// `leaguegamelog` player (`P`) or team (`T`) rows of one date, regular
-/// season.
-pub fn league_game_log(ep: &Endpoints, date: NaiveDate, player_or_team: char) -> Request {
+/// The `SeasonType` of a `leaguegamelog` request: the endpoint answers
+/// only the rows of the type asked, so a playoff date asked as regular
+/// season comes back empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeasonType {
+    #[default]
+    Regular,
+    PlayIn,
+    Playoffs,
+    PreSeason,
+}
+
+impl SeasonType {
+    /// The value the stats API takes.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            SeasonType::Regular => "Regular Season",
+            SeasonType::PlayIn => "PlayIn",
+            SeasonType::Playoffs => "Playoffs",
+            SeasonType::PreSeason => "Pre Season",
+        }
+    }
+}
+
+/// A season type that is not one of [`SeasonType`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown season type {0:?}, expected regular, playin, playoffs or preseason")]
+pub struct UnknownSeasonType(pub String);
+
+impl FromStr for SeasonType {
+    type Err = UnknownSeasonType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match key.as_str() {
+            "regular" | "regularseason" => Ok(SeasonType::Regular),
+            "playin" => Ok(SeasonType::PlayIn),
+            "playoffs" => Ok(SeasonType::Playoffs),
+            "preseason" => Ok(SeasonType::PreSeason),
+            _ => Err(UnknownSeasonType(s.to_string())),
+        }
+    }
+}
+
+/// `leaguegamelog` player (`P`) or team (`T`) rows of one date.
+pub fn league_game_log(
+    ep: &Endpoints,
+    date: NaiveDate,
+    player_or_team: char,
+    season_type: SeasonType,
+) -> Request {
     let us = date.format("%m/%d/%Y").to_string();
     Request {
         url: join(&ep.stats, "leaguegamelog"),
@@ -150,7 +202,7 @@ pub fn league_game_log(ep: &Endpoints, date: NaiveDate, player_or_team: char) ->
             ("LeagueID", "00".into()),
             ("PlayerOrTeam", player_or_team.to_string()),
             ("Season", Season::of(date).to_string()),
-            ("SeasonType", "Regular Season".into()),
+            ("SeasonType", season_type.as_param().into()),
             ("Sorter", "DATE".into()),
         ],
     }
@@ -349,7 +401,7 @@ mod tests {
     #[test]
     fn stats_requests_carry_the_parameters_the_api_needs() {
         let ep = Endpoints::default();
-        let r = league_game_log(&ep, d(), 'P');
+        let r = league_game_log(&ep, d(), 'P', SeasonType::Regular);
         assert_eq!(r.url, "https://stats.nba.com/stats/leaguegamelog");
         assert_eq!(q(&r, "DateFrom"), "11/01/2025");
         assert_eq!(q(&r, "DateTo"), "11/01/2025");
@@ -357,10 +409,28 @@ mod tests {
         assert_eq!(q(&r, "SeasonType"), "Regular Season");
         assert_eq!(q(&r, "PlayerOrTeam"), "P");
         assert_eq!(q(&r, "Counter"), "1000");
-        assert_eq!(q(&league_game_log(&ep, d(), 'T'), "PlayerOrTeam"), "T");
+        assert_eq!(
+            q(
+                &league_game_log(&ep, d(), 'T', SeasonType::Regular),
+                "PlayerOrTeam"
+            ),
+            "T"
+        );
         // January belongs to the season that started the August before.
         let jan = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
-        assert_eq!(q(&league_game_log(&ep, jan, 'P'), "Season"), "2024-25");
+        assert_eq!(
+            q(
+                &league_game_log(&ep, jan, 'P', SeasonType::Regular),
+                "Season"
+            ),
+            "2024-25"
+        );
+        let playoffs = league_game_log(&ep, d(), 'P', "Playoffs".parse().unwrap());
+        assert_eq!(q(&playoffs, "SeasonType"), "Playoffs");
+        assert_eq!("play-in".parse(), Ok(SeasonType::PlayIn));
+        assert_eq!("Regular Season".parse(), Ok(SeasonType::Regular));
+        assert_eq!(SeasonType::PreSeason.as_param(), "Pre Season");
+        assert!("summer".parse::<SeasonType>().is_err());
         let s = scoreboard_v3(&ep, d());
         assert_eq!(s.url, "https://stats.nba.com/stats/scoreboardv3");
         assert_eq!(q(&s, "GameDate"), "2025-11-01");
