@@ -405,4 +405,28 @@ mod tests {
         assert!(first.failures.is_empty());
         assert!(first.render().contains("failures: none"));
     }
+
+    #[tokio::test]
+    async fn a_failed_scrape_is_shown_in_phase_1_with_its_rerun() {
+        let warehouse = DuckDbWarehouse::in_memory().unwrap();
+        for def in ALL_TABLES {
+            warehouse.ensure_table(def).await.unwrap();
+        }
+        let d = NaiveDate::from_ymd_opt(2025, 11, 5).unwrap();
+        let mut scrape = run(d, "scrape_scoreboard_v3", Phase::Raw, RunStatus::Failed, 1);
+        scrape.phase = 1;
+        scrape.mode = "scrape".into();
+        scrape.error = Some("rejected nba-com/scoreboard-v3/x.json: not valid JSON".into());
+        let raw = run(d, "player_boxscores", Phase::Raw, RunStatus::Success, 2);
+        warehouse.merge_rows(&[scrape, raw]).await.unwrap();
+        let state = SqliteStateStore::in_memory().unwrap();
+        let status = status(&warehouse, &state, None, 7).await.unwrap();
+        assert_eq!(status.dates[0].phases[&1].failed, 1);
+        let text = status.render();
+        assert!(text.contains("phase 1 scrape"), "{text}");
+        assert!(
+            text.contains("2025-11-05 phase 1 scrape_scoreboard_v3: rejected nba-com/scoreboard-v3/x.json: not valid JSON  — rerun: propcast scrape --date 2025-11-05 --sources scoreboard_v3"),
+            "{text}"
+        );
+    }
 }
