@@ -132,6 +132,15 @@ pub async fn scrape(
     }
     let landing = open_landing(uri).await?;
     let warehouse = open_warehouse(config, false).await?;
+    // Every table, as the pipeline creates them: a warehouse that has only
+    // seen scrapes yet reads like any other (`propcast status`, the
+    // dashboard).
+    for def in propcast_core::tables::ALL_TABLES {
+        warehouse
+            .ensure_table(def)
+            .await
+            .with_context(|| format!("creating {}", def.qualified()))?;
+    }
     let client = Client::new(args.settings()?)?;
     let options = Options {
         historical: args.historical,
