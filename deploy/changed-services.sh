@@ -5,16 +5,17 @@
 #   git diff --name-only BEFORE AFTER | deploy/changed-services.sh
 #   ["propcast-analytics","propcast-raw"]
 #
-# crates/raw -> raw; crates/analytics -> analytics; crates/precompute ->
+# crates/scrape -> scraper; crates/raw -> raw and scraper (the scrapers
+# land at raw's layout); crates/analytics -> analytics; crates/precompute ->
 # precompute; crates/prediction-worker -> worker, coordinator and grading
 # (grading lives in that crate too: crates/prediction-worker/src/grading.rs);
 # crates/orchestrator -> orchestrator; the shared code (crates/core,
 # patterns, platform, proto, cli, service, Cargo.toml, Cargo.lock,
-# rust-toolchain.toml, proto/, deploy/Dockerfile) -> all seven; a service's
+# rust-toolchain.toml, proto/, deploy/Dockerfile) -> all eight; a service's
 # own manifest deploy/cloudrun/SERVICE.yaml -> that service. Anything else
-# (docs, tests, benches, scripts) deploys nothing. `--all` prints all seven.
+# (docs, tests, benches, scripts) deploys nothing. `--all` prints all eight.
 set -euo pipefail
-all=(raw orchestrator analytics precompute coordinator worker grading)
+all=(raw orchestrator analytics precompute coordinator worker grading scraper)
 declare -A hit=()
 mark() { local s; for s in "$@"; do hit[$s]=1; done; }
 if [[ "${1:-}" == "--all" ]]; then
@@ -24,7 +25,8 @@ else
     case "$path" in
       # A crate's own tests and benches are not in the binary.
       crates/*/tests/* | crates/*/benches/*) ;;
-      crates/raw/*) mark raw ;;
+      crates/raw/*) mark raw scraper ;;
+      crates/scrape/*) mark scraper ;;
       crates/analytics/*) mark analytics ;;
       crates/precompute/*) mark precompute ;;
       crates/prediction-worker/*) mark worker coordinator grading ;;

@@ -3,7 +3,7 @@
 # Run services that .github/workflows/deploy.yml redeploys.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-all='["propcast-raw","propcast-orchestrator","propcast-analytics","propcast-precompute","propcast-coordinator","propcast-worker","propcast-grading"]'
+all='["propcast-raw","propcast-orchestrator","propcast-analytics","propcast-precompute","propcast-coordinator","propcast-worker","propcast-grading","propcast-scraper"]'
 failures=0
 # expect PATHS EXPECTED: PATHS is newline-separated.
 expect() {
@@ -16,7 +16,9 @@ expect() {
     failures=$((failures + 1))
   fi
 }
-expect $'crates/raw/src/lib.rs\n' '["propcast-raw"]'
+expect $'crates/raw/src/lib.rs\n' '["propcast-raw","propcast-scraper"]'
+expect $'crates/scrape/src/http.rs\n' '["propcast-scraper"]'
+expect $'deploy/cloudrun/propcast-scraper.yaml\n' '["propcast-scraper"]'
 expect $'crates/analytics/src/a.rs\ncrates/precompute/src/b.rs\n' '["propcast-analytics","propcast-precompute"]'
 expect $'crates/prediction-worker/src/grading.rs\n' '["propcast-coordinator","propcast-worker","propcast-grading"]'
 expect $'crates/orchestrator/src/lib.rs\n' '["propcast-orchestrator"]'

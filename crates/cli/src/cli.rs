@@ -1,5 +1,5 @@
-//! Command-line interface: `backfill`, `run`, `query`, `train`, `evaluate`,
-//! the imports.
+//! Command-line interface: `scrape`, `backfill`, `run`, `query`, `train`,
+//! `evaluate`, the imports.
 
 use crate::backfill::{
     CHECKPOINTS, DEFAULT_CHUNK_DAYS, OnInvalid, RunOptions, TrainPlan, checkpoint_id,
@@ -314,7 +314,10 @@ pub enum Command {
     /// token for the configured audience and service account. And
     /// dashboard: read-only web pages of run history, breakers and accuracy
     /// against the line over the configured warehouse and state store (no
-    /// push, no landing zone).
+    /// push, no landing zone). And scraper: phase 1 on `POST /scrape` with
+    /// `{"date": "YYYY-MM-DD", "sources": [...]}` (both optional; Cloud
+    /// Scheduler calls it with an OIDC token checked like a push's), then
+    /// the date's landing event.
     Serve {
         /// Which unit to run.
         #[arg(value_enum)]
@@ -353,6 +356,35 @@ pub enum Command {
         worker_deadline: u64,
         #[command(flatten)]
         model: ModelArgs,
+        /// The scraper role's sources, hosts and timeouts (a request's
+        /// body may name its own sources).
+        #[command(flatten)]
+        scrape: crate::scrape::ScrapeArgs,
+    },
+    /// Phase 1 for one date: fetch every source (stats.nba.com box scores,
+    /// scoreboard and per-game box scores, the CDN schedule, the official
+    /// injury report, balldontlie injuries, The Odds API events and player
+    /// props), check each payload's shape, and land it create-only in the
+    /// landing zone; a payload that fails its check is kept under
+    /// rejected/ with the reason, never landed. Each source's fetches are
+    /// one nba_processing.processor_runs row (phase 1, scrape_<source>).
+    /// Prints a summary and exits non-zero when a fetch failed or a
+    /// payload was rejected. Keys: ODDS_API_KEY, BDL_API_KEY.
+    Scrape {
+        /// The game date (YYYY-MM-DD, US Eastern) [default: today ET].
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Landing zone: a folder, file://DIR or gs://BUCKET[/PREFIX]
+        /// [env PROPCAST_LANDING].
+        #[arg(long)]
+        landing: Option<String>,
+        /// Then publish the date's landing event on landing-events, as
+        /// `propcast landed` does, so phase 2 starts (only when something
+        /// landed).
+        #[arg(long)]
+        publish: bool,
+        #[command(flatten)]
+        scrape: crate::scrape::ScrapeArgs,
     },
     /// Announce that a date's payloads have landed, as phase 1 does when
     /// its scrapers finish: publishes a LandingEvent on landing-events for
@@ -847,6 +879,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             workers,
             worker_deadline,
             model,
+            scrape,
         } => {
             if role == crate::serve::Role::Dashboard {
                 // Read-only pages: no landing zone, no push, no pipeline.
@@ -872,6 +905,9 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                      OIDC audience and service account); pass --no-push-auth only for a local run nothing else can reach"
                 ),
             };
+            if role == crate::serve::Role::Scraper {
+                return crate::scrape::serve(config, port, auth, scrape).await;
+            }
             let backends = Backends::open(&config).await?;
             let mut pipeline = Pipeline::with_model(backends, model.load(&config.data_dir)?);
             if !workers.is_empty() {
@@ -891,6 +927,36 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 std::time::Duration::from_secs(sweep_every.max(1)),
             )
             .await
+        }
+        Command::Scrape {
+            date,
+            landing,
+            publish,
+            scrape,
+        } => {
+            let config = args.resolve(landing.as_deref())?;
+            let date = date.unwrap_or_else(propcast_core::date::today_eastern);
+            let round = uuid::Uuid::new_v4().to_string();
+            let report = crate::scrape::scrape(&config, date, &scrape, &round).await?;
+            print!("{}", report.render());
+            let landed: usize = report.sources.iter().map(|s| s.landed()).sum();
+            if publish {
+                if landed > 0 {
+                    let id = crate::scrape::publish(&config, date, &round).await?;
+                    println!(
+                        "published the landing event of {date} (round {round}, message {id}) on {}",
+                        crate::serve::LANDING_TOPIC
+                    );
+                } else {
+                    println!("nothing landed: no landing event published");
+                }
+            }
+            if report.has_failures() {
+                anyhow::bail!(
+                    "the scrape of {date} had failed or rejected fetches (see above, rejected/ in the landing zone and nba_processing.processor_runs)"
+                );
+            }
+            Ok(())
         }
         Command::Landed { date, mode, round } => {
             let config = args.resolve(None)?;

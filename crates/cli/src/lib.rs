@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod import;
 pub mod pipeline;
 pub mod query;
+pub mod scrape;
 pub mod serve;
 pub mod slo;
 pub mod status;

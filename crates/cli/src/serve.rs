@@ -11,6 +11,7 @@
 //! | `coordinator`  | `phase5-trigger`       | the predictions; then `predictions-ready`   |
 //! | `grading`      | `predictions-ready`    | grades the date's predictions               |
 //! | `dashboard`    | (a browser)            | read-only web pages: `propcast_dashboard`   |
+//! | `scraper`      | Cloud Scheduler (`POST /scrape`) | phase 1 of the date, then `landing-events` (`crate::scrape::serve`) |
 //!
 //! Every phase service publishes its processors' completions on
 //! `processor-completions` and records their run history, exactly as the
@@ -51,6 +52,9 @@ pub enum Role {
     Orchestrator,
     /// Read-only web pages (`propcast_dashboard`): no push, no landing zone.
     Dashboard,
+    /// Phase 1 on `POST /scrape` (Cloud Scheduler): scrapes, then
+    /// publishes the landing event.
+    Scraper,
 }
 
 impl Role {
@@ -64,6 +68,7 @@ impl Role {
             Role::Grading => "grading",
             Role::Orchestrator => "orchestrator",
             Role::Dashboard => "dashboard",
+            Role::Scraper => "scraper",
         }
     }
 
@@ -76,7 +81,7 @@ impl Role {
             Role::Precompute => Some(Transition::Phase3To4.trigger_topic()),
             Role::Coordinator => Some(Transition::Phase4To5.trigger_topic()),
             Role::Grading => Some(PREDICTIONS_READY_TOPIC),
-            Role::Worker | Role::Dashboard => None,
+            Role::Worker | Role::Dashboard | Role::Scraper => None,
         }
     }
 
@@ -375,6 +380,7 @@ pub fn handler(role: Role, pipeline: Arc<Pipeline>) -> anyhow::Result<Arc<dyn Pu
         Role::Orchestrator => Arc::new(OrchestratorService { pipeline }),
         Role::Worker => anyhow::bail!("the worker role serves gRPC, not Pub/Sub push"),
         Role::Dashboard => anyhow::bail!("the dashboard serves web pages, not Pub/Sub push"),
+        Role::Scraper => anyhow::bail!("the scraper serves POST /scrape, not Pub/Sub push"),
     })
 }
 
@@ -480,7 +486,7 @@ pub async fn run(
 }
 
 /// The listener of a service role, on every interface.
-async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+pub(crate) async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(("0.0.0.0", port))
         .await
         .with_context(|| {

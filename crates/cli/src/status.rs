@@ -172,6 +172,7 @@ impl Status {
         table.load_preset(UTF8_FULL_CONDENSED);
         table.set_header(vec![
             "date",
+            "phase 1 scrape",
             "phase 2 raw",
             "phase 3 analytics",
             "phase 4 precompute",
@@ -180,7 +181,9 @@ impl Status {
         ]);
         for d in &self.dates {
             let mut row = vec![Cell::new(d.game_date)];
-            for phase in 2..=5 {
+            // Phase 1 is the scrapers' runs (`propcast scrape`), recorded
+            // beside the pipeline's phases though no orchestrator runs it.
+            for phase in 1..=5 {
                 row.push(Cell::new(phase_cell(d.phases.get(&phase))));
             }
             row.push(Cell::new(group_thousands(d.quarantined.max(0) as u64)));
@@ -192,10 +195,16 @@ impl Status {
         } else {
             let _ = writeln!(out, "failures (latest run of the processor on that date):");
             for f in &self.failures {
+                let rerun = match f.processor.strip_prefix("scrape_") {
+                    Some(source) if f.phase == 1 => {
+                        format!("propcast scrape --date {} --sources {source}", f.game_date)
+                    }
+                    _ => format!("propcast run --date {}", f.game_date),
+                };
                 let _ = writeln!(
                     out,
-                    "  {} phase {} {}: {}  — rerun: propcast run --date {}",
-                    f.game_date, f.phase, f.processor, f.reason, f.game_date
+                    "  {} phase {} {}: {}  — rerun: {rerun}",
+                    f.game_date, f.phase, f.processor, f.reason
                 );
             }
         }
@@ -395,5 +404,29 @@ mod tests {
             .unwrap();
         assert!(first.failures.is_empty());
         assert!(first.render().contains("failures: none"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_scrape_is_shown_in_phase_1_with_its_rerun() {
+        let warehouse = DuckDbWarehouse::in_memory().unwrap();
+        for def in ALL_TABLES {
+            warehouse.ensure_table(def).await.unwrap();
+        }
+        let d = NaiveDate::from_ymd_opt(2025, 11, 5).unwrap();
+        let mut scrape = run(d, "scrape_scoreboard_v3", Phase::Raw, RunStatus::Failed, 1);
+        scrape.phase = 1;
+        scrape.mode = "scrape".into();
+        scrape.error = Some("rejected nba-com/scoreboard-v3/x.json: not valid JSON".into());
+        let raw = run(d, "player_boxscores", Phase::Raw, RunStatus::Success, 2);
+        warehouse.merge_rows(&[scrape, raw]).await.unwrap();
+        let state = SqliteStateStore::in_memory().unwrap();
+        let status = status(&warehouse, &state, None, 7).await.unwrap();
+        assert_eq!(status.dates[0].phases[&1].failed, 1);
+        let text = status.render();
+        assert!(text.contains("phase 1 scrape"), "{text}");
+        assert!(
+            text.contains("2025-11-05 phase 1 scrape_scoreboard_v3: rejected nba-com/scoreboard-v3/x.json: not valid JSON  — rerun: propcast scrape --date 2025-11-05 --sources scoreboard_v3"),
+            "{text}"
+        );
     }
 }
