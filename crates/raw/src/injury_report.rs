@@ -641,21 +641,14 @@ impl Processor for InjuryReportProcessor {
 
         output.no_data = (pdfs.is_empty() && bdl.is_empty())
             || (rows.is_empty() && output.quarantine.is_empty());
-        ctx.warehouse
-            .replace_rows::<InjuryReportEntry>(date, &[], &rows)
-            .await?;
-        output.wrote(&InjuryReportEntry::DEF, rows.len() as u64);
-        ctx.warehouse
-            .replace_rows::<UnresolvedPlayerName>(
-                date,
-                &[("source", player_identity::INJURY_SOURCE)],
-                &unresolved,
-            )
-            .await?;
-        output.wrote(&UnresolvedPlayerName::DEF, unresolved.len() as u64);
-        output
-            .counters
-            .insert("unresolved_names".to_string(), unresolved.len() as i64);
+        player_identity::write_resolved(
+            ctx,
+            &rows,
+            player_identity::INJURY_SOURCE,
+            &unresolved,
+            &mut output,
+        )
+        .await?;
         tracing::debug!(
             processor = self.name(),
             game_date = %date,

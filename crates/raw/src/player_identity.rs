@@ -14,7 +14,10 @@
 
 use chrono::NaiveDate;
 use propcast_core::Season;
+use propcast_core::Table;
 use propcast_core::tables::{InjuryReportEntry, PlayerProp, UnresolvedPlayerName};
+use propcast_patterns::{ProcessContext, ProcessError, ProcessOutput};
+use propcast_platform::WarehouseExt;
 use propcast_platform::warehouse::date_literal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,6 +41,29 @@ pub struct PlayerTeamHistory {
 
 /// The query for the history a date's props are resolved against: box
 /// scores strictly before `date`, in its season and the previous one.
+/// Writes a resolving processor's rows of the date and its own `source`'s
+/// unresolved names (each source replaces only its names, so props and
+/// injury reports never erase each other's), counted in `output`.
+pub async fn write_resolved<T: Table>(
+    ctx: &ProcessContext,
+    rows: &[T],
+    source: &str,
+    unresolved: &[UnresolvedPlayerName],
+    output: &mut ProcessOutput,
+) -> Result<(), ProcessError> {
+    let date = ctx.game_date;
+    ctx.warehouse.replace_rows::<T>(date, &[], rows).await?;
+    output.wrote(&T::DEF, rows.len() as u64);
+    ctx.warehouse
+        .replace_rows::<UnresolvedPlayerName>(date, &[("source", source)], unresolved)
+        .await?;
+    output.wrote(&UnresolvedPlayerName::DEF, unresolved.len() as u64);
+    output
+        .counters
+        .insert("unresolved_names".to_string(), unresolved.len() as i64);
+    Ok(())
+}
+
 pub fn history_sql(date: NaiveDate) -> String {
     let season = i64::from(Season::of(date).start_year());
     format!(

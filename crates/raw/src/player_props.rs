@@ -604,22 +604,14 @@ impl Processor for PlayerPropsProcessor {
         };
 
         output.no_data = files.is_empty() || (rows.is_empty() && output.quarantine.is_empty());
-        ctx.warehouse
-            .replace_rows::<PlayerProp>(date, &[], &rows)
-            .await?;
-        output.wrote(&PlayerProp::DEF, rows.len() as u64);
-        // Only this source's names: the injury report writes its own.
-        ctx.warehouse
-            .replace_rows::<UnresolvedPlayerName>(
-                date,
-                &[("source", player_identity::SOURCE)],
-                &unresolved,
-            )
-            .await?;
-        output.wrote(&UnresolvedPlayerName::DEF, unresolved.len() as u64);
-        output
-            .counters
-            .insert("unresolved_names".to_string(), unresolved.len() as i64);
+        player_identity::write_resolved(
+            ctx,
+            &rows,
+            player_identity::SOURCE,
+            &unresolved,
+            &mut output,
+        )
+        .await?;
         let unresolved_rows: i64 = unresolved.iter().map(|u| u.occurrences).sum();
         output
             .counters
