@@ -113,7 +113,7 @@ fn a_thousand_duplicated_pushes_fire_each_transition_once() {
 
         let round = "load-round";
         let events = completions(round);
-        assert_eq!(events.len(), DATES * 14, "14 tracked processors a date");
+        assert_eq!(events.len(), DATES * 17, "17 tracked processors a date");
         let mut bodies: Vec<Vec<u8>> = Vec::new();
         for copy in 0..COPIES {
             for e in &events {
