@@ -299,6 +299,7 @@ pub fn build_upcoming_player_context(
         }
     }
 
+    let mut reports = BTreeMap::new();
     for member in universe.members {
         let (player_id, fixture) = (member.player_id, member.fixture);
         let recent: &[PlayerPriorGame] = member.season.map_or(&[], |s| &s.recent);
@@ -319,7 +320,11 @@ pub fn build_upcoming_player_context(
         if current.is_some() {
             summary.counters.bump("players_with_line");
         }
-        let report = report_before(injuries, date, fixture.game.tipoff_time);
+        // One report per tip-off time, found once for all its players.
+        let report = reports
+            .entry(fixture.game.tipoff_time)
+            .or_insert_with(|| report_before(injuries, date, fixture.game.tipoff_time))
+            .clone();
         let injury = report
             .as_ref()
             .map(|r| r.player(player_id, &member.player_lookup, &member.team_abbr));

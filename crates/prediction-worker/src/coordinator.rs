@@ -177,26 +177,9 @@ pub fn select_players(inputs: &DateInputs, min_minutes: f64) -> (Vec<SelectedPla
             props_by_player.entry(id).or_default().push(prop);
         }
     }
-    let cache: HashMap<&str, &PlayerDailyCache> = inputs
-        .cache
-        .iter()
-        .filter(|c| c.game_date == d)
-        .map(|c| (c.player_lookup.as_str(), c))
-        .collect();
-    let mut contexts: Vec<&UpcomingPlayerGameContext> = inputs
-        .contexts
-        .iter()
-        .filter(|c| c.game_date == d)
-        .collect();
-    contexts.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
-    contexts.dedup_by(|a, b| a.player_lookup == b.player_lookup);
-    let mut candidates = 0;
+    let candidates = candidates(inputs);
     let mut selected = Vec::new();
-    for context in contexts {
-        let Some(cache) = cache.get(context.player_lookup.as_str()).copied() else {
-            continue;
-        };
-        candidates += 1;
+    for &(context, cache) in &candidates {
         if is_listed_out(context) {
             continue;
         }
@@ -221,7 +204,30 @@ pub fn select_players(inputs: &DateInputs, min_minutes: f64) -> (Vec<SelectedPla
             selected_by,
         });
     }
-    (selected, candidates)
+    (selected, candidates.len())
+}
+
+/// The candidates of the date: each player of the context (once, by
+/// `player_lookup`) with his daily-cache row, sorted by `player_lookup`.
+fn candidates(inputs: &DateInputs) -> Vec<(&UpcomingPlayerGameContext, &PlayerDailyCache)> {
+    let d = inputs.game_date;
+    let cache: HashMap<&str, &PlayerDailyCache> = inputs
+        .cache
+        .iter()
+        .filter(|c| c.game_date == d)
+        .map(|c| (c.player_lookup.as_str(), c))
+        .collect();
+    let mut contexts: Vec<&UpcomingPlayerGameContext> = inputs
+        .contexts
+        .iter()
+        .filter(|c| c.game_date == d)
+        .collect();
+    contexts.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
+    contexts.dedup_by(|a, b| a.player_lookup == b.player_lookup);
+    contexts
+        .into_iter()
+        .filter_map(|c| Some((c, *cache.get(c.player_lookup.as_str())?)))
+        .collect()
 }
 
 /// Line-choice diagnostics added to every row's metadata as `line_choice`.
@@ -1069,20 +1075,12 @@ pub fn skip_rows(
     execution_id: &str,
     created_at: DateTime<Utc>,
 ) -> Vec<PredictionSkip> {
-    let d = inputs.game_date;
-    let cached: HashSet<&str> = inputs
-        .cache
-        .iter()
-        .filter(|c| c.game_date == d)
-        .map(|c| c.player_lookup.as_str())
-        .collect();
-    let mut skips: Vec<PredictionSkip> = inputs
-        .contexts
-        .iter()
-        .filter(|c| c.game_date == d && cached.contains(c.player_lookup.as_str()))
+    candidates(inputs)
+        .into_iter()
+        .map(|(c, _)| c)
         .filter(|c| is_listed_out(c))
         .map(|c| PredictionSkip {
-            game_date: d,
+            game_date: inputs.game_date,
             game_id: c.game_id.clone(),
             player_lookup: c.player_lookup.clone(),
             player_id: c.player_id,
@@ -1094,10 +1092,7 @@ pub fn skip_rows(
             execution_id: execution_id.to_string(),
             created_at,
         })
-        .collect();
-    skips.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
-    skips.dedup_by(|a, b| a.player_lookup == b.player_lookup);
-    skips
+        .collect()
 }
 
 fn check_count(
